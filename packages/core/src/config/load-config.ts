@@ -1,0 +1,72 @@
+import { ConfigError } from '../errors.ts'
+import {
+  ENV_VARS,
+  fieldKinds,
+  SECRET_FIELDS,
+  type SyncConfig,
+  type SyncConfigInput,
+  syncConfigSchema,
+} from './sync-config.ts'
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/** Reads the SYNC_* variables into config input. Values that are not numbers stay strings, so the error names them. */
+export function configFromEnv(env: Env): SyncConfigInput {
+  const input: Record<string, unknown> = {}
+  for (const [field, name] of Object.entries(ENV_VARS)) {
+    const raw = env[name]
+    if (raw === undefined || raw === '') continue
+    const kind = fieldKinds[field as keyof SyncConfig]
+    if (kind === 'int') input[field] = /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw
+    else if (kind === 'list')
+      input[field] = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    else input[field] = raw
+  }
+  return input as SyncConfigInput
+}
+
+/**
+ * Validates config: env vars, overridden by explicit values. Throws `ConfigError` naming each bad
+ * field (and its env var), never echoing the value of a secret.
+ */
+export function loadConfig(options: { env?: Env; overrides?: SyncConfigInput } = {}): SyncConfig {
+  const merged = { ...configFromEnv(options.env ?? {}), ...stripUndefined(options.overrides ?? {}) }
+  return parseConfig(merged)
+}
+
+export function parseConfig(input: unknown): SyncConfig {
+  const result = syncConfigSchema.strict().safeParse(input)
+  if (result.success) return result.data as SyncConfig
+  const fields: string[] = []
+  const lines = result.error.issues.map((issue) => {
+    const field = String(
+      issue.path[0] ?? (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(root)'),
+    )
+    fields.push(field)
+    const env = ENV_VARS[field as keyof SyncConfig]
+    const where = env ? `${field} (${env})` : field
+    const got =
+      SECRET_FIELDS.has(field as keyof SyncConfig) || issue.code === 'unrecognized_keys'
+        ? ''
+        : `, got ${JSON.stringify(valueAt(input, issue.path))}`
+    return `${where}: ${issue.message}${got}`
+  })
+  return raise(new ConfigError(`invalid configuration: ${lines.join('; ')}`, fields))
+}
+
+function raise(error: Error): never {
+  throw error
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input
+  for (const key of path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key]
+  return value
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}

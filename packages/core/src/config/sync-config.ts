@@ -1,0 +1,102 @@
+import { z } from 'zod'
+import { ACK_LEVELS } from '../options/submit-options.ts'
+
+const MiB = 1024 * 1024
+const positiveInt = () => z.number().int().positive()
+
+/** Hide credentials of a connection URL when it appears in an error or a log. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string) => `${scheme}***@`)
+}
+
+/**
+ * Every setting, with the default that works with nothing configured: L1 + SQLite under
+ * `dataDir`, no Redis, served on loopback. The env var of a field is SYNC_ + its name in
+ * UPPER_SNAKE (listed in `ENV_VARS`).
+ */
+export const syncConfigSchema = z.object({
+  /** L3 connection: `sqlite:<path>` (default `sqlite:<dataDir>/sync.db`) or `mysql://…`. */
+  sqlUrl: z.string().min(1).optional(),
+  /** L2 connection (`redis://…`); absent means no L2. */
+  redisUrl: z.string().min(1).optional(),
+  /** Prefix of every Redis key this engine writes. */
+  redisPrefix: z.string().max(64).default('sync:'),
+  /** SQL table for items. */
+  sqlTable: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a plain SQL identifier')
+    .default('sync_items'),
+  /** Directory for the embedded SQLite file (and, later, the write-ahead log). */
+  dataDir: z.string().min(1).default('./data'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8787),
+  /** Bearer tokens the HTTP API accepts; with none, it only listens on loopback. */
+  apiTokens: z.array(z.string().min(16, 'tokens must be at least 16 characters')).default([]),
+  /** L1 memory budget in bytes. */
+  l1MaxBytes: positiveInt().default(256 * MiB),
+  /** L1 lifetime of entries without their own TTL; absent means until evicted. */
+  l1TtlMs: positiveInt().optional(),
+  /** Largest item accepted, in bytes. */
+  maxPayloadBytes: positiveInt()
+    .max(64 * MiB)
+    .default(16 * MiB),
+  batchFlushCount: positiveInt().max(100_000).default(1000),
+  batchFlushBytes: positiveInt().default(1 * MiB),
+  batchFlushMs: positiveInt().max(60_000).default(100),
+  /** Ack level when a submit does not name one. */
+  defaultAck: z.enum(ACK_LEVELS as [string, ...string[]]).default('stored'),
+  /** How long tombstones are kept before they may be purged. */
+  tombstoneRetentionMs: positiveInt().default(7 * 24 * 3_600_000),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+})
+
+export type SyncConfigInput = z.input<typeof syncConfigSchema>
+export type SyncConfig = z.output<typeof syncConfigSchema> & { defaultAck: 'queued' | 'logged' | 'stored' }
+
+/** Fields `reconfigure` applies live; every other field needs a restart. */
+export const LIVE_FIELDS = [
+  'l1MaxBytes',
+  'l1TtlMs',
+  'maxPayloadBytes',
+  'batchFlushCount',
+  'batchFlushBytes',
+  'batchFlushMs',
+  'defaultAck',
+  'tombstoneRetentionMs',
+  'logLevel',
+] as const satisfies readonly (keyof SyncConfig)[]
+
+type FieldKind = 'string' | 'int' | 'list'
+
+const FIELD_KINDS: Record<keyof SyncConfig, FieldKind> = {
+  sqlUrl: 'string',
+  redisUrl: 'string',
+  redisPrefix: 'string',
+  sqlTable: 'string',
+  dataDir: 'string',
+  host: 'string',
+  port: 'int',
+  apiTokens: 'list',
+  l1MaxBytes: 'int',
+  l1TtlMs: 'int',
+  maxPayloadBytes: 'int',
+  batchFlushCount: 'int',
+  batchFlushBytes: 'int',
+  batchFlushMs: 'int',
+  defaultAck: 'string',
+  tombstoneRetentionMs: 'int',
+  logLevel: 'string',
+}
+
+export const SECRET_FIELDS: ReadonlySet<keyof SyncConfig> = new Set(['apiTokens', 'sqlUrl', 'redisUrl'])
+
+function envName(field: string): string {
+  return `SYNC_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`
+}
+
+/** Field → env var name, e.g. `l1MaxBytes` → `SYNC_L1_MAX_BYTES`. */
+export const ENV_VARS: Readonly<Record<keyof SyncConfig, string>> = Object.fromEntries(
+  Object.keys(FIELD_KINDS).map((field) => [field, envName(field)]),
+) as Record<keyof SyncConfig, string>
+
+export const fieldKinds: Readonly<Record<keyof SyncConfig, FieldKind>> = FIELD_KINDS

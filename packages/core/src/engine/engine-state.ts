@@ -1,0 +1,12 @@
+/** Lifecycle of an engine (DESIGN §3). `failed` is terminal, like `stopped`. */
+export type EngineState =
+  | 'created'
+  | 'connecting'
+  | 'draining-wal'
+  | 'warming'
+  | 'ready'
+  | 'stopping'
+  | 'stopped'
+  | 'failed'
+
+export type StateListener = (state: EngineState, previous: EngineState) => void

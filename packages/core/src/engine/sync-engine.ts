@@ -1,0 +1,613 @@
+import type { FlushOutcome, QueuedWrite } from '../batch/queued-write.ts'
+import { WriteQueue } from '../batch/write-queue.ts'
+import { HybridLogicalClock } from '../clock/hybrid-clock.ts'
+import { parseConfig } from '../config/load-config.ts'
+import { LIVE_FIELDS, redactUrl, type SyncConfig, type SyncConfigInput } from '../config/sync-config.ts'
+import {
+  BackendError,
+  EngineStateError,
+  FlushError,
+  InvalidArgumentError,
+  NoTierError,
+  PayloadTooLargeError,
+  SyncError,
+} from '../errors.ts'
+import { validateId } from '../item/item-id.ts'
+import { SyncItem } from '../item/sync-item.ts'
+import { L1Cache, type L1Entry, l1EntryBytes } from '../l1/l1-cache.ts'
+import type { L3Store } from '../l3/l3-store.ts'
+import type { StoredRecord } from '../l3/stored-record.ts'
+import type { AckLevel, Route, SubmitOptions } from '../options/submit-options.ts'
+import { validateSubmitOptions } from '../options/submit-options.ts'
+import { defaultPlatform, type Platform } from '../platform/platform.ts'
+import type { EngineState, StateListener } from './engine-state.ts'
+import { type Logger, silentLogger } from './logger.ts'
+import type {
+  BulkResult,
+  DeleteReceipt,
+  FlushReport,
+  HealthReport,
+  ItemStatus,
+  ReconfigureResult,
+  SubmitReceipt,
+  TierHealth,
+} from './receipts.ts'
+
+export interface SyncEngineOptions {
+  /** Parsed config (`loadConfig`) or raw input, validated here. */
+  config?: SyncConfig | SyncConfigInput
+  /** L3, the ground truth. Absent means a memory-only engine (every write then fails with `NoTierError`). */
+  l3?: L3Store
+  platform?: Platform
+  logger?: Logger
+}
+
+const TOMBSTONE_PURGE_INTERVAL_MS = 3_600_000
+const SHUTDOWN_FLUSH_ATTEMPTS = 3
+
+/**
+ * The engine: one object per process that owns L1, the write queue and the tiers.
+ * Write path: validate → version → L1 → queue → (flush) version-guarded tier writes.
+ * Read path: L1 → write queue (read your writes) → L3, back-filling L1.
+ */
+export class SyncEngine {
+  #config: SyncConfig
+  #state: EngineState = 'created'
+  readonly #listeners = new Set<StateListener>()
+  readonly #platform: Platform
+  readonly #logger: Logger
+  readonly #clock: HybridLogicalClock
+  readonly #l1: L1Cache
+  readonly #queue: WriteQueue
+  readonly #l3: L3Store | undefined
+  readonly #flights = new Map<string, Promise<SyncItem>>()
+  #startPromise: Promise<void> | undefined
+  #shutdownPromise: Promise<void> | undefined
+  #lastPurgeAt = 0
+
+  constructor(options: SyncEngineOptions = {}) {
+    this.#config = parseConfig(options.config ?? {})
+    this.#platform = options.platform ?? defaultPlatform
+    this.#logger = options.logger ?? silentLogger
+    this.#l3 = options.l3
+    this.#clock = new HybridLogicalClock(this.#platform.now)
+    this.#l1 = new L1Cache(this.#config.l1MaxBytes, this.#platform.now)
+    this.#queue = new WriteQueue({
+      maxCount: this.#config.batchFlushCount,
+      maxBytes: this.#config.batchFlushBytes,
+      maxAgeMs: this.#config.batchFlushMs,
+      platform: this.#platform,
+      flushBatch: (batch) => this.#writeBatch(batch),
+      onFlushError: (error, ids) =>
+        this.#logger.error({ err: error.message, ids }, 'flush failed; writes stay queued'),
+    })
+  }
+
+  // ── lifecycle ────────────────────────────────────────────────────────────────────────────────
+
+  get state(): EngineState {
+    return this.#state
+  }
+
+  get config(): Readonly<SyncConfig> {
+    return this.#config
+  }
+
+  /** Subscribes to state changes; returns the unsubscribe function. */
+  onStateChange(listener: StateListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Connects the tiers and becomes `ready`. A second call returns the first call's promise. */
+  start(): Promise<void> {
+    if (this.#startPromise) return this.#startPromise
+    if (this.#state !== 'created') return Promise.reject(new EngineStateError(this.#state, 'start'))
+    this.#startPromise = this.#start()
+    return this.#startPromise
+  }
+
+  async #start(): Promise<void> {
+    try {
+      this.#setState('connecting')
+      if (this.#l3) await this.#l3.init()
+      this.#setState('draining-wal')
+      this.#setState('warming')
+      // Versions keep increasing across restarts: never issue one below what L3 already holds.
+      if (this.#l3) this.#clock.observe(await this.#l3.maxVersion())
+      this.#setState('ready')
+      this.#logger.info({ l3: this.#l3?.driver ?? 'none' }, 'engine ready')
+    } catch (error) {
+      this.#setState('failed')
+      await this.#l3?.close().catch(() => {})
+      throw error instanceof SyncError ? error : new BackendError('l3', describe(error), { cause: error })
+    }
+  }
+
+  /**
+   * Flushes everything pending, closes the tiers and ends in `stopped`. Idempotent: later calls
+   * return the first call's promise. Without a start it just marks the engine stopped.
+   */
+  shutdown(): Promise<void> {
+    if (this.#shutdownPromise) return this.#shutdownPromise
+    this.#shutdownPromise = this.#shutdown()
+    return this.#shutdownPromise
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#state === 'created') {
+      this.#setState('stopped')
+      return
+    }
+    await this.#startPromise?.catch(() => {})
+    if (this.#state === 'failed') return
+    this.#setState('stopping')
+    this.#queue.close()
+    let unflushed = 0
+    for (let attempt = 0; attempt < SHUTDOWN_FLUSH_ATTEMPTS && this.#queue.depth > 0; attempt++) {
+      const outcome = await this.#queue.flush()
+      unflushed = outcome.failed.size
+    }
+    await this.#l3
+      ?.close()
+      .catch((error) => this.#logger.error({ err: describe(error) }, 'closing L3 failed'))
+    if (this.#queue.depth > 0) {
+      this.#setState('failed')
+      throw new FlushError(
+        `shutdown could not flush ${Math.max(unflushed, this.#queue.depth)} pending writes`,
+      )
+    }
+    this.#setState('stopped')
+  }
+
+  #setState(next: EngineState) {
+    const previous = this.#state
+    if (previous === next) return
+    this.#state = next
+    for (const listener of this.#listeners) listener(next, previous)
+  }
+
+  #assertReady(operation: string) {
+    if (this.#state !== 'ready') throw new EngineStateError(this.#state, operation)
+  }
+
+  // ── writes ───────────────────────────────────────────────────────────────────────────────────
+
+  /** Writes one item. Resolves once the write reached its ack level (see `AckLevel`). */
+  async submit(item: SyncItem, options?: SubmitOptions): Promise<SubmitReceipt> {
+    this.#assertReady('submit')
+    const { write, ack } = this.#prepareWrite(item, options)
+    const done = this.#queue.enqueue(write)
+    if (ack === 'stored') await settle(done, write.id)
+    return { id: write.id, version: write.version, ack }
+  }
+
+  /** Writes many items; each is validated on its own, so one bad item never blocks the others. */
+  async submitMany(
+    items: readonly SyncItem[],
+    options?: SubmitOptions,
+  ): Promise<BulkResult<SubmitReceipt>[]> {
+    this.#assertReady('submitMany')
+    const pending: { index: number; id: string; done: Promise<FlushOutcome> }[] = []
+    const results: BulkResult<SubmitReceipt>[] = items.map((item, index) => {
+      try {
+        const { write, ack } = this.#prepareWrite(item, options)
+        const done = this.#queue.enqueue(write)
+        if (ack === 'stored') pending.push({ index, id: write.id, done })
+        return { ok: true, id: write.id, value: { id: write.id, version: write.version, ack } }
+      } catch (error) {
+        return { ok: false, id: idOf(item), error: asSyncError(error) }
+      }
+    })
+    await this.#settleBulk(pending, results)
+    return results
+  }
+
+  /** Deletes with a tombstone: a delayed older write can never bring the item back. */
+  async delete(id: string, options?: Pick<SubmitOptions, 'ack'>): Promise<DeleteReceipt> {
+    this.#assertReady('delete')
+    const { write, ack } = this.#prepareDelete(id, options)
+    const done = this.#queue.enqueue(write)
+    if (ack === 'stored') await settle(done, id)
+    return { id, version: write.version, ack }
+  }
+
+  async deleteMany(
+    ids: readonly string[],
+    options?: Pick<SubmitOptions, 'ack'>,
+  ): Promise<BulkResult<DeleteReceipt>[]> {
+    this.#assertReady('deleteMany')
+    const pending: { index: number; id: string; done: Promise<FlushOutcome> }[] = []
+    const results: BulkResult<DeleteReceipt>[] = ids.map((id, index) => {
+      try {
+        const { write, ack } = this.#prepareDelete(id, options)
+        const done = this.#queue.enqueue(write)
+        if (ack === 'stored') pending.push({ index, id, done })
+        return { ok: true, id, value: { id, version: write.version, ack } }
+      } catch (error) {
+        return { ok: false, id: String(id), error: asSyncError(error) }
+      }
+    })
+    await this.#settleBulk(pending, results)
+    return results
+  }
+
+  async #settleBulk<T>(
+    pending: { index: number; id: string; done: Promise<FlushOutcome> }[],
+    results: BulkResult<T>[],
+  ): Promise<void> {
+    await Promise.all(
+      pending.map(async ({ index, id, done }) => {
+        const failure = (await done).failed.get(id)
+        if (failure) results[index] = { ok: false, id, error: asFlushFailure(failure) }
+      }),
+    )
+  }
+
+  #prepareWrite(item: SyncItem, options: SubmitOptions | undefined): { write: QueuedWrite; ack: AckLevel } {
+    if (!(item instanceof SyncItem)) throw new InvalidArgumentError('submit takes a SyncItem')
+    if (options !== undefined) validateSubmitOptions(options)
+    const size = item.content.byteLength
+    if (size > this.#config.maxPayloadBytes)
+      throw new PayloadTooLargeError(size, this.#config.maxPayloadBytes)
+    const route = this.#route(options)
+    const version = this.#nextVersion(item.version)
+    const updatedAt = this.#platform.now()
+    let stored = item.withVersion(version, updatedAt)
+    if (options?.state !== undefined) stored = stored.withState(options.state)
+    this.#l1.set({ id: stored.id, item: stored, version, expiresAt: this.#expiry(route.ttlMs, updatedAt) })
+    const write: QueuedWrite = {
+      id: stored.id,
+      version,
+      updatedAt,
+      item: stored,
+      route,
+      bytes: stored.footprintBytes,
+    }
+    return { write, ack: this.#ackLevel(options?.ack) }
+  }
+
+  #prepareDelete(id: string, options: Pick<SubmitOptions, 'ack'> | undefined) {
+    validateId(id)
+    if (options !== undefined) validateSubmitOptions(options)
+    if (!this.#l3) throw new NoTierError('no tier is configured to record the delete')
+    const version = this.#clock.next()
+    const updatedAt = this.#platform.now()
+    const tombstone: L1Entry = { id, item: null, version, expiresAt: this.#expiry(undefined, updatedAt) }
+    this.#l1.set(tombstone)
+    const route: Route = { l2: false, l3: true, ttlMs: undefined }
+    const write: QueuedWrite = { id, version, updatedAt, item: null, route, bytes: l1EntryBytes(tombstone) }
+    return { write, ack: this.#ackLevel(options?.ack) }
+  }
+
+  #nextVersion(callerVersion: number): number {
+    if (callerVersion > 0) {
+      this.#clock.observe(callerVersion)
+      return callerVersion
+    }
+    return this.#clock.next()
+  }
+
+  #route(options: SubmitOptions | undefined): Route {
+    const wantsL2 = options?.redis ?? true
+    const wantsL3 = options?.sql ?? true
+    // L2 arrives with the Redis tier; until then a write routed only to Redis has nowhere to go.
+    const l2 = false
+    const l3 = wantsL3 && this.#l3 !== undefined
+    if (!l2 && !l3) {
+      const asked = [wantsL2 && 'redis', wantsL3 && 'sql'].filter(Boolean).join(' and ') || 'no tier'
+      throw new NoTierError(`write is routed to ${asked}, which this engine does not have`)
+    }
+    return { l2, l3, ttlMs: options?.redisTtl }
+  }
+
+  #expiry(ttlMs: number | undefined, now: number): number {
+    const ttl = ttlMs ?? this.#config.l1TtlMs
+    return ttl === undefined ? 0 : now + ttl
+  }
+
+  #ackLevel(requested: AckLevel | undefined): AckLevel {
+    const level = requested ?? this.#config.defaultAck
+    // No durable log yet: `logged` is served by the stronger `stored`.
+    return level === 'logged' ? 'stored' : level
+  }
+
+  /** Writes one batch to its tiers. Called by the write queue, one batch at a time. */
+  async #writeBatch(batch: readonly QueuedWrite[]): Promise<FlushOutcome> {
+    const toL3 = batch.filter((write) => write.route.l3)
+    if (toL3.length > 0 && this.#l3) {
+      const result = await this.#l3.write(toL3.map(recordOf))
+      // The guard kept a newer stored version: L1 must not go on serving the older one.
+      for (const id of result.stale) {
+        const write = toL3.find((w) => w.id === id)
+        if (write) this.#l1.deleteIfVersion(id, write.version)
+      }
+    }
+    await this.#maybePurgeTombstones()
+    return { written: batch.length, failed: new Map() }
+  }
+
+  async #maybePurgeTombstones() {
+    const now = this.#platform.now()
+    if (!this.#l3 || now - this.#lastPurgeAt < TOMBSTONE_PURGE_INTERVAL_MS) return
+    this.#lastPurgeAt = now
+    try {
+      const purged = await this.#l3.purgeTombstones(now - this.#config.tombstoneRetentionMs)
+      if (purged > 0) this.#logger.info({ purged }, 'purged expired tombstones')
+    } catch (error) {
+      this.#logger.warn({ err: describe(error) }, 'tombstone purge failed; retried later')
+    }
+  }
+
+  /** Flushes every queued write now. Throws `FlushError` if some could not be written (they stay queued). */
+  async flush(): Promise<FlushReport> {
+    this.#assertReady('flush')
+    const outcome = await this.#queue.flush()
+    if (outcome.failed.size > 0) {
+      const first = outcome.failed.values().next().value as Error
+      throw new FlushError(`${outcome.failed.size} writes could not be flushed: ${first.message}`, {
+        cause: first,
+      })
+    }
+    return { written: outcome.written, pending: this.#queue.depth }
+  }
+
+  // ── reads ────────────────────────────────────────────────────────────────────────────────────
+
+  /** The newest version of the item, or undefined if it does not exist (or was deleted). */
+  async get(id: string): Promise<SyncItem | undefined> {
+    if (this.#state !== 'ready') throw new EngineStateError(this.#state, 'get')
+    const entry = this.#l1.get(id)
+    if (entry !== undefined) return entry.item ?? undefined
+    return this.#readThrough(validateId(id))
+  }
+
+  async #readThrough(id: string): Promise<SyncItem | undefined> {
+    const pending = this.#queue.lookup(id)
+    if (pending) return pending.item ?? undefined
+    const record = this.#l3 ? (await this.#readL3([id])).get(id) : undefined
+    return this.#admit(id, record)
+  }
+
+  /**
+   * Takes a record read from a tier, preferring a newer write that arrived during the read, and
+   * back-fills L1 with live items.
+   */
+  #admit(id: string, record: StoredRecord | undefined): SyncItem | undefined {
+    const pending = this.#queue.lookup(id)
+    if (pending && (!record || pending.version >= record.version)) return pending.item ?? undefined
+    if (!record || record.tombstone) return undefined
+    const item = itemOf(record)
+    this.#l1.set({
+      id,
+      item,
+      version: item.version,
+      expiresAt: this.#expiry(undefined, this.#platform.now()),
+    })
+    return item
+  }
+
+  async #readL3(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
+    try {
+      return await this.#l3!.read(ids)
+    } catch (error) {
+      throw error instanceof SyncError ? error : new BackendError('l3', describe(error), { cause: error })
+    }
+  }
+
+  /** Items in the order of `ids` (undefined where absent): one L3 query for all L1 misses. */
+  async getMany(ids: readonly string[]): Promise<(SyncItem | undefined)[]> {
+    this.#assertReady('getMany')
+    const results: (SyncItem | undefined)[] = new Array(ids.length)
+    const misses: string[] = []
+    ids.forEach((id, index) => {
+      const entry = this.#l1.get(id)
+      if (entry !== undefined) {
+        results[index] = entry.item ?? undefined
+        return
+      }
+      validateId(id)
+      const pending = this.#queue.lookup(id)
+      if (pending) results[index] = pending.item ?? undefined
+      else misses.push(id)
+    })
+    if (misses.length === 0 || !this.#l3) return results
+    const records = await this.#readL3(misses)
+    const missing = new Set(misses)
+    const admitted = new Map<string, SyncItem | undefined>()
+    ids.forEach((id, index) => {
+      if (!missing.has(id)) return
+      if (!admitted.has(id)) admitted.set(id, this.#admit(id, records.get(id)))
+      results[index] = admitted.get(id)
+    })
+    return results
+  }
+
+  async contains(id: string): Promise<boolean> {
+    return (await this.get(id)) !== undefined
+  }
+
+  /** Where the item is: pending in the queue, synced (and in which tiers), or missing. */
+  async status(id: string): Promise<ItemStatus> {
+    this.#assertReady('status')
+    validateId(id)
+    const pending = this.#queue.lookup(id)
+    if (pending) return { kind: 'pending', version: pending.version, deleted: pending.item === null }
+    const inL1 = this.#l1.peek(id)
+    const record = this.#l3 ? (await this.#readL3([id])).get(id) : undefined
+    const l3 = record !== undefined && !record.tombstone
+    const l1 = inL1?.item != null && (!record || inL1.version >= record.version)
+    if (!l1 && !l3) return { kind: 'missing' }
+    const version = Math.max(l3 ? record!.version : 0, l1 ? inL1!.version : 0)
+    return { kind: 'synced', version, l1, l2: false, l3 }
+  }
+
+  /**
+   * The item, or — when it does not exist — the factory's item, submitted. Concurrent callers for
+   * the same id share one factory run (single flight).
+   */
+  async getOrInsertWith(
+    id: string,
+    factory: () => SyncItem | Promise<SyncItem>,
+    options?: SubmitOptions,
+  ): Promise<SyncItem> {
+    const existing = await this.get(id)
+    if (existing) return existing
+    let flight = this.#flights.get(id)
+    if (!flight) {
+      flight = this.#insertOnce(id, factory, options).finally(() => this.#flights.delete(id))
+      this.#flights.set(id, flight)
+    }
+    return flight
+  }
+
+  async #insertOnce(id: string, factory: () => SyncItem | Promise<SyncItem>, options?: SubmitOptions) {
+    const raced = await this.get(id)
+    if (raced) return raced
+    const item = await factory()
+    if (!(item instanceof SyncItem) || item.id !== id) {
+      throw new InvalidArgumentError(`factory must return a SyncItem with id ${JSON.stringify(id)}`)
+    }
+    const receipt = await this.submit(item, options)
+    return (await this.get(id)) ?? item.withVersion(receipt.version, this.#platform.now())
+  }
+
+  // ── operations ───────────────────────────────────────────────────────────────────────────────
+
+  async health(): Promise<HealthReport> {
+    return {
+      state: this.#state,
+      ready: this.#state === 'ready',
+      l1: {
+        items: this.#l1.count,
+        bytes: this.#l1.bytes,
+        maxBytes: this.#l1.maxBytes,
+        evictions: this.#l1.evictions,
+      },
+      queue: {
+        depth: this.#queue.depth,
+        bytes: this.#queue.bytes,
+        consecutiveFailures: this.#queue.consecutiveFailures,
+      },
+      l2: { configured: false, ok: false },
+      l3: await this.#l3Health(),
+    }
+  }
+
+  async #l3Health(): Promise<TierHealth & { dialect?: string }> {
+    if (!this.#l3) return { configured: false, ok: false }
+    const base = { configured: true, driver: this.#l3.driver, dialect: this.#l3.dialect }
+    if (this.#state !== 'ready') return { ...base, ok: false, error: `engine is ${this.#state}` }
+    const started = this.#platform.now()
+    try {
+      await this.#l3.ping()
+      return { ...base, ok: true, latencyMs: this.#platform.now() - started }
+    } catch (error) {
+      return { ...base, ok: false, error: describe(error) }
+    }
+  }
+
+  /** Byte accounting of L1, for tests and stats: the sum must equal `bytes`. */
+  l1Snapshot(): { bytes: number; entries: L1Entry[] } {
+    return { bytes: this.#l1.bytes, entries: [...this.#l1.entries()] }
+  }
+
+  /**
+   * Validates a config patch and applies the fields that can change live. Fields that need a
+   * restart are reported, not applied. Throws `ConfigError` (naming the field) on bad input.
+   */
+  reconfigure(patch: SyncConfigInput): ReconfigureResult {
+    const next = parseConfig({ ...this.#config, ...patch })
+    const applied: string[] = []
+    const requiresRestart: string[] = []
+    for (const key of Object.keys(patch) as (keyof SyncConfig)[]) {
+      if (JSON.stringify(next[key]) === JSON.stringify(this.#config[key])) continue
+      if ((LIVE_FIELDS as readonly string[]).includes(key)) applied.push(key)
+      else requiresRestart.push(key)
+    }
+    const live: Partial<SyncConfig> = {}
+    for (const key of applied) Object.assign(live, { [key]: next[key as keyof SyncConfig] })
+    this.#config = { ...this.#config, ...live }
+    this.#l1.resize(this.#config.l1MaxBytes)
+    this.#queue.setThresholds({
+      maxCount: this.#config.batchFlushCount,
+      maxBytes: this.#config.batchFlushBytes,
+      maxAgeMs: this.#config.batchFlushMs,
+    })
+    if (applied.length || requiresRestart.length) {
+      this.#logger.info({ applied, requiresRestart }, 'reconfigured')
+    }
+    return { applied, requiresRestart }
+  }
+
+  /** A label for logs: the L3 URL without credentials. */
+  describeTiers(): string {
+    return this.#config.sqlUrl ? redactUrl(this.#config.sqlUrl) : (this.#l3?.driver ?? 'memory only')
+  }
+}
+
+async function settle(done: Promise<FlushOutcome>, id: string): Promise<void> {
+  const failure = (await done).failed.get(id)
+  if (failure) throw asFlushFailure(failure)
+}
+
+function asFlushFailure(failure: Error): SyncError {
+  if (failure instanceof SyncError) return failure
+  return new FlushError(`write not stored yet (it stays queued and is retried): ${failure.message}`, {
+    cause: failure,
+  })
+}
+
+function asSyncError(error: unknown): SyncError {
+  if (error instanceof SyncError) return error
+  return new InvalidArgumentError(describe(error))
+}
+
+function idOf(item: unknown): string {
+  return item instanceof SyncItem ? item.id : String((item as { id?: unknown } | null)?.id ?? '')
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function recordOf(write: QueuedWrite): StoredRecord {
+  const item = write.item
+  if (item === null) {
+    return {
+      id: write.id,
+      version: write.version,
+      updatedAt: write.updatedAt,
+      hash: '',
+      state: 'default',
+      contentType: 'binary',
+      mime: '',
+      content: null,
+      tombstone: true,
+    }
+  }
+  return {
+    id: item.id,
+    version: item.version,
+    updatedAt: item.updatedAt,
+    hash: item.hash,
+    state: item.state,
+    contentType: item.contentType,
+    mime: item.mime,
+    content: item.content,
+    tombstone: false,
+  }
+}
+
+function itemOf(record: StoredRecord): SyncItem {
+  return SyncItem.restore({
+    id: record.id,
+    content: record.content ?? new Uint8Array(0),
+    contentType: record.contentType,
+    mime: record.mime,
+    hash: record.hash,
+    state: record.state,
+    version: record.version,
+    updatedAt: record.updatedAt,
+  })
+}

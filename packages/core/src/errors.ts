@@ -1,0 +1,116 @@
+/**
+ * The error taxonomy. Every failure a caller can act on is one of these classes, with a stable
+ * `code` (for programs) and an HTTP status (for the API layer). Backend errors are wrapped, never
+ * swallowed, and their messages never carry credentials (transports redact before wrapping).
+ */
+export abstract class SyncError extends Error {
+  abstract readonly code: string
+  /** The HTTP status the API answers with. */
+  abstract readonly status: number
+  /** Whether retrying the same call later may succeed. */
+  readonly retryable: boolean = false
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+export class InvalidIdError extends SyncError {
+  readonly code = 'INVALID_ID'
+  readonly status = 400
+}
+
+export class PayloadTooLargeError extends SyncError {
+  readonly code = 'PAYLOAD_TOO_LARGE'
+  readonly status = 413
+  constructor(
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`payload of ${sizeBytes} bytes exceeds the limit of ${limitBytes} bytes`)
+  }
+}
+
+export class InvalidJsonError extends SyncError {
+  readonly code = 'INVALID_JSON'
+  readonly status = 400
+}
+
+/** Options or arguments that do not make sense (bad ttl, unknown ack level, bad version…). */
+export class InvalidArgumentError extends SyncError {
+  readonly code = 'INVALID_ARGUMENT'
+  readonly status = 400
+}
+
+/** A write routed only to tiers this deployment does not have (e.g. `cache()` without Redis). */
+export class NoTierError extends SyncError {
+  readonly code = 'NO_TIER'
+  readonly status = 422
+}
+
+export class ConfigError extends SyncError {
+  readonly code = 'CONFIG_INVALID'
+  readonly status = 500
+  constructor(
+    message: string,
+    /** The config fields at fault, by schema name. */
+    readonly fields: readonly string[],
+  ) {
+    super(message)
+  }
+}
+
+export class EngineStateError extends SyncError {
+  readonly code = 'ENGINE_STATE'
+  readonly status = 503
+  override readonly retryable = true
+  constructor(
+    readonly state: string,
+    operation: string,
+  ) {
+    super(`engine is ${state}: cannot ${operation}`)
+  }
+}
+
+/** A backend (SQL, Redis) failed. The message is safe to show; the cause is kept for logs. */
+export class BackendError extends SyncError {
+  readonly code = 'BACKEND_ERROR'
+  readonly status = 503
+  override readonly retryable = true
+  constructor(
+    readonly tier: 'l2' | 'l3',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${tier}: ${message}`, options)
+  }
+}
+
+/** A flush could not write some items; they stay queued and are retried. */
+export class FlushError extends SyncError {
+  readonly code = 'FLUSH_FAILED'
+  readonly status = 503
+  override readonly retryable = true
+}
+
+export class CorruptionError extends SyncError {
+  readonly code = 'CORRUPTION'
+  readonly status = 500
+  constructor(
+    readonly id: string,
+    readonly expectedHash: string,
+    readonly actualHash: string,
+  ) {
+    super(`content of ${JSON.stringify(id)} does not match its hash`)
+  }
+}
+
+export class NotFoundError extends SyncError {
+  readonly code = 'NOT_FOUND'
+  readonly status = 404
+}
+
+export function isSyncError(error: unknown): error is SyncError {
+  return error instanceof SyncError
+}

@@ -1,0 +1,68 @@
+export type { FlushOutcome, QueuedWrite } from './batch/queued-write.ts'
+export { WriteQueue, type WriteQueueOptions } from './batch/write-queue.ts'
+export { HybridLogicalClock, LOGICAL_PER_MS, versionTimeMs } from './clock/hybrid-clock.ts'
+export { configFromEnv, loadConfig, parseConfig } from './config/load-config.ts'
+export {
+  ENV_VARS,
+  LIVE_FIELDS,
+  redactUrl,
+  SECRET_FIELDS,
+  type SyncConfig,
+  type SyncConfigInput,
+  syncConfigSchema,
+} from './config/sync-config.ts'
+export type { EngineState, StateListener } from './engine/engine-state.ts'
+export { type Logger, silentLogger } from './engine/logger.ts'
+export type {
+  BulkResult,
+  DeleteReceipt,
+  FlushReport,
+  HealthReport,
+  ItemStatus,
+  ReconfigureResult,
+  SubmitReceipt,
+  TierHealth,
+} from './engine/receipts.ts'
+export { SyncEngine, type SyncEngineOptions } from './engine/sync-engine.ts'
+export * from './errors.ts'
+export { sha256Hex } from './item/content-hash.ts'
+export { MAX_ID_BYTES, validateId } from './item/item-id.ts'
+export { isJsonDocument, normaliseJsonBytes, stripJsonWhitespace } from './item/json-content.ts'
+export {
+  BINARY_MIME,
+  type ContentType,
+  DEFAULT_STATE,
+  type ItemMetadata,
+  JSON_MIME,
+  SyncItem,
+} from './item/sync-item.ts'
+export { L1Cache, type L1Entry, l1EntryBytes } from './l1/l1-cache.ts'
+export type {
+  RedisArgument,
+  RedisCapabilities,
+  RedisCommand,
+  RedisReply,
+  RedisTransport,
+} from './l2/redis-transport.ts'
+export type { L3Capabilities, L3Store, L3WriteResult } from './l3/l3-store.ts'
+export { ITEM_COLUMNS, type SqlDialect } from './l3/sql-dialect.ts'
+export { SqlStore } from './l3/sql-store.ts'
+export type {
+  SqlDialectName,
+  SqlResult,
+  SqlRow,
+  SqlStatement,
+  SqlTransport,
+  SqlValue,
+} from './l3/sql-transport.ts'
+export { sqliteDialect } from './l3/sqlite-dialect.ts'
+export type { StoredRecord } from './l3/stored-record.ts'
+export { CacheTtl, MAX_TTL_MS, validateTtl } from './options/cache-ttl.ts'
+export {
+  ACK_LEVELS,
+  type AckLevel,
+  type Route,
+  SubmitOptions,
+  validateSubmitOptions,
+} from './options/submit-options.ts'
+export { defaultPlatform, type Platform, type TimerHandle } from './platform/platform.ts'

@@ -1,0 +1,39 @@
+import type { StoredRecord } from './stored-record.ts'
+
+export interface L3WriteResult {
+  /** Rows inserted or replaced. */
+  readonly applied: number
+  /** Ids the version guard kept at a newer stored version (the write was older). */
+  readonly stale: readonly string[]
+}
+
+export interface L3Capabilities {
+  /** The dialect answers which rows an upsert changed (RETURNING) without a second query. */
+  readonly returning: boolean
+  /** Largest number of rows one upsert statement carries. */
+  readonly maxRowsPerStatement: number
+}
+
+/** L3, the ground truth: what the engine needs from SQL, whatever the dialect or driver. */
+export interface L3Store {
+  readonly dialect: string
+  readonly driver: string
+  readonly capabilities: L3Capabilities
+  /** Creates the schema if it is missing. */
+  init(): Promise<void>
+  /** Version-guarded upsert of items and tombstones, atomically. Ids must be distinct. */
+  write(records: readonly StoredRecord[]): Promise<L3WriteResult>
+  /** Records for the ids that have one, tombstones included. */
+  read(ids: readonly string[]): Promise<Map<string, StoredRecord>>
+  /** Ids in order after `after` (keyset pagination), live items only, optionally under a prefix. */
+  scanIds(options: { after?: string; limit: number; prefix?: string }): Promise<string[]>
+  /** The highest version stored, tombstones included (seeds the clock at start); 0 when empty. */
+  maxVersion(): Promise<number>
+  /** Live items stored. */
+  count(): Promise<number>
+  /** Removes tombstones last written before `olderThanMs`; returns how many. */
+  purgeTombstones(olderThanMs: number): Promise<number>
+  /** A cheap round trip, for health checks. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,1 @@
+export { BetterSqlite3Transport, createSqliteStore, type SqliteOptions } from './better-sqlite3-transport.ts'
