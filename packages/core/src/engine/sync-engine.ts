@@ -1,6 +1,6 @@
 import type { FlushOutcome, QueuedWrite } from '../batch/queued-write.ts'
 import { WriteQueue } from '../batch/write-queue.ts'
-import { HybridLogicalClock } from '../clock/hybrid-clock.ts'
+import { HybridLogicalClock, versionTimeMs } from '../clock/hybrid-clock.ts'
 import { parseConfig } from '../config/load-config.ts'
 import { LIVE_FIELDS, redactUrl, type SyncConfig, type SyncConfigInput } from '../config/sync-config.ts'
 import {
@@ -252,7 +252,7 @@ export class SyncEngine {
       throw new PayloadTooLargeError(size, this.#config.maxPayloadBytes)
     const route = this.#route(options)
     const version = this.#nextVersion(item.version)
-    const updatedAt = this.#platform.now()
+    const updatedAt = item.version > 0 ? this.#platform.now() : versionTimeMs(version)
     let stored = item.withVersion(version, updatedAt)
     if (options?.state !== undefined) stored = stored.withState(options.state)
     this.#l1.set({ id: stored.id, item: stored, version, expiresAt: this.#expiry(route.ttlMs, updatedAt) })
@@ -272,7 +272,7 @@ export class SyncEngine {
     if (options !== undefined) validateSubmitOptions(options)
     if (!this.#l3) throw new NoTierError('no tier is configured to record the delete')
     const version = this.#clock.next()
-    const updatedAt = this.#platform.now()
+    const updatedAt = versionTimeMs(version)
     const tombstone: L1Entry = { id, item: null, version, expiresAt: this.#expiry(undefined, updatedAt) }
     this.#l1.set(tombstone)
     const route: Route = { l2: false, l3: true, ttlMs: undefined }
@@ -318,9 +318,9 @@ export class SyncEngine {
     if (toL3.length > 0 && this.#l3) {
       const result = await this.#l3.write(toL3.map(recordOf))
       // The guard kept a newer stored version: L1 must not go on serving the older one.
-      for (const id of result.stale) {
-        const write = toL3.find((w) => w.id === id)
-        if (write) this.#l1.deleteIfVersion(id, write.version)
+      if (result.stale.length > 0) {
+        const versions = new Map(toL3.map((write) => [write.id, write.version]))
+        for (const id of result.stale) this.#l1.deleteIfVersion(id, versions.get(id)!)
       }
     }
     await this.#maybePurgeTombstones()
@@ -376,6 +376,8 @@ export class SyncEngine {
   #admit(id: string, record: StoredRecord | undefined): SyncItem | undefined {
     const pending = this.#queue.lookup(id)
     if (pending && (!record || pending.version >= record.version)) return pending.item ?? undefined
+    // HLC rule: a version seen from elsewhere (another writer of the same L3) moves our clock past it.
+    if (record) this.#clock.observe(record.version)
     if (!record || record.tombstone) return undefined
     const item = itemOf(record)
     this.#l1.set({

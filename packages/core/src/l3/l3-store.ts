@@ -8,8 +8,8 @@ export interface L3WriteResult {
 }
 
 export interface L3Capabilities {
-  /** The dialect answers which rows an upsert changed (RETURNING) without a second query. */
-  readonly returning: boolean
+  /** An upsert's affected-row count tells whether the version guard skipped a row (no extra query). */
+  readonly exactChangeCount: boolean
   /** Largest number of rows one upsert statement carries. */
   readonly maxRowsPerStatement: number
 }

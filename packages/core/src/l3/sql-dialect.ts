@@ -3,14 +3,19 @@ import type { SqlDialectName, SqlStatement } from './sql-transport.ts'
 /** The SQL text of one dialect. Everything is parameterised; only the table name is spliced, once validated. */
 export interface SqlDialect {
   readonly name: SqlDialectName
-  /** Whether `upsert` ends in `RETURNING id` listing the rows it changed. */
-  readonly upsertReturnsChangedIds: boolean
+  /**
+   * Whether an upsert's affected-row count is exactly the rows it inserted or replaced (SQLite).
+   * Where it is not (MySQL counts an update as 2), every chunk's versions are checked after it.
+   */
+  readonly upsertCountsChangedRows: boolean
   /** Rows per upsert statement (bounded by the bind-parameter limit or packet size). */
   readonly maxRowsPerStatement: number
   createSchema(table: string): SqlStatement[]
   /** Version-guarded multi-row upsert of `rows` rows; `version` is assigned last. */
   upsert(table: string, rows: number): string
   selectByIds(table: string, count: number): string
+  /** `SELECT id, version` of `count` ids: the stale check after an upsert. */
+  selectVersions(table: string, count: number): string
   scanIds(table: string, options: { after: boolean; prefix: boolean }): string
   /** The parameter for a prefix match, escaped for the dialect's pattern syntax. */
   prefixPattern(prefix: string): string

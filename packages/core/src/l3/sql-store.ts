@@ -1,4 +1,4 @@
-import { BackendError, ConfigError } from '../errors.ts'
+import { ConfigError } from '../errors.ts'
 import type { ContentType } from '../item/sync-item.ts'
 import type { L3Capabilities, L3Store, L3WriteResult } from './l3-store.ts'
 import { type SqlDialect, TABLE_NAME_PATTERN } from './sql-dialect.ts'
@@ -12,6 +12,8 @@ const READ_CHUNK = 500
 /** L3 written once against a dialect and a transport. */
 export class SqlStore implements L3Store {
   readonly capabilities: L3Capabilities
+  /** Upsert SQL by row count: built once, and the same string keeps the prepared-statement cache warm. */
+  readonly #upserts = new Map<number, string>()
 
   constructor(
     private readonly transport: SqlTransport,
@@ -29,7 +31,7 @@ export class SqlStore implements L3Store {
       ])
     }
     this.capabilities = {
-      returning: sqlDialect.upsertReturnsChangedIds,
+      exactChangeCount: sqlDialect.upsertCountsChangedRows,
       maxRowsPerStatement: sqlDialect.maxRowsPerStatement,
     }
   }
@@ -48,22 +50,56 @@ export class SqlStore implements L3Store {
 
   async write(records: readonly StoredRecord[]): Promise<L3WriteResult> {
     if (records.length === 0) return { applied: 0, stale: [] }
+    const chunks: StoredRecord[][] = []
     const statements: SqlStatement[] = []
     const per = this.sqlDialect.maxRowsPerStatement
     for (let start = 0; start < records.length; start += per) {
       const chunk = records.slice(start, start + per)
       const params: SqlValue[] = []
       for (const record of chunk) pushRecordParams(params, record)
-      statements.push({ sql: this.sqlDialect.upsert(this.table, chunk.length), params })
+      chunks.push(chunk)
+      statements.push({ sql: this.#upsertSql(chunk.length), params })
     }
     const results = await this.transport.runAtomically(statements)
-    if (!this.sqlDialect.upsertReturnsChangedIds) {
-      throw new BackendError('l3', `dialect ${this.sqlDialect.name} needs a stale check, not implemented yet`)
+    // Only a chunk that changed fewer rows than it carried can hold a stale write: look those up.
+    const suspect: StoredRecord[] = []
+    let applied = 0
+    results.forEach((result, index) => {
+      const chunk = chunks[index]!
+      const exact = this.sqlDialect.upsertCountsChangedRows
+      if (exact && result.affectedRows === chunk.length) applied += chunk.length
+      else suspect.push(...chunk)
+    })
+    if (suspect.length === 0) return { applied, stale: [] }
+    const stored = await this.#versions(suspect.map((r) => r.id))
+    const stale: string[] = []
+    for (const record of suspect) {
+      if ((stored.get(record.id) ?? 0) > record.version) stale.push(record.id)
+      else applied++
     }
-    const changed = new Set<string>()
-    for (const result of results) for (const row of result.rows) changed.add(String(row.id))
-    const stale = records.filter((r) => !changed.has(r.id)).map((r) => r.id)
-    return { applied: changed.size, stale }
+    return { applied, stale }
+  }
+
+  #upsertSql(rows: number): string {
+    let sql = this.#upserts.get(rows)
+    if (sql === undefined) {
+      sql = this.sqlDialect.upsert(this.table, rows)
+      this.#upserts.set(rows, sql)
+    }
+    return sql
+  }
+
+  async #versions(ids: readonly string[]): Promise<Map<string, number>> {
+    const versions = new Map<string, number>()
+    for (let start = 0; start < ids.length; start += READ_CHUNK) {
+      const chunk = ids.slice(start, start + READ_CHUNK)
+      const { rows } = await this.transport.run({
+        sql: this.sqlDialect.selectVersions(this.table, chunk.length),
+        params: chunk,
+      })
+      for (const row of rows) versions.set(String(row.id), Number(row.version))
+    }
+    return versions
   }
 
   async read(ids: readonly string[]): Promise<Map<string, StoredRecord>> {

@@ -6,12 +6,12 @@ const quote = (identifier: string) => `"${identifier}"`
 const UPDATED_COLUMNS = ITEM_COLUMNS.filter((c) => c !== 'id' && c !== 'version')
 
 /**
- * SQLite (3.35+ for RETURNING). JSON lives in a TEXT column so `json_extract` can query it;
+ * SQLite (3.24+ for upserts). JSON lives in a TEXT column so `json_extract` can query it;
  * binary in a BLOB. `id` compares bytewise (BINARY collation), like MySQL's utf8mb4_bin.
  */
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
-  upsertReturnsChangedIds: true,
+  upsertCountsChangedRows: true,
   // 10 parameters a row; SQLite allows 32,766 bound parameters. 100 rows keeps statements cacheable.
   maxRowsPerStatement: 100,
 
@@ -35,6 +35,11 @@ export const sqliteDialect: SqlDialect = {
       },
       { sql: `CREATE INDEX IF NOT EXISTS ${quote(`${table}_version`)} ON ${t} (version)`, params: [] },
       { sql: `CREATE INDEX IF NOT EXISTS ${quote(`${table}_state`)} ON ${t} (state)`, params: [] },
+      // Partial: only tombstones, so the purge is a range scan and writes of live items pay nothing.
+      {
+        sql: `CREATE INDEX IF NOT EXISTS ${quote(`${table}_tombstones`)} ON ${t} (updated_at) WHERE tombstone = 1`,
+        params: [],
+      },
     ]
   },
 
@@ -44,12 +49,16 @@ export const sqliteDialect: SqlDialect = {
     const sets = [...UPDATED_COLUMNS, 'version'].map((c) => `${c} = excluded.${c}`).join(', ')
     return (
       `INSERT INTO ${t} (${ITEM_COLUMNS.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')} ` +
-      `ON CONFLICT (id) DO UPDATE SET ${sets} WHERE excluded.version > ${t}.version RETURNING id`
+      `ON CONFLICT (id) DO UPDATE SET ${sets} WHERE excluded.version > ${t}.version`
     )
   },
 
   selectByIds(table, count) {
     return `SELECT ${ITEM_COLUMNS.join(', ')} FROM ${quote(table)} WHERE id IN (${Array(count).fill('?').join(', ')})`
+  },
+
+  selectVersions(table, count) {
+    return `SELECT id, version FROM ${quote(table)} WHERE id IN (${Array(count).fill('?').join(', ')})`
   },
 
   scanIds(table, { after, prefix }) {
