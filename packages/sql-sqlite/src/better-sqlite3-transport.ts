@@ -33,8 +33,8 @@ export class BetterSqlite3Transport implements SqlTransport {
   readonly #atomic: (statements: readonly SqlStatement[]) => SqlResult[]
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
     try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
       this.#db = new Database(path)
       this.#db.pragma('journal_mode = WAL')
       this.#db.pragma('synchronous = NORMAL')

@@ -11,6 +11,11 @@ export interface QueuedWrite {
   readonly route: Route
   /** Memory the write holds while queued. */
   readonly bytes: number
+  /**
+   * The caller chose the version. Such a write may be older than what a tier holds, so reads
+   * compare it with L3 before serving it; a clock-assigned version is newer than anything seen.
+   */
+  readonly callerVersioned: boolean
 }
 
 /** What a flush reports back: the ids it could not write (they are queued again). */

@@ -19,6 +19,8 @@ export interface WriteQueueOptions {
 class Generation {
   readonly writes = new Map<string, QueuedWrite>()
   bytes = 0
+  /** When the first write entered this generation (the age trigger counts from it). */
+  firstAt = 0
   #resolve!: (outcome: FlushOutcome) => void
   readonly done: Promise<FlushOutcome> = new Promise((resolve) => {
     this.#resolve = resolve
@@ -51,7 +53,7 @@ export class WriteQueue {
   /** Changes thresholds live (reconfigure). */
   setThresholds(thresholds: Pick<WriteQueueOptions, 'maxCount' | 'maxBytes' | 'maxAgeMs'>): void {
     this.options = { ...this.options, ...thresholds }
-    if (this.#current.writes.size > 0) this.#afterEnqueue(false)
+    if (this.#current.writes.size > 0 && !this.#closed) this.#scheduleFlush(this.#dueDelay())
   }
 
   /**
@@ -61,6 +63,7 @@ export class WriteQueue {
   enqueue(write: QueuedWrite): Promise<FlushOutcome> {
     const generation = this.#current
     const wasEmpty = generation.writes.size === 0
+    if (wasEmpty) generation.firstAt = this.options.platform.now()
     const existing = generation.writes.get(write.id)
     if (existing === undefined) {
       generation.writes.set(write.id, write)
@@ -75,7 +78,11 @@ export class WriteQueue {
 
   /** The newest pending write of `id` (queued or being flushed). */
   lookup(id: string): QueuedWrite | undefined {
-    return this.#current.writes.get(id) ?? this.#inFlight?.writes.get(id)
+    const queued = this.#current.writes.get(id)
+    const inFlight = this.#inFlight?.writes.get(id)
+    // A caller-versioned write may be older than the one in flight: the newer wins, as in the tiers.
+    if (queued === undefined || (inFlight !== undefined && inFlight.version > queued.version)) return inFlight
+    return queued
   }
 
   /** Distinct ids pending, queued plus in flight. */
@@ -96,7 +103,9 @@ export class WriteQueue {
    * Resolves with the outcome of the last batch it flushed.
    */
   async flush(): Promise<FlushOutcome> {
-    if (this.#flushing) await this.#flushing
+    // A loop: another caller may start the next flush (holding writes queued before this call)
+    // between the end of the one awaited and this continuation.
+    while (this.#flushing) await this.#flushing
     if (this.#current.writes.size === 0) return { written: 0, failed: new Map() }
     const done = this.#current.done
     this.#startFlush()
@@ -117,6 +126,14 @@ export class WriteQueue {
     } else if (wasEmpty) {
       this.#scheduleFlush(this.#failures > 0 ? this.#retryDelay() : maxAgeMs)
     }
+  }
+
+  /** Delay until the current generation is due: backoff after failures, else full now, else its age. */
+  #dueDelay(): number {
+    if (this.#failures > 0) return this.#retryDelay()
+    const { maxCount, maxBytes, maxAgeMs } = this.options
+    if (this.#current.writes.size >= maxCount || this.#current.bytes >= maxBytes) return 0
+    return Math.max(0, this.#current.firstAt + maxAgeMs - this.options.platform.now())
   }
 
   #retryDelay(): number {
@@ -147,9 +164,8 @@ export class WriteQueue {
     this.#flushing = this.#runFlush().finally(() => {
       this.#flushing = undefined
       if (this.#closed || this.#current.writes.size === 0) return
-      const { maxCount, maxBytes } = this.options
-      const full = this.#current.writes.size >= maxCount || this.#current.bytes >= maxBytes
-      this.#scheduleFlush(this.#failures > 0 ? this.#retryDelay() : full ? 0 : this.options.maxAgeMs)
+      // Writes that arrived during the flush are due by the age of the oldest, not from now.
+      this.#scheduleFlush(this.#dueDelay())
     })
   }
 
@@ -187,6 +203,7 @@ export class WriteQueue {
     const generation = this.#current
     const newer = generation.writes.get(write.id)
     if (newer !== undefined && newer.version >= write.version) return
+    if (generation.writes.size === 0) generation.firstAt = this.options.platform.now()
     generation.writes.set(write.id, write)
     generation.bytes += write.bytes - (newer?.bytes ?? 0)
   }

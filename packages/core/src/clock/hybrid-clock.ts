@@ -16,8 +16,15 @@ export class HybridLogicalClock {
   /** The next version: greater than every version issued or observed so far. */
   next(): number {
     const physical = Math.floor(this.wallClock()) * LOGICAL_PER_MS
-    this.#last = physical > this.#last ? physical : this.#last + 1
-    return this.#last
+    const next = physical > this.#last ? physical : this.#last + 1
+    // Past 2^53 doubles stop counting by one (2^53 + 1 === 2^53), so a version would repeat.
+    if (!Number.isSafeInteger(next)) {
+      throw new InvalidArgumentError(
+        `version space exhausted: the next version would exceed ${Number.MAX_SAFE_INTEGER} (last ${this.#last})`,
+      )
+    }
+    this.#last = next
+    return next
   }
 
   /** Takes note of a version from elsewhere (a caller, a tier), so later versions exceed it. */

@@ -42,14 +42,17 @@ export function parseConfig(input: unknown): SyncConfig {
   if (result.success) return result.data as SyncConfig
   const fields: string[] = []
   const lines = result.error.issues.map((issue) => {
-    const field = String(
-      issue.path[0] ?? (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(root)'),
-    )
-    fields.push(field)
+    const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys.map(String) : []
+    const field = String(issue.path[0] ?? (unknownKeys.length > 0 ? unknownKeys.join(', ') : '(root)'))
+    // Each unknown key is a field of its own, so callers can match `fields` against a key.
+    if (unknownKeys.length > 0 && issue.path.length === 0) fields.push(...unknownKeys)
+    else fields.push(field)
     const env = ENV_VARS[field as keyof SyncConfig]
     const where = env ? `${field} (${env})` : field
+    // The value is echoed only for a named, non-secret field: a bad root (a string, an array…)
+    // may be a whole connection URL or token list.
     const got =
-      SECRET_FIELDS.has(field as keyof SyncConfig) || issue.code === 'unrecognized_keys'
+      issue.path.length === 0 || SECRET_FIELDS.has(field as keyof SyncConfig) || unknownKeys.length > 0
         ? ''
         : `, got ${JSON.stringify(valueAt(input, issue.path))}`
     return `${where}: ${issue.message}${got}`

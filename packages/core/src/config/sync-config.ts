@@ -6,7 +6,10 @@ const positiveInt = () => z.number().int().positive()
 
 /** Hide credentials of a connection URL when it appears in an error or a log. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string) => `${scheme}***@`)
+  // Userinfo runs to the LAST '@' before the path: a password may itself contain '@'.
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_m, scheme: string) => `${scheme}***@`)
+    .replace(/([?&](?:password|pass|pwd|token|secret)=)[^&#]*/gi, '$1***')
 }
 
 /**

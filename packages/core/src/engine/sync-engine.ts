@@ -255,7 +255,15 @@ export class SyncEngine {
     const updatedAt = item.version > 0 ? this.#platform.now() : versionTimeMs(version)
     let stored = item.withVersion(version, updatedAt)
     if (options?.state !== undefined) stored = stored.withState(options.state)
-    this.#l1.set({ id: stored.id, item: stored, version, expiresAt: this.#expiry(route.ttlMs, updatedAt) })
+    const callerVersioned = item.version > 0
+    if (callerVersioned) {
+      // Possibly older than what L3 holds: not served from L1 until a read compared it with L3;
+      // an older L1 entry must not be served either.
+      const cached = this.#l1.peek(stored.id)
+      if (cached !== undefined && cached.version < version) this.#l1.delete(stored.id)
+    } else {
+      this.#l1.set({ id: stored.id, item: stored, version, expiresAt: this.#expiry(route.ttlMs, updatedAt) })
+    }
     const write: QueuedWrite = {
       id: stored.id,
       version,
@@ -263,6 +271,7 @@ export class SyncEngine {
       item: stored,
       route,
       bytes: stored.footprintBytes,
+      callerVersioned,
     }
     return { write, ack: this.#ackLevel(options?.ack) }
   }
@@ -276,7 +285,15 @@ export class SyncEngine {
     const tombstone: L1Entry = { id, item: null, version, expiresAt: this.#expiry(undefined, updatedAt) }
     this.#l1.set(tombstone)
     const route: Route = { l2: false, l3: true, ttlMs: undefined }
-    const write: QueuedWrite = { id, version, updatedAt, item: null, route, bytes: l1EntryBytes(tombstone) }
+    const write: QueuedWrite = {
+      id,
+      version,
+      updatedAt,
+      item: null,
+      route,
+      bytes: l1EntryBytes(tombstone),
+      callerVersioned: false,
+    }
     return { write, ack: this.#ackLevel(options?.ack) }
   }
 
@@ -364,7 +381,7 @@ export class SyncEngine {
 
   async #readThrough(id: string): Promise<SyncItem | undefined> {
     const pending = this.#queue.lookup(id)
-    if (pending) return pending.item ?? undefined
+    if (pending && !pending.callerVersioned) return pending.item ?? undefined
     const record = this.#l3 ? (await this.#readL3([id])).get(id) : undefined
     return this.#admit(id, record)
   }
@@ -375,7 +392,8 @@ export class SyncEngine {
    */
   #admit(id: string, record: StoredRecord | undefined): SyncItem | undefined {
     const pending = this.#queue.lookup(id)
-    if (pending && (!record || pending.version >= record.version)) return pending.item ?? undefined
+    // Strictly newer: at an equal version every tier keeps the first writer.
+    if (pending && (!record || pending.version > record.version)) return pending.item ?? undefined
     // HLC rule: a version seen from elsewhere (another writer of the same L3) moves our clock past it.
     if (record) this.#clock.observe(record.version)
     if (!record || record.tombstone) return undefined
@@ -410,7 +428,7 @@ export class SyncEngine {
       }
       validateId(id)
       const pending = this.#queue.lookup(id)
-      if (pending) results[index] = pending.item ?? undefined
+      if (pending && !pending.callerVersioned) results[index] = pending.item ?? undefined
       else misses.push(id)
     })
     if (misses.length === 0 || !this.#l3) return results
@@ -553,8 +571,9 @@ async function settle(done: Promise<FlushOutcome>, id: string): Promise<void> {
   if (failure) throw asFlushFailure(failure)
 }
 
+/** A write that failed to flush is still queued and retried: say so, keeping the backend's error as cause. */
 function asFlushFailure(failure: Error): SyncError {
-  if (failure instanceof SyncError) return failure
+  if (failure instanceof FlushError) return failure
   return new FlushError(`write not stored yet (it stays queued and is retried): ${failure.message}`, {
     cause: failure,
   })

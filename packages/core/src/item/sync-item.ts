@@ -57,18 +57,19 @@ export class SyncItem {
 
   /** A JSON item from UTF-8 JSON bytes; throws `InvalidJsonError` unless they parse. */
   static fromJsonBytes(id: string, bytes: Uint8Array, meta: ItemMetadata = {}): SyncItem {
-    return SyncItem.build(id, normaliseJsonBytes(bytes), 'json', meta)
+    return SyncItem.build(id, normaliseJsonBytes(ownCopy(bytes)), 'json', meta)
   }
 
   /** Raw bytes: a JSON object or array is detected and stored as JSON, anything else as binary. */
-  static fromBytes(id: string, bytes: Uint8Array, meta: ItemMetadata = {}): SyncItem {
+  static fromBytes(id: string, input: Uint8Array, meta: ItemMetadata = {}): SyncItem {
+    const bytes = ownCopy(input)
     if (isJsonDocument(bytes)) return SyncItem.build(id, stripJsonWhitespace(bytes), 'json', meta)
     return SyncItem.build(id, bytes, 'binary', meta)
   }
 
   /** Bytes kept exactly as given, never detected as JSON. */
   static fromBinary(id: string, bytes: Uint8Array, meta: ItemMetadata = {}): SyncItem {
-    return SyncItem.build(id, bytes, 'binary', meta)
+    return SyncItem.build(id, ownCopy(bytes), 'binary', meta)
   }
 
   /**
@@ -158,6 +159,14 @@ export class SyncItem {
       this.updatedAt,
     )
   }
+}
+
+/**
+ * The item keeps its own copy of the caller's bytes: a caller reusing its buffer must not change
+ * an item already queued (its hash would no longer match). Also drops any larger backing buffer.
+ */
+function ownCopy(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes)
 }
 
 export function validateVersion(version: number): void {

@@ -67,12 +67,13 @@ export class L1Cache {
   }
 
   /**
-   * Stores the entry unless L1 already holds a newer version of the id (version guard).
+   * Stores the entry unless L1 already holds the same or a newer version of the id (version
+   * guard; on equal versions the first writer wins, as in the write queue and L3).
    * Returns whether it was stored; an entry larger than the whole budget is not.
    */
   set(entry: L1Entry): boolean {
     const current = this.peek(entry.id)
-    if (current !== undefined && current.version > entry.version) return false
+    if (current !== undefined && current.version >= entry.version) return false
     if (l1EntryBytes(entry) > this.#lru.maxSize) {
       this.#lru.delete(entry.id)
       return false

@@ -17,5 +17,5 @@ export type TimerHandle = { readonly __timer: unique symbol } | unknown
 export const defaultPlatform: Platform = {
   now: () => Date.now(),
   setTimer: (fn, ms) => setTimeout(fn, ms),
-  clearTimer: (handle) => clearTimeout(handle),
+  clearTimer: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
 }
