@@ -1,0 +1,7 @@
+export { createEngineFromConfig } from './create-engine-from-config.ts'
+export { createLogger } from './create-logger.ts'
+export { CLOSE_GRACE_MS, GracefulHttpServer } from './graceful-http-server.ts'
+export { scrubSecrets } from './log-redaction.ts'
+export { isLoopbackHost } from './loopback-host.ts'
+export { sqlitePathFor } from './sqlite-path.ts'
+export { type RunningServer, type StartServerOptions, startServer } from './start-server.ts'

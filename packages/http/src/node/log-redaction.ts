@@ -1,0 +1,23 @@
+import { redactUrl } from '@sync-engine/core'
+
+/** Keys whose values are secrets wherever they appear in a log object. */
+export const SECRET_KEY = /authorization|token|password|passwd|secret|cookie|api[-_]?key|credential/i
+export const REDACTED = '[redacted]'
+const MAX_DEPTH = 8
+
+/**
+ * A copy of a log object with every secret-looking key censored and credentials removed from
+ * every URL-looking string (`redis://user:pass@host` → `redis://***@host`). Errors are kept as
+ * they are, so that pino's error serializer still sees their message and stack.
+ */
+export function scrubSecrets<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') return (value.includes('://') ? redactUrl(value) : value) as T
+  if (value === null || typeof value !== 'object' || value instanceof Error || depth >= MAX_DEPTH)
+    return value
+  if (Array.isArray(value)) return value.map((entry) => scrubSecrets(entry, depth + 1)) as T
+  const copy: Record<string, unknown> = {}
+  for (const [key, entry] of Object.entries(value)) {
+    copy[key] = SECRET_KEY.test(key) ? REDACTED : scrubSecrets(entry, depth + 1)
+  }
+  return copy as T
+}

@@ -1,0 +1,17 @@
+/**
+ * Runnable entry: `node --import tsx packages/http/src/node/main.ts`. Configuration comes from the
+ * SYNC_* environment variables only; the `sync-engine serve` command adds command-line flags.
+ */
+import { ConfigError, loadConfig } from '@sync-engine/core'
+import { createLogger } from './create-logger.ts'
+import { startServer } from './start-server.ts'
+
+try {
+  const config = loadConfig({ env: process.env })
+  const server = await startServer({ config, logger: createLogger(config), handleSignals: true })
+  process.stdout.write(`sync-engine listening on ${server.url}\n`)
+} catch (error) {
+  process.stderr.write(`sync-engine: ${error instanceof Error ? error.message : String(error)}\n`)
+  // 2 for configuration problems, as the CLI does.
+  process.exit(error instanceof ConfigError ? 2 : 1)
+}
