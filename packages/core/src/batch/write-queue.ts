@@ -35,14 +35,19 @@ const MAX_RETRY_DELAY_MS = 5_000
 /**
  * The write batcher. Writes are deduplicated by id (the highest version wins, so a delete cancels
  * the queued write of its id), and flushed when the count, the bytes or the age of the oldest
- * write reaches its threshold — whichever comes first. One flush runs at a time. A write that
- * fails to flush is queued again (unless a newer version of its id arrived) and retried with
- * backoff: nothing is dropped.
+ * write reaches its threshold — whichever comes first. A batch that reaches its count or bytes is
+ * sealed at once and its flush starts on the next microtask: a timer could not fire during a burst
+ * of awaited submits, and the burst would become one unbounded batch. One flush runs at a time;
+ * sealed batches follow one another without a pause. A write that fails to flush is queued again
+ * (unless a newer version of its id is pending) and retried with backoff: nothing is dropped.
  */
 export class WriteQueue {
   #current = new Generation()
+  /** Full batches waiting for their flush, oldest first. */
+  readonly #sealed: Generation[] = []
   #inFlight: Generation | undefined
   #flushing: Promise<void> | undefined
+  #kickQueued = false
   #timer: TimerHandle | undefined
   #timerDueAt = 0
   #failures = 0
@@ -72,26 +77,35 @@ export class WriteQueue {
       generation.writes.set(write.id, write)
       generation.bytes += write.bytes - existing.bytes
     }
-    this.#afterEnqueue(wasEmpty)
+    if (this.#closed) return generation.done
+    if (this.#isFull(generation)) {
+      this.#seal()
+      this.#kick()
+    } else if (wasEmpty) {
+      this.#scheduleFlush(this.#failures > 0 ? this.#retryDelay() : this.options.maxAgeMs)
+    }
     return generation.done
   }
 
-  /** The newest pending write of `id` (queued or being flushed). */
+  /** The newest pending write of `id`: queued, sealed or being flushed. */
   lookup(id: string): QueuedWrite | undefined {
-    const queued = this.#current.writes.get(id)
-    const inFlight = this.#inFlight?.writes.get(id)
-    // A caller-versioned write may be older than the one in flight: the newer wins, as in the tiers.
-    if (queued === undefined || (inFlight !== undefined && inFlight.version > queued.version)) return inFlight
-    return queued
+    let newest = this.#current.writes.get(id)
+    // A caller-versioned write may be older than one pending before it: the newer wins, as in the tiers.
+    for (let i = this.#sealed.length - 1; i >= 0; i--) newest = newer(newest, this.#sealed[i]!.writes.get(id))
+    return newer(newest, this.#inFlight?.writes.get(id))
   }
 
-  /** Distinct ids pending, queued plus in flight. */
+  /** Pending writes, queued plus sealed plus in flight (an id pending in two batches counts twice). */
   get depth(): number {
-    return this.#current.writes.size + (this.#inFlight?.writes.size ?? 0)
+    let depth = this.#current.writes.size + (this.#inFlight?.writes.size ?? 0)
+    for (const generation of this.#sealed) depth += generation.writes.size
+    return depth
   }
 
   get bytes(): number {
-    return this.#current.bytes + (this.#inFlight?.bytes ?? 0)
+    let bytes = this.#current.bytes + (this.#inFlight?.bytes ?? 0)
+    for (const generation of this.#sealed) bytes += generation.bytes
+    return bytes
   }
 
   get consecutiveFailures(): number {
@@ -99,17 +113,24 @@ export class WriteQueue {
   }
 
   /**
-   * Flushes everything queued at the time of the call (waiting for a flush already running).
-   * Resolves with the outcome of the last batch it flushed.
+   * Flushes everything pending at the time of the call, now (backoff is skipped). Resolves with
+   * the combined outcome of those batches; writes that failed are queued again.
    */
   async flush(): Promise<FlushOutcome> {
-    // A loop: another caller may start the next flush (holding writes queued before this call)
-    // between the end of the one awaited and this continuation.
-    while (this.#flushing) await this.#flushing
-    if (this.#current.writes.size === 0) return { written: 0, failed: new Map() }
-    const done = this.#current.done
+    if (this.#current.writes.size > 0) this.#seal()
+    const batches = this.#inFlight ? [this.#inFlight, ...this.#sealed] : [...this.#sealed]
+    if (batches.length === 0) return { written: 0, failed: new Map() }
     this.#startFlush()
-    return done
+    const outcomes = await Promise.all(batches.map((generation) => generation.done))
+    const failed = new Map<string, Error>()
+    let written = 0
+    for (const outcome of outcomes) {
+      written += outcome.written
+      for (const [id, error] of outcome.failed) failed.set(id, error)
+    }
+    // A failure followed by a success of the same id (requeued, then flushed) is not a failure.
+    for (const id of failed.keys()) if (this.lookup(id) === undefined) failed.delete(id)
+    return { written, failed }
   }
 
   /** Stops timers; pending writes stay until `flush()` is called. */
@@ -118,22 +139,34 @@ export class WriteQueue {
     this.#clearTimer()
   }
 
-  #afterEnqueue(wasEmpty: boolean) {
-    if (this.#closed) return
-    const { maxCount, maxBytes, maxAgeMs } = this.options
-    if (this.#current.writes.size >= maxCount || this.#current.bytes >= maxBytes) {
-      this.#scheduleFlush(0)
-    } else if (wasEmpty) {
-      this.#scheduleFlush(this.#failures > 0 ? this.#retryDelay() : maxAgeMs)
+  #isFull(generation: Generation): boolean {
+    return generation.writes.size >= this.options.maxCount || generation.bytes >= this.options.maxBytes
+  }
+
+  #seal() {
+    this.#sealed.push(this.#current)
+    this.#current = new Generation()
+  }
+
+  /** Starts the next flush on a microtask (once per burst), unless one is running or backing off. */
+  #kick() {
+    if (this.#kickQueued || this.#flushing || this.#closed) return
+    if (this.#failures > 0) {
+      this.#scheduleFlush(this.#retryDelay())
+      return
     }
+    this.#kickQueued = true
+    queueMicrotask(() => {
+      this.#kickQueued = false
+      this.#startFlush()
+    })
   }
 
   /** Delay until the current generation is due: backoff after failures, else full now, else its age. */
   #dueDelay(): number {
     if (this.#failures > 0) return this.#retryDelay()
-    const { maxCount, maxBytes, maxAgeMs } = this.options
-    if (this.#current.writes.size >= maxCount || this.#current.bytes >= maxBytes) return 0
-    return Math.max(0, this.#current.firstAt + maxAgeMs - this.options.platform.now())
+    if (this.#isFull(this.#current)) return 0
+    return Math.max(0, this.#current.firstAt + this.options.maxAgeMs - this.options.platform.now())
   }
 
   #retryDelay(): number {
@@ -147,8 +180,8 @@ export class WriteQueue {
     this.#timerDueAt = dueAt
     this.#timer = this.options.platform.setTimer(() => {
       this.#timer = undefined
-      if (!this.#flushing) this.#startFlush()
       // A flush is running: it re-checks the queue when it ends.
+      if (!this.#flushing) this.#startFlush()
     }, delayMs)
   }
 
@@ -163,17 +196,22 @@ export class WriteQueue {
     if (this.#flushing) return
     this.#flushing = this.#runFlush().finally(() => {
       this.#flushing = undefined
-      if (this.#closed || this.#current.writes.size === 0) return
+      // Closed: only an explicit flush() sealed batches, and it waits for every one of them.
+      if (this.#closed) {
+        if (this.#sealed.length > 0) this.#startFlush()
+        return
+      }
+      if (this.#sealed.length > 0) this.#kick()
       // Writes that arrived during the flush are due by the age of the oldest, not from now.
-      this.#scheduleFlush(this.#dueDelay())
+      else if (this.#current.writes.size > 0) this.#scheduleFlush(this.#dueDelay())
     })
   }
 
   async #runFlush(): Promise<void> {
     this.#clearTimer()
-    const generation = this.#current
-    if (generation.writes.size === 0) return
-    this.#current = new Generation()
+    if (this.#sealed.length === 0 && this.#current.writes.size > 0) this.#seal()
+    const generation = this.#sealed.shift()
+    if (generation === undefined) return
     this.#inFlight = generation
     const batch = [...generation.writes.values()]
     let outcome: FlushOutcome
@@ -198,13 +236,20 @@ export class WriteQueue {
     generation.settle(outcome)
   }
 
-  /** Puts a failed write back, unless a newer version of its id is already queued. */
+  /** Puts a failed write back, unless a newer (or the same) version of its id is pending. */
   #requeue(write: QueuedWrite) {
+    const pending = this.lookup(write.id)
+    if (pending !== undefined && pending.version >= write.version) return
     const generation = this.#current
-    const newer = generation.writes.get(write.id)
-    if (newer !== undefined && newer.version >= write.version) return
+    const replaced = generation.writes.get(write.id)
     if (generation.writes.size === 0) generation.firstAt = this.options.platform.now()
     generation.writes.set(write.id, write)
-    generation.bytes += write.bytes - (newer?.bytes ?? 0)
+    generation.bytes += write.bytes - (replaced?.bytes ?? 0)
   }
+}
+
+function newer(a: QueuedWrite | undefined, b: QueuedWrite | undefined): QueuedWrite | undefined {
+  if (a === undefined) return b
+  if (b === undefined) return a
+  return b.version > a.version ? b : a
 }

@@ -262,7 +262,12 @@ export class SyncEngine {
       const cached = this.#l1.peek(stored.id)
       if (cached !== undefined && cached.version < version) this.#l1.delete(stored.id)
     } else {
-      this.#l1.set({ id: stored.id, item: stored, version, expiresAt: this.#expiry(route.ttlMs, updatedAt) })
+      this.#l1.setNewest({
+        id: stored.id,
+        item: stored,
+        version,
+        expiresAt: this.#expiry(route.ttlMs, updatedAt),
+      })
     }
     const write: QueuedWrite = {
       id: stored.id,

@@ -82,6 +82,19 @@ export class L1Cache {
     return true
   }
 
+  /**
+   * Stores an entry known to be newer than any L1 holds (a version the engine's clock just
+   * issued), skipping the guard's lookup: this is the submit hot path.
+   */
+  setNewest(entry: L1Entry): boolean {
+    if (l1EntryBytes(entry) > this.#lru.maxSize) {
+      this.#lru.delete(entry.id)
+      return false
+    }
+    this.#lru.set(entry.id, entry)
+    return true
+  }
+
   delete(id: string): boolean {
     return this.#lru.delete(id)
   }
