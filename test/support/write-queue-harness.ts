@@ -9,12 +9,12 @@ export function put(id: string, version: number, bytes = 10): QueuedWrite {
     version,
     version,
   )
-  return { id, version, updatedAt: version, item, route: ROUTE, bytes, callerVersioned: false }
+  return { id, version, updatedAt: version, item, route: ROUTE, bytes, callerVersioned: false, expiresAt: 0 }
 }
 
 /** A queued tombstone of `id` at `version`. */
 export function tombstone(id: string, version: number, bytes = 10): QueuedWrite {
-  return { id, version, updatedAt: version, item: null, route: ROUTE, bytes, callerVersioned: false }
+  return { id, version, updatedAt: version, item: null, route: ROUTE, bytes, callerVersioned: false, expiresAt: 0 }
 }
 
 interface HeldCall {

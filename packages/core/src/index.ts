@@ -37,6 +37,13 @@ export {
   SyncItem,
 } from './item/sync-item.ts'
 export { L1Cache, type L1Entry, l1EntryBytes } from './l1/l1-cache.ts'
+export { CorruptValue, isCorrupt } from './l2/corrupt-value.ts'
+export { detectRedisCapabilities } from './l2/detect-capabilities.ts'
+export { decodeEnvelope, ENVELOPE_FORMAT, encodeEnvelope } from './l2/envelope.ts'
+export { DEFAULT_REDIS_PREFIX, escapeGlob, RedisKeyLayout } from './l2/key-layout.ts'
+export type { L2ScanPage, L2Store, L2Value, L2WriteEntry, L2WriteResult } from './l2/l2-store.ts'
+export { isReplyError, RedisReplyError } from './l2/redis-reply-error.ts'
+export { DEFAULT_TOMBSTONE_RETENTION_MS, RedisStore, type RedisStoreOptions } from './l2/redis-store.ts'
 export type {
   RedisArgument,
   RedisCapabilities,
@@ -45,6 +52,7 @@ export type {
   RedisTransport,
 } from './l2/redis-transport.ts'
 export type { L3Capabilities, L3Store, L3WriteResult } from './l3/l3-store.ts'
+export { mysqlDialect } from './l3/mysql-dialect.ts'
 export { ITEM_COLUMNS, type SqlDialect } from './l3/sql-dialect.ts'
 export { SqlStore } from './l3/sql-store.ts'
 export type {

@@ -1,8 +1,12 @@
 import type { SyncItem } from '../item/sync-item.ts'
+import type { L1Entry } from '../l1/l1-cache.ts'
 import type { Route } from '../options/submit-options.ts'
 
-/** One pending mutation: a put (`item`) or a tombstone (`item: null`), with where it goes. */
-export interface QueuedWrite {
+/**
+ * One pending mutation: a put (`item`) or a tombstone (`item: null`), with where it goes. It is
+ * also the L1 entry of the write (one object on the hot path, not two).
+ */
+export interface QueuedWrite extends L1Entry {
   readonly id: string
   readonly version: number
   /** Epoch ms of the mutation. */
@@ -21,7 +25,10 @@ export interface QueuedWrite {
 /** What a flush reports back: the ids it could not write (they are queued again). */
 export interface FlushOutcome {
   readonly written: number
+  /** Ids that failed for now (an outage): they are queued again and retried. */
   readonly failed: ReadonlyMap<string, Error>
+  /** Ids a tier refused for good (the record cannot be stored there): not retried, never acknowledged. */
+  readonly rejected?: ReadonlyMap<string, Error>
 }
 
 export const EMPTY_OUTCOME: FlushOutcome = { written: 0, failed: new Map() }

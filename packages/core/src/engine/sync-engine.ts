@@ -42,6 +42,10 @@ export interface SyncEngineOptions {
   logger?: Logger
 }
 
+const NO_FAILURES: ReadonlyMap<string, Error> = new Map()
+
+/** The route of every write without a TTL while L2 is absent: shared, not allocated per write. */
+const L3_ONLY: Route = Object.freeze({ l2: false, l3: true, ttlMs: undefined })
 const TOMBSTONE_PURGE_INTERVAL_MS = 3_600_000
 const SHUTDOWN_FLUSH_ATTEMPTS = 3
 
@@ -64,12 +68,14 @@ export class SyncEngine {
   #startPromise: Promise<void> | undefined
   #shutdownPromise: Promise<void> | undefined
   #lastPurgeAt = 0
+  #payloadLimit: number
 
   constructor(options: SyncEngineOptions = {}) {
     this.#config = parseConfig(options.config ?? {})
     this.#platform = options.platform ?? defaultPlatform
     this.#logger = options.logger ?? silentLogger
     this.#l3 = options.l3
+    this.#payloadLimit = this.#config.maxPayloadBytes
     this.#clock = new HybridLogicalClock(this.#platform.now)
     this.#l1 = new L1Cache(this.#config.l1MaxBytes, this.#platform.now)
     this.#queue = new WriteQueue({
@@ -111,6 +117,7 @@ export class SyncEngine {
     try {
       this.#setState('connecting')
       if (this.#l3) await this.#l3.init()
+      this.#refreshPayloadLimit()
       this.#setState('draining-wal')
       this.#setState('warming')
       // Versions keep increasing across restarts: never issue one below what L3 already holds.
@@ -176,7 +183,8 @@ export class SyncEngine {
   /** Writes one item. Resolves once the write reached its ack level (see `AckLevel`). */
   async submit(item: SyncItem, options?: SubmitOptions): Promise<SubmitReceipt> {
     this.#assertReady('submit')
-    const { write, ack } = this.#prepareWrite(item, options)
+    const write = this.#prepareWrite(item, options)
+    const ack = this.#ackLevel(options?.ack)
     const done = this.#queue.enqueue(write)
     if (ack === 'stored') await settle(done, write.id)
     return { id: write.id, version: write.version, ack }
@@ -191,7 +199,8 @@ export class SyncEngine {
     const pending: { index: number; id: string; done: Promise<FlushOutcome> }[] = []
     const results: BulkResult<SubmitReceipt>[] = items.map((item, index) => {
       try {
-        const { write, ack } = this.#prepareWrite(item, options)
+        const write = this.#prepareWrite(item, options)
+        const ack = this.#ackLevel(options?.ack)
         const done = this.#queue.enqueue(write)
         if (ack === 'stored') pending.push({ index, id: write.id, done })
         return { ok: true, id: write.id, value: { id: write.id, version: write.version, ack } }
@@ -206,7 +215,8 @@ export class SyncEngine {
   /** Deletes with a tombstone: a delayed older write can never bring the item back. */
   async delete(id: string, options?: Pick<SubmitOptions, 'ack'>): Promise<DeleteReceipt> {
     this.#assertReady('delete')
-    const { write, ack } = this.#prepareDelete(id, options)
+    const write = this.#prepareDelete(id, options)
+    const ack = this.#ackLevel(options?.ack)
     const done = this.#queue.enqueue(write)
     if (ack === 'stored') await settle(done, id)
     return { id, version: write.version, ack }
@@ -220,7 +230,8 @@ export class SyncEngine {
     const pending: { index: number; id: string; done: Promise<FlushOutcome> }[] = []
     const results: BulkResult<DeleteReceipt>[] = ids.map((id, index) => {
       try {
-        const { write, ack } = this.#prepareDelete(id, options)
+        const write = this.#prepareDelete(id, options)
+        const ack = this.#ackLevel(options?.ack)
         const done = this.#queue.enqueue(write)
         if (ack === 'stored') pending.push({ index, id, done })
         return { ok: true, id, value: { id, version: write.version, ack } }
@@ -238,37 +249,26 @@ export class SyncEngine {
   ): Promise<void> {
     await Promise.all(
       pending.map(async ({ index, id, done }) => {
-        const failure = (await done).failed.get(id)
-        if (failure) results[index] = { ok: false, id, error: asFlushFailure(failure) }
+        const outcome = await done
+        const refusal = outcome.rejected?.get(id)
+        const failure = outcome.failed.get(id)
+        if (refusal) results[index] = { ok: false, id, error: asSyncError(refusal) }
+        else if (failure) results[index] = { ok: false, id, error: asFlushFailure(failure) }
       }),
     )
   }
 
-  #prepareWrite(item: SyncItem, options: SubmitOptions | undefined): { write: QueuedWrite; ack: AckLevel } {
+  #prepareWrite(item: SyncItem, options: SubmitOptions | undefined): QueuedWrite {
     if (!(item instanceof SyncItem)) throw new InvalidArgumentError('submit takes a SyncItem')
     if (options !== undefined) validateSubmitOptions(options)
     const size = item.content.byteLength
-    if (size > this.#config.maxPayloadBytes)
-      throw new PayloadTooLargeError(size, this.#config.maxPayloadBytes)
+    if (size > this.#payloadLimit) throw new PayloadTooLargeError(size, this.#payloadLimit)
     const route = this.#route(options)
+    const callerVersioned = item.version > 0
     const version = this.#nextVersion(item.version)
-    const updatedAt = item.version > 0 ? this.#platform.now() : versionTimeMs(version)
+    const updatedAt = callerVersioned ? this.#platform.now() : versionTimeMs(version)
     let stored = item.withVersion(version, updatedAt)
     if (options?.state !== undefined) stored = stored.withState(options.state)
-    const callerVersioned = item.version > 0
-    if (callerVersioned) {
-      // Possibly older than what L3 holds: not served from L1 until a read compared it with L3;
-      // an older L1 entry must not be served either.
-      const cached = this.#l1.peek(stored.id)
-      if (cached !== undefined && cached.version < version) this.#l1.delete(stored.id)
-    } else {
-      this.#l1.setNewest({
-        id: stored.id,
-        item: stored,
-        version,
-        expiresAt: this.#expiry(route.ttlMs, updatedAt),
-      })
-    }
     const write: QueuedWrite = {
       id: stored.id,
       version,
@@ -277,29 +277,49 @@ export class SyncEngine {
       route,
       bytes: stored.footprintBytes,
       callerVersioned,
+      expiresAt: this.#expiry(route.ttlMs, updatedAt),
     }
-    return { write, ack: this.#ackLevel(options?.ack) }
+    if (callerVersioned) {
+      // Possibly older than what L3 holds: not served from L1 until a read compared it with L3;
+      // an older L1 entry must not be served either.
+      const cached = this.#l1.peek(stored.id)
+      if (cached !== undefined && cached.version < version) this.#l1.delete(stored.id)
+    } else {
+      this.#l1.setNewest(write)
+    }
+    return write
   }
 
-  #prepareDelete(id: string, options: Pick<SubmitOptions, 'ack'> | undefined) {
+  /**
+   * The payload limit: the configured one, or less where L3 cannot store that much in one row
+   * (MariaDB's default max_allowed_packet is 16 MiB, a little under a 16 MiB item plus its row).
+   * Known once L3 is connected; recomputed on reconfigure.
+   */
+  #refreshPayloadLimit(): void {
+    const l3Limit = this.#l3?.capabilities.maxContentBytes
+    const configured = this.#config.maxPayloadBytes
+    this.#payloadLimit = l3Limit !== undefined && l3Limit < configured ? l3Limit : configured
+  }
+
+  #prepareDelete(id: string, options: Pick<SubmitOptions, 'ack'> | undefined): QueuedWrite {
     validateId(id)
     if (options !== undefined) validateSubmitOptions(options)
     if (!this.#l3) throw new NoTierError('no tier is configured to record the delete')
     const version = this.#clock.next()
     const updatedAt = versionTimeMs(version)
-    const tombstone: L1Entry = { id, item: null, version, expiresAt: this.#expiry(undefined, updatedAt) }
-    this.#l1.set(tombstone)
-    const route: Route = { l2: false, l3: true, ttlMs: undefined }
     const write: QueuedWrite = {
       id,
       version,
       updatedAt,
       item: null,
-      route,
-      bytes: l1EntryBytes(tombstone),
+      route: L3_ONLY,
+      bytes: 0,
       callerVersioned: false,
+      expiresAt: this.#expiry(undefined, updatedAt),
     }
-    return { write, ack: this.#ackLevel(options?.ack) }
+    const tombstone = { ...write, bytes: l1EntryBytes(write) }
+    this.#l1.set(tombstone)
+    return tombstone
   }
 
   #nextVersion(callerVersion: number): number {
@@ -320,7 +340,8 @@ export class SyncEngine {
       const asked = [wantsL2 && 'redis', wantsL3 && 'sql'].filter(Boolean).join(' and ') || 'no tier'
       throw new NoTierError(`write is routed to ${asked}, which this engine does not have`)
     }
-    return { l2, l3, ttlMs: options?.redisTtl }
+    const ttlMs = options?.redisTtl
+    return ttlMs === undefined && !l2 ? L3_ONLY : { l2, l3, ttlMs }
   }
 
   #expiry(ttlMs: number | undefined, now: number): number {
@@ -337,16 +358,28 @@ export class SyncEngine {
   /** Writes one batch to its tiers. Called by the write queue, one batch at a time. */
   async #writeBatch(batch: readonly QueuedWrite[]): Promise<FlushOutcome> {
     const toL3 = batch.filter((write) => write.route.l3)
+    let rejected: ReadonlyMap<string, Error> | undefined
     if (toL3.length > 0 && this.#l3) {
       const result = await this.#l3.write(toL3.map(recordOf))
+      const versions =
+        result.stale.length > 0 || result.rejected ? new Map(toL3.map((w) => [w.id, w.version])) : undefined
       // The guard kept a newer stored version: L1 must not go on serving the older one.
-      if (result.stale.length > 0) {
-        const versions = new Map(toL3.map((write) => [write.id, write.version]))
-        for (const id of result.stale) this.#l1.deleteIfVersion(id, versions.get(id)!)
+      for (const id of result.stale) this.#l1.deleteIfVersion(id, versions!.get(id)!)
+      if (result.rejected && result.rejected.size > 0) {
+        // Refused for good (e.g. larger than the server's packet limit): never stored, so never served.
+        rejected = result.rejected
+        for (const [id, error] of result.rejected) {
+          this.#l1.deleteIfVersion(id, versions!.get(id)!)
+          this.#logger.error(
+            { id, err: error.message },
+            'L3 refused a write; it is dropped and not acknowledged',
+          )
+        }
       }
     }
     await this.#maybePurgeTombstones()
-    return { written: batch.length, failed: new Map() }
+    const written = batch.length - (rejected?.size ?? 0)
+    return rejected ? { written, failed: new Map(), rejected } : { written, failed: NO_FAILURES }
   }
 
   async #maybePurgeTombstones() {
@@ -365,6 +398,15 @@ export class SyncEngine {
   async flush(): Promise<FlushReport> {
     this.#assertReady('flush')
     const outcome = await this.#queue.flush()
+    if (outcome.rejected && outcome.rejected.size > 0) {
+      const [id, first] = outcome.rejected.entries().next().value as [string, Error]
+      throw new FlushError(
+        `${outcome.rejected.size} writes were refused by L3 (first ${JSON.stringify(id)}: ${first.message})`,
+        {
+          cause: first,
+        },
+      )
+    }
     if (outcome.failed.size > 0) {
       const first = outcome.failed.values().next().value as Error
       throw new FlushError(`${outcome.failed.size} writes could not be flushed: ${first.message}`, {
@@ -553,6 +595,7 @@ export class SyncEngine {
     const live: Partial<SyncConfig> = {}
     for (const key of applied) Object.assign(live, { [key]: next[key as keyof SyncConfig] })
     this.#config = { ...this.#config, ...live }
+    this.#refreshPayloadLimit()
     this.#l1.resize(this.#config.l1MaxBytes)
     this.#queue.setThresholds({
       maxCount: this.#config.batchFlushCount,
@@ -572,7 +615,10 @@ export class SyncEngine {
 }
 
 async function settle(done: Promise<FlushOutcome>, id: string): Promise<void> {
-  const failure = (await done).failed.get(id)
+  const outcome = await done
+  const refusal = outcome.rejected?.get(id)
+  if (refusal) throw asSyncError(refusal)
+  const failure = outcome.failed.get(id)
   if (failure) throw asFlushFailure(failure)
 }
 

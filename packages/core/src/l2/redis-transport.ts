@@ -5,7 +5,11 @@
  */
 export type RedisArgument = string | number | Uint8Array
 export type RedisCommand = readonly [string, ...RedisArgument[]]
-/** A reply as RESP2 gives it; bulk strings as bytes so binary values survive. Errors are values in pipelines. */
+/**
+ * A reply as RESP2 gives it. Bulk strings arrive as bytes so binary values survive; a simple-string
+ * status (`OK`, `PONG`) may arrive as a string or as bytes (drivers differ), so readers accept both.
+ * Errors are values only inside `pipeline`/`transaction` results, as `RedisReplyError`.
+ */
 export type RedisReply = null | number | Uint8Array | string | RedisReply[] | Error
 
 export interface RedisCapabilities {
@@ -19,13 +23,19 @@ export interface RedisCapabilities {
 
 export interface RedisTransport {
   readonly driver: string
-  /** Sends one command; a Redis error reply is thrown as `BackendError`. */
+  /**
+   * Sends one command. A Redis error reply is thrown as `RedisReplyError` (its `replyCode` is the
+   * server's first word, e.g. `WRONGTYPE`); a connection failure or deadline as `BackendError`.
+   */
   send(command: RedisCommand): Promise<RedisReply>
-  /** Sends commands in one round trip, not atomically. A per-command error is returned in place. */
+  /**
+   * Sends commands in one round trip, not atomically. A per-command Redis error is returned in
+   * place as a `RedisReplyError`; a connection failure or deadline rejects the whole call.
+   */
   pipeline(commands: readonly RedisCommand[]): Promise<RedisReply[]>
   /** Sends commands as MULTI/EXEC: all or nothing. */
   transaction(commands: readonly RedisCommand[]): Promise<RedisReply[]>
-  /** Probes the server once at connect (`MODULE LIST` / `COMMAND INFO`). */
+  /** Probes the server once at connect (`detectRedisCapabilities` does it over `pipeline`). */
   detectCapabilities(): Promise<RedisCapabilities>
   close(): Promise<void>
 }

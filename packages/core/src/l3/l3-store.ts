@@ -5,6 +5,12 @@ export interface L3WriteResult {
   readonly applied: number
   /** Ids the version guard kept at a newer stored version (the write was older). */
   readonly stale: readonly string[]
+  /**
+   * Records that were not written because they cannot be stored (a value too long for its column,
+   * content over `maxContentBytes`, data the server refuses), each with its typed error. Absent
+   * when there are none. The other records of the write are unaffected.
+   */
+  readonly rejected?: ReadonlyMap<string, Error>
 }
 
 export interface L3Capabilities {
@@ -12,6 +18,11 @@ export interface L3Capabilities {
   readonly exactChangeCount: boolean
   /** Largest number of rows one upsert statement carries. */
   readonly maxRowsPerStatement: number
+  /**
+   * Largest content one record can carry (MySQL: bounded by the server's max_allowed_packet),
+   * known once `init()` has connected. Absent when the store sets no limit of its own.
+   */
+  readonly maxContentBytes?: number
 }
 
 /** L3, the ground truth: what the engine needs from SQL, whatever the dialect or driver. */
@@ -21,7 +32,10 @@ export interface L3Store {
   readonly capabilities: L3Capabilities
   /** Creates the schema if it is missing. */
   init(): Promise<void>
-  /** Version-guarded upsert of items and tombstones, atomically. Ids must be distinct. */
+  /**
+   * Version-guarded upsert of items and tombstones, atomically. Ids must be distinct. Records that
+   * cannot be stored are returned in `rejected`, never sent, and do not stop the others.
+   */
   write(records: readonly StoredRecord[]): Promise<L3WriteResult>
   /** Records for the ids that have one, tombstones included. */
   read(ids: readonly string[]): Promise<Map<string, StoredRecord>>

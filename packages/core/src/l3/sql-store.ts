@@ -1,19 +1,56 @@
-import { ConfigError } from '../errors.ts'
+import {
+  ConfigError,
+  InvalidArgumentError,
+  InvalidIdError,
+  InvalidJsonError,
+  PayloadTooLargeError,
+} from '../errors.ts'
 import type { ContentType } from '../item/sync-item.ts'
 import type { L3Capabilities, L3Store, L3WriteResult } from './l3-store.ts'
-import { type SqlDialect, TABLE_NAME_PATTERN } from './sql-dialect.ts'
-import type { SqlRow, SqlStatement, SqlTransport, SqlValue } from './sql-transport.ts'
+import { COLUMN_LIMITS, ITEM_COLUMNS, type SqlDialect, TABLE_NAME_PATTERN } from './sql-dialect.ts'
+import type { SqlResult, SqlRow, SqlStatement, SqlTransport, SqlValue } from './sql-transport.ts'
 import type { StoredRecord } from './stored-record.ts'
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder()
-const READ_CHUNK = 500
+/** Reads never throw on odd bytes, and keep a leading U+FEFF (an id may start with one). */
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+/** Writes refuse JSON that is not UTF-8 rather than store U+FFFD, and keep a leading BOM as bytes. */
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+/** Ids per IN list; partial lists are padded to a power of two (see `inLists`). */
+const READ_CHUNK = 512
+/** Per parameter on MySQL's binary protocol: a length (at most 9 bytes) and a type (2). */
+const PARAM_OVERHEAD = 11
+/** An integer parameter travels as an 8-byte number. */
+const NUMBER_BYTES = 8
+/** The bytes of a record's columns other than its content, at their limits: sizes `maxContentBytes`. */
+const MAX_METADATA_BYTES =
+  ITEM_COLUMNS.length * PARAM_OVERHEAD +
+  COLUMN_LIMITS.idBytes +
+  3 * NUMBER_BYTES +
+  COLUMN_LIMITS.hashLength +
+  3 * COLUMN_LIMITS.stateLength +
+  'binary'.length +
+  COLUMN_LIMITS.mimeLength
+
+/** A validated record, with the parameters of its row and the bytes they add to a statement. */
+interface Row {
+  readonly record: StoredRecord
+  readonly params: readonly SqlValue[]
+  readonly bytes: number
+}
+
+interface Outcome {
+  applied: number
+  stale: string[]
+}
 
 /** L3 written once against a dialect and a transport. */
 export class SqlStore implements L3Store {
-  readonly capabilities: L3Capabilities
   /** Upsert SQL by row count: built once, and the same string keeps the prepared-statement cache warm. */
   readonly #upserts = new Map<number, string>()
+  /** What an upsert costs besides its rows, and what each row adds in SQL text. */
+  readonly #statementBytes: number
+  readonly #rowSqlBytes: number
 
   constructor(
     private readonly transport: SqlTransport,
@@ -30,9 +67,19 @@ export class SqlStore implements L3Store {
         'sqlUrl',
       ])
     }
-    this.capabilities = {
-      exactChangeCount: sqlDialect.upsertCountsChangedRows,
-      maxRowsPerStatement: sqlDialect.maxRowsPerStatement,
+    const one = this.#upsertSql(1).length
+    this.#rowSqlBytes = this.#upsertSql(2).length - one
+    this.#statementBytes = one - this.#rowSqlBytes
+  }
+
+  get capabilities(): L3Capabilities {
+    const limit = this.transport.maxStatementBytes
+    return {
+      exactChangeCount: this.sqlDialect.upsertCountsChangedRows,
+      maxRowsPerStatement: this.sqlDialect.maxRowsPerStatement,
+      ...(limit === undefined
+        ? {}
+        : { maxContentBytes: limit - this.#statementBytes - this.#rowSqlBytes - MAX_METADATA_BYTES }),
     }
   }
 
@@ -45,39 +92,171 @@ export class SqlStore implements L3Store {
   }
 
   async init(): Promise<void> {
+    await this.transport.connect?.()
     await this.transport.runAtomically(this.sqlDialect.createSchema(this.table))
   }
 
+  /**
+   * Records that cannot be stored (too long for a column, too big for one statement, JSON that is
+   * not UTF-8) are returned in `rejected` and never sent, so one bad record never blocks the rest.
+   * If the server still refuses a batch's data, the batch is halved until the refused records are
+   * alone; they are rejected and the others written (each half in its own transaction).
+   */
   async write(records: readonly StoredRecord[]): Promise<L3WriteResult> {
     if (records.length === 0) return { applied: 0, stale: [] }
-    const chunks: StoredRecord[][] = []
-    const statements: SqlStatement[] = []
-    const per = this.sqlDialect.maxRowsPerStatement
-    for (let start = 0; start < records.length; start += per) {
-      const chunk = records.slice(start, start + per)
-      const params: SqlValue[] = []
-      for (const record of chunk) pushRecordParams(params, record)
-      chunks.push(chunk)
-      statements.push({ sql: this.#upsertSql(chunk.length), params })
+    await this.transport.connect?.()
+    const rejected = new Map<string, Error>()
+    const rows: Row[] = []
+    for (const record of records) {
+      const row = this.#row(record)
+      if (row instanceof Error) rejected.set(String(record.id), row)
+      else rows.push(row)
     }
+    // One lock order for every writer, so concurrent multi-row upserts do not deadlock on each other.
+    if (this.sqlDialect.ordersRowsForLocks) {
+      rows.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0))
+    }
+    const outcome = rows.length > 0 ? await this.#writeIsolating(rows, rejected) : { applied: 0, stale: [] }
+    return rejected.size > 0 ? { ...outcome, rejected } : outcome
+  }
+
+  async #writeIsolating(rows: readonly Row[], rejected: Map<string, Error>): Promise<Outcome> {
+    try {
+      return await this.#writeAtomically(rows)
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error
+      if (rows.length === 1) {
+        rejected.set(rows[0]!.record.id, error)
+        return { applied: 0, stale: [] }
+      }
+      const half = rows.length >>> 1
+      const first = await this.#writeIsolating(rows.slice(0, half), rejected)
+      const second = await this.#writeIsolating(rows.slice(half), rejected)
+      return { applied: first.applied + second.applied, stale: [...first.stale, ...second.stale] }
+    }
+  }
+
+  async #writeAtomically(rows: readonly Row[]): Promise<Outcome> {
+    const chunks = this.#chunks(rows)
+    const statements: SqlStatement[] = chunks.map((chunk) => {
+      const params: SqlValue[] = []
+      for (const row of chunk) for (const value of row.params) params.push(value)
+      return { sql: this.#upsertSql(chunk.length), params }
+    })
+    const exact = this.sqlDialect.upsertCountsChangedRows
+    // Without exact counts, read the versions back in the same transaction: the upserts hold the
+    // rows' locks, so what it reads is what they left, whatever other writers do next.
+    if (!exact) statements.push(...this.#versionStatements(rows.map((row) => row.record.id)))
     const results = await this.transport.runAtomically(statements)
+    if (!exact) return staleByVersion(rows, versionsOf(results.slice(chunks.length)))
     // Only a chunk that changed fewer rows than it carried can hold a stale write: look those up.
-    const suspect: StoredRecord[] = []
+    const suspect: Row[] = []
     let applied = 0
     results.forEach((result, index) => {
       const chunk = chunks[index]!
-      const exact = this.sqlDialect.upsertCountsChangedRows
-      if (exact && result.affectedRows === chunk.length) applied += chunk.length
+      if (result.affectedRows === chunk.length) applied += chunk.length
       else suspect.push(...chunk)
     })
     if (suspect.length === 0) return { applied, stale: [] }
-    const stored = await this.#versions(suspect.map((r) => r.id))
-    const stale: string[] = []
-    for (const record of suspect) {
-      if ((stored.get(record.id) ?? 0) > record.version) stale.push(record.id)
-      else applied++
+    const found = versionsOf(
+      await Promise.all(
+        this.#versionStatements(suspect.map((row) => row.record.id)).map((s) => this.transport.run(s)),
+      ),
+    )
+    const checked = staleByVersion(suspect, found)
+    return { applied: applied + checked.applied, stale: checked.stale }
+  }
+
+  /** Validates a record and prices its row; an error says why it cannot be stored. */
+  #row(record: StoredRecord): Row | Error {
+    const { id } = record
+    if (typeof id !== 'string' || id.length === 0 || !id.isWellFormed()) {
+      return new InvalidIdError('id must be a non-empty string of well-formed UTF-16')
     }
-    return { applied, stale }
+    // Each UTF-16 unit is at most 3 UTF-8 bytes: short ids need no count.
+    const idBytes = id.length * 3 <= COLUMN_LIMITS.idBytes ? id.length : utf8Length(id)
+    if (idBytes > COLUMN_LIMITS.idBytes) {
+      return new InvalidIdError(`id is ${idBytes} bytes of UTF-8; the limit is ${COLUMN_LIMITS.idBytes}`)
+    }
+    if (!Number.isSafeInteger(record.version) || record.version < 0) {
+      return new InvalidArgumentError(`version must be a non-negative safe integer, got ${record.version}`)
+    }
+    if (!Number.isSafeInteger(record.updatedAt)) {
+      return new InvalidArgumentError(`updatedAt must be a safe integer, got ${record.updatedAt}`)
+    }
+    const tooLong = overLimit(record)
+    if (tooLong !== undefined) return new InvalidArgumentError(tooLong)
+    let payload: string | null = null
+    let blob: Uint8Array | null = null
+    let contentBytes = 0
+    if (!record.tombstone) {
+      if (!(record.content instanceof Uint8Array)) {
+        return new InvalidArgumentError('a record that is not a tombstone needs content')
+      }
+      contentBytes = record.content.byteLength
+      if (record.contentType === 'json') {
+        try {
+          payload = strictDecoder.decode(record.content)
+        } catch {
+          return new InvalidJsonError(`JSON content of ${JSON.stringify(id)} is not valid UTF-8`)
+        }
+      } else blob = record.content
+    }
+    const params: SqlValue[] = [
+      id,
+      record.version,
+      record.updatedAt,
+      record.hash,
+      record.state,
+      record.contentType,
+      record.mime,
+      payload,
+      blob,
+      record.tombstone ? 1 : 0,
+    ]
+    const limit = this.transport.maxStatementBytes
+    // Without a statement-size limit (SQLite) rows need no price: only the row count bounds a statement.
+    if (limit === undefined) return { record, params, bytes: 0 }
+    const metadata =
+      ITEM_COLUMNS.length * PARAM_OVERHEAD +
+      idBytes +
+      3 * NUMBER_BYTES +
+      utf8Length(record.hash) +
+      utf8Length(record.state) +
+      utf8Length(record.contentType) +
+      utf8Length(record.mime) +
+      this.#rowSqlBytes
+    if (this.#statementBytes + metadata + contentBytes > limit) {
+      return new PayloadTooLargeError(contentBytes, Math.max(0, limit - this.#statementBytes - metadata))
+    }
+    return { record, params, bytes: metadata + contentBytes }
+  }
+
+  /**
+   * Consecutive rows in statements of at most `maxRowsPerStatement` rows and `maxStatementBytes`
+   * bytes (a row bigger than that was rejected). A statement shorter than the maximum is split
+   * into powers of two, so that any batch uses one of a dozen statement texts: each is prepared
+   * once per connection instead of one per batch size.
+   */
+  #chunks(rows: readonly Row[]): Row[][] {
+    const limit = this.transport.maxStatementBytes ?? Number.POSITIVE_INFINITY
+    const max = this.sqlDialect.maxRowsPerStatement
+    const chunks: Row[][] = []
+    let current: Row[] = []
+    let bytes = this.#statementBytes
+    const close = () => {
+      if (current.length === max) chunks.push(current)
+      else chunks.push(...powersOfTwo(current))
+      current = []
+      bytes = this.#statementBytes
+    }
+    for (const row of rows) {
+      if (current.length === max || (current.length > 0 && bytes + row.bytes > limit)) close()
+      current.push(row)
+      bytes += row.bytes
+    }
+    if (current.length > 0) close()
+    return chunks
   }
 
   #upsertSql(rows: number): string {
@@ -89,27 +268,19 @@ export class SqlStore implements L3Store {
     return sql
   }
 
-  async #versions(ids: readonly string[]): Promise<Map<string, number>> {
-    const versions = new Map<string, number>()
-    for (let start = 0; start < ids.length; start += READ_CHUNK) {
-      const chunk = ids.slice(start, start + READ_CHUNK)
-      const { rows } = await this.transport.run({
-        sql: this.sqlDialect.selectVersions(this.table, chunk.length),
-        params: chunk,
-      })
-      for (const row of rows) versions.set(String(row.id), Number(row.version))
-    }
-    return versions
+  #versionStatements(ids: readonly string[]): SqlStatement[] {
+    return inLists(ids).map((list) => ({
+      sql: this.sqlDialect.selectVersions(this.table, list.length),
+      params: list,
+    }))
   }
 
   async read(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
     const found = new Map<string, StoredRecord>()
-    const unique = [...new Set(ids)]
-    for (let start = 0; start < unique.length; start += READ_CHUNK) {
-      const chunk = unique.slice(start, start + READ_CHUNK)
+    for (const list of inLists([...new Set(ids)])) {
       const { rows } = await this.transport.run({
-        sql: this.sqlDialect.selectByIds(this.table, chunk.length),
-        params: chunk,
+        sql: this.sqlDialect.selectByIds(this.table, list.length),
+        params: list,
       })
       for (const row of rows) {
         const record = recordFromRow(row)
@@ -129,7 +300,7 @@ export class SqlStore implements L3Store {
       prefix: options.prefix !== undefined,
     })
     const { rows } = await this.transport.run({ sql, params })
-    return rows.map((row) => String(row.id))
+    return rows.map((row) => asText(row.id))
   }
 
   async maxVersion(): Promise<number> {
@@ -159,47 +330,106 @@ export class SqlStore implements L3Store {
   }
 }
 
-function pushRecordParams(params: SqlValue[], record: StoredRecord): void {
-  const json = !record.tombstone && record.contentType === 'json' && record.content !== null
-  params.push(
-    record.id,
-    record.version,
-    record.updatedAt,
-    record.hash,
-    record.state,
-    record.contentType,
-    record.mime,
-    json ? decoder.decode(record.content!) : null,
-    !json && !record.tombstone ? record.content : null,
-    record.tombstone ? 1 : 0,
-  )
+/** Why a record's short columns do not fit, or undefined. */
+function overLimit(record: StoredRecord): string | undefined {
+  if (typeof record.state !== 'string' || record.state.length > COLUMN_LIMITS.stateLength) {
+    return `state must be a string of at most ${COLUMN_LIMITS.stateLength} characters`
+  }
+  if (typeof record.mime !== 'string' || record.mime.length > COLUMN_LIMITS.mimeLength) {
+    return `mime must be a string of at most ${COLUMN_LIMITS.mimeLength} characters`
+  }
+  if (typeof record.hash !== 'string' || record.hash.length > COLUMN_LIMITS.hashLength) {
+    return `hash must be a string of at most ${COLUMN_LIMITS.hashLength} characters`
+  }
+  return undefined
+}
+
+/** `rows` as runs of descending powers of two (13 → 8, 4, 1). */
+function powersOfTwo<T>(rows: readonly T[]): T[][] {
+  const runs: T[][] = []
+  let start = 0
+  while (start < rows.length) {
+    const size = 2 ** Math.floor(Math.log2(rows.length - start))
+    runs.push(rows.slice(start, start + size))
+    start += size
+  }
+  return runs
+}
+
+/**
+ * `ids` as IN lists of at most READ_CHUNK, the last padded to a power of two by repeating its last
+ * id (harmless in IN): reads of any size use one of ten statement texts, prepared once.
+ */
+function inLists(ids: readonly string[]): string[][] {
+  const lists: string[][] = []
+  for (let start = 0; start < ids.length; start += READ_CHUNK) {
+    const list = ids.slice(start, start + READ_CHUNK)
+    const size = 2 ** Math.ceil(Math.log2(list.length))
+    while (list.length < size) list.push(list.at(-1)!)
+    lists.push(list)
+  }
+  return lists
+}
+
+function versionsOf(results: readonly SqlResult[]): Map<string, number> {
+  const versions = new Map<string, number>()
+  for (const result of results) {
+    for (const row of result.rows) versions.set(asText(row.id), Number(row.version))
+  }
+  return versions
+}
+
+/** A row is stale when the stored version is newer than the one written; otherwise it counts as applied. */
+function staleByVersion(rows: readonly Row[], stored: ReadonlyMap<string, number>): Outcome {
+  const stale: string[] = []
+  for (const { record } of rows) {
+    if ((stored.get(record.id) ?? 0) > record.version) stale.push(record.id)
+  }
+  return { applied: rows.length - stale.length, stale }
+}
+
+/** Bytes of `text` in UTF-8, without encoding it (a lone surrogate counts as U+FFFD, 3 bytes). */
+function utf8Length(text: string): number {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) bytes += 1
+    else if (c < 0x800) bytes += 2
+    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
 }
 
 function recordFromRow(row: SqlRow): StoredRecord {
   const tombstone = Number(row.tombstone) === 1
-  const contentType = String(row.content_type) as ContentType
+  const contentType = asText(row.content_type) as ContentType
   let content: Uint8Array | null = null
   if (!tombstone) {
     if (contentType === 'json') content = encoder.encode(asText(row.payload))
     else content = asBytes(row.payload_blob)
   }
   return {
-    id: String(row.id),
+    id: asText(row.id),
     version: Number(row.version),
     updatedAt: Number(row.updated_at),
-    hash: String(row.hash),
-    state: String(row.state),
+    hash: asText(row.hash),
+    state: asText(row.state),
     contentType,
-    mime: String(row.mime),
+    mime: asText(row.mime),
     content,
     tombstone,
   }
 }
 
+/** Text columns arrive as strings; binary ones (MySQL's VARBINARY id and state) as bytes of UTF-8. */
 function asText(value: SqlValue | undefined): string {
   if (typeof value === 'string') return value
   if (value instanceof Uint8Array) return decoder.decode(value)
-  return ''
+  if (value === null || value === undefined) return ''
+  return String(value)
 }
 
 function asBytes(value: SqlValue | undefined): Uint8Array {

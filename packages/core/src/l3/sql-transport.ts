@@ -23,7 +23,23 @@ export interface SqlTransport {
   /** The driver's name, for health reports. */
   readonly driver: string
   readonly dialect: SqlDialectName
-  /** Runs one statement. Errors are thrown as `BackendError` with credentials redacted. */
+  /**
+   * The largest statement the server accepts, measured as the store estimates it: the SQL text plus,
+   * per parameter, its bytes and 11 (MySQL's binary protocol spends at most 9 on a length and 2 on
+   * a type). Absent when the server has no such limit (SQLite) or until `connect` has learnt it.
+   */
+  readonly maxStatementBytes?: number
+  /**
+   * Connects and learns the server's limits (`maxStatementBytes`). Idempotent; the store calls it
+   * before its first write. Optional: a transport with nothing to learn omits it.
+   */
+  connect?(): Promise<void>
+  /**
+   * Runs one statement. Errors are thrown as `BackendError` with credentials redacted, except a
+   * refusal of the data itself (a constraint, a value too long for its column, a statement over the
+   * packet limit), thrown as `InvalidArgumentError`: retrying the same rows cannot succeed, so the
+   * store isolates the rows at fault instead of retrying.
+   */
   run(statement: SqlStatement): Promise<SqlResult>
   /** Runs the statements in order in one transaction: all commit or none does. */
   runAtomically(statements: readonly SqlStatement[]): Promise<SqlResult[]>

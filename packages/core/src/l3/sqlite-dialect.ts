@@ -12,6 +12,7 @@ const UPDATED_COLUMNS = ITEM_COLUMNS.filter((c) => c !== 'id' && c !== 'version'
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
   upsertCountsChangedRows: true,
+  ordersRowsForLocks: false,
   // 10 parameters a row; SQLite allows 32,766 bound parameters. 100 rows keeps statements cacheable.
   maxRowsPerStatement: 100,
 

@@ -1,0 +1,167 @@
+import { InvalidArgumentError } from '../errors.ts'
+import { validateVersion } from '../item/sync-item.ts'
+import type { StoredRecord } from '../l3/stored-record.ts'
+import { CorruptValue } from './corrupt-value.ts'
+
+/**
+ * The L2 value: one Redis string holding a binary header and the exact content bytes, so one GET
+ * returns the item with all its metadata (the original needed TYPE then GET) and JSON comes back
+ * byte for byte (the original re-serialised it through RedisJSON; seed §3.4, §7.1 #18).
+ *
+ * Format 1, big-endian:
+ *
+ *   offset  size  field
+ *   0       3     magic 0xFF 'S' 'E' (0xFF never starts UTF-8 text, so no JSON or text value
+ *                 written by someone else can pass for an envelope)
+ *   3       1     format (1)                  ─┐ fixed in every format: the Lua version guard
+ *   4       8     version, unsigned            │ reads only these 16 bytes (GETRANGE 0 15), and
+ *   12      4     total length of the value   ─┘ compares the length with STRLEN to spot damage
+ *   16      1     flags: 1 tombstone, 2 JSON content, 4 hash present
+ *   17      8     updatedAt (epoch ms), unsigned
+ *   25      32    hash, raw SHA-256 bytes (only when flag 4)
+ *   …       2+n   state, UTF-8, length-prefixed
+ *   …       2+n   mime, UTF-8, length-prefixed
+ *   …       rest  content (none for a tombstone)
+ *
+ * Every length is checked on decode, so a truncated or padded value is reported as corrupt.
+ */
+export const ENVELOPE_MAGIC = Uint8Array.of(0xff, 0x53, 0x45)
+export const ENVELOPE_FORMAT = 1
+/** Bytes the Lua guard reads: magic, format, version, total length. */
+export const ENVELOPE_GUARD_BYTES = 16
+const FIXED_BYTES = 25
+
+const FLAG_TOMBSTONE = 1
+const FLAG_JSON = 2
+const FLAG_HASH = 4
+const KNOWN_FLAGS = FLAG_TOMBSTONE | FLAG_JSON | FLAG_HASH
+const HASH_BYTES = 32
+const MAX_SHORT_STRING = 0xffff
+const MAX_TOTAL = 0xffffffff
+const TWO_32 = 2 ** 32
+const HEX_HASH = /^[0-9a-f]{64}$/i
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+export function encodeEnvelope(record: StoredRecord): Uint8Array {
+  validateVersion(record.version)
+  if (!Number.isSafeInteger(record.updatedAt) || record.updatedAt < 0) {
+    throw new InvalidArgumentError(`updatedAt must be a non-negative safe integer, got ${record.updatedAt}`)
+  }
+  const hasHash = record.hash !== ''
+  if (hasHash && !HEX_HASH.test(record.hash)) {
+    throw new InvalidArgumentError('hash must be 64 hex digits (SHA-256) or empty')
+  }
+  const content = record.tombstone ? EMPTY : record.content
+  if (content === null) throw new InvalidArgumentError(`record ${JSON.stringify(record.id)} has no content`)
+  const state = shortString(record.state, 'state')
+  const mime = shortString(record.mime, 'mime')
+
+  const header = FIXED_BYTES + (hasHash ? HASH_BYTES : 0) + 2 + state.length + 2 + mime.length
+  const total = header + content.byteLength
+  if (total > MAX_TOTAL) throw new InvalidArgumentError('content too large for one Redis value')
+  const out = new Uint8Array(total)
+  const view = new DataView(out.buffer)
+  out.set(ENVELOPE_MAGIC, 0)
+  out[3] = ENVELOPE_FORMAT
+  writeUint64(view, 4, record.version)
+  view.setUint32(12, total)
+  out[16] =
+    (record.tombstone ? FLAG_TOMBSTONE : 0) |
+    (record.contentType === 'json' ? FLAG_JSON : 0) |
+    (hasHash ? FLAG_HASH : 0)
+  writeUint64(view, 17, record.updatedAt)
+  let at = FIXED_BYTES
+  if (hasHash) {
+    for (let i = 0; i < HASH_BYTES; i++)
+      out[at + i] = Number.parseInt(record.hash.slice(2 * i, 2 * i + 2), 16)
+    at += HASH_BYTES
+  }
+  for (const bytes of [state, mime]) {
+    view.setUint16(at, bytes.length)
+    out.set(bytes, at + 2)
+    at += 2 + bytes.length
+  }
+  out.set(content, at)
+  return out
+}
+
+/**
+ * Decodes a value read at the item key of `id`. Never throws: anything that is not a well-formed
+ * envelope comes back as a `CorruptValue`. The content is copied out, so the record owns exactly
+ * its bytes and does not keep a driver's larger receive buffer alive (L1 accounts item bytes).
+ */
+export function decodeEnvelope(id: string, bytes: Uint8Array): StoredRecord | CorruptValue {
+  const corrupt = (reason: string) => new CorruptValue(id, reason)
+  if (bytes.byteLength < FIXED_BYTES)
+    return corrupt(`value of ${bytes.byteLength} bytes is shorter than a header`)
+  if (bytes[0] !== 0xff || bytes[1] !== 0x53 || bytes[2] !== 0x45)
+    return corrupt('not an envelope (bad magic)')
+  if (bytes[3] !== ENVELOPE_FORMAT) return corrupt(`unknown envelope format ${bytes[3]}`)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const version = readUint64(view, 4)
+  const total = view.getUint32(12)
+  if (total !== bytes.byteLength) return corrupt(`value is ${bytes.byteLength} bytes, header says ${total}`)
+  const flags = bytes[16]!
+  const updatedAt = readUint64(view, 17)
+  if (!Number.isSafeInteger(version) || version <= 0) return corrupt('version out of range')
+  if (!Number.isSafeInteger(updatedAt)) return corrupt('updatedAt out of range')
+  if ((flags & ~KNOWN_FLAGS) !== 0) return corrupt(`unknown flags ${flags}`)
+  let at = FIXED_BYTES
+  let hash = ''
+  if (flags & FLAG_HASH) {
+    if (at + HASH_BYTES > bytes.byteLength) return corrupt('truncated in the hash')
+    hash = toHex(bytes.subarray(at, at + HASH_BYTES))
+    at += HASH_BYTES
+  }
+  const strings: string[] = []
+  for (const field of ['state', 'mime']) {
+    if (at + 2 > bytes.byteLength) return corrupt(`truncated before ${field}`)
+    const length = view.getUint16(at)
+    if (at + 2 + length > bytes.byteLength) return corrupt(`truncated in ${field}`)
+    try {
+      strings.push(decoder.decode(bytes.subarray(at + 2, at + 2 + length)))
+    } catch {
+      return corrupt(`${field} is not UTF-8`)
+    }
+    at += 2 + length
+  }
+  const tombstone = (flags & FLAG_TOMBSTONE) !== 0
+  if (tombstone && at !== bytes.byteLength) return corrupt('tombstone with content')
+  return {
+    id,
+    version,
+    updatedAt,
+    hash,
+    state: strings[0]!,
+    mime: strings[1]!,
+    contentType: flags & FLAG_JSON ? 'json' : 'binary',
+    content: tombstone ? null : bytes.slice(at),
+    tombstone,
+  }
+}
+
+const EMPTY = new Uint8Array(0)
+
+function shortString(text: string, field: string): Uint8Array {
+  const bytes = encoder.encode(text)
+  if (bytes.length > MAX_SHORT_STRING) throw new InvalidArgumentError(`${field} is too long`)
+  return bytes
+}
+
+// Safe integers need 53 bits; the two 32-bit halves keep the arithmetic exact (no BigInt).
+function writeUint64(view: DataView, at: number, value: number): void {
+  view.setUint32(at, Math.floor(value / TWO_32))
+  view.setUint32(at + 4, value % TWO_32)
+}
+
+function readUint64(view: DataView, at: number): number {
+  return view.getUint32(at) * TWO_32 + view.getUint32(at + 4)
+}
+
+function toHex(bytes: Uint8Array): string {
+  let hex = ''
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0')
+  return hex
+}

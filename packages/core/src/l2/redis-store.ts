@@ -1,0 +1,325 @@
+import { BackendError, InvalidArgumentError, isSyncError } from '../errors.ts'
+import { validateTtl } from '../options/cache-ttl.ts'
+import { CorruptValue } from './corrupt-value.ts'
+import { decodeEnvelope, encodeEnvelope } from './envelope.ts'
+import { jsonDocumentBytes, jsonDocumentScript } from './json-document.ts'
+import { DEFAULT_REDIS_PREFIX, RedisKeyLayout } from './key-layout.ts'
+import type { L2ScanPage, L2Store, L2Value, L2WriteEntry, L2WriteResult } from './l2-store.ts'
+import { replyArray, replyInteger, replyText, throwIfError } from './redis-reply.ts'
+import { isReplyError } from './redis-reply-error.ts'
+import type { RedisScript } from './redis-script.ts'
+import type {
+  RedisArgument,
+  RedisCapabilities,
+  RedisCommand,
+  RedisReply,
+  RedisTransport,
+} from './redis-transport.ts'
+import { GUARD_STALE, GUARD_WRITTEN, versionGuardScript } from './version-guard-script.ts'
+
+export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 86_400_000
+const DEFAULT_SCAN_COUNT = 1000
+const DEFAULT_SCAN_LIMIT = 1000
+
+export interface RedisStoreOptions {
+  /** Prefix of every key (default `sync:`). */
+  prefix?: string
+  /** TTL of tombstones in L2, in ms (default 7 days, like `tombstoneRetentionMs`). */
+  tombstoneRetentionMs?: number
+  /** Overrides detection: `{ cluster: true }` for a cluster transport, `{ json: false }` to skip documents. */
+  capabilities?: Partial<RedisCapabilities>
+  /** SCAN's COUNT hint: keys the server visits per step. */
+  scanCount?: number
+}
+
+interface ScriptCall {
+  readonly script: RedisScript
+  readonly keys: readonly string[]
+  readonly args: readonly RedisArgument[]
+}
+
+/**
+ * L2 written once over a `RedisTransport`: the key layout, the envelope encoding, the Lua version
+ * guard, TTLs and the one-round-trip batch paths. Every command names one key, except MGET, EXISTS
+ * and UNLINK over many keys, which are used only when the server is not a cluster.
+ */
+export class RedisStore implements L2Store {
+  readonly keys: RedisKeyLayout
+  #capabilities: RedisCapabilities
+  readonly #overrides: Partial<RedisCapabilities>
+  readonly #tombstoneTtlMs: number
+  readonly #scanCount: number
+  /** Scripts the server has run for us: EVALSHA is enough for them until it answers NOSCRIPT. */
+  readonly #loaded = new Set<string>()
+
+  constructor(
+    private readonly transport: RedisTransport,
+    options: RedisStoreOptions = {},
+  ) {
+    this.keys = new RedisKeyLayout(options.prefix ?? DEFAULT_REDIS_PREFIX)
+    this.#tombstoneTtlMs = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS
+    validateTtl(this.#tombstoneTtlMs)
+    this.#scanCount = options.scanCount ?? DEFAULT_SCAN_COUNT
+    if (!Number.isSafeInteger(this.#scanCount) || this.#scanCount <= 0) {
+      throw new InvalidArgumentError(`scanCount must be a positive integer, got ${this.#scanCount}`)
+    }
+    this.#overrides = options.capabilities ?? {}
+    this.#capabilities = { json: false, search: false, cluster: false, ...this.#overrides }
+  }
+
+  /** Creates the store and detects the server's capabilities. */
+  static async open(transport: RedisTransport, options?: RedisStoreOptions): Promise<RedisStore> {
+    const store = new RedisStore(transport, options)
+    await store.init()
+    return store
+  }
+
+  get driver(): string {
+    return this.transport.driver
+  }
+
+  get capabilities(): RedisCapabilities {
+    return this.#capabilities
+  }
+
+  async init(): Promise<void> {
+    const detected = await this.#call(() => this.transport.detectCapabilities())
+    this.#capabilities = { ...detected, ...this.#overrides }
+  }
+
+  async write(entries: readonly L2WriteEntry[]): Promise<L2WriteResult> {
+    if (entries.length === 0) return { applied: 0, stale: [] }
+    // Encode (and so validate) everything before sending anything.
+    const calls: ScriptCall[] = entries.map((entry) => ({
+      script: versionGuardScript,
+      keys: [this.keys.itemKey(entry.record.id)],
+      args: [entry.record.version, encodeEnvelope(entry.record), this.#ttlOf(entry), entry.repair ? 1 : 0],
+    }))
+    if (this.#capabilities.json) {
+      for (const entry of entries) {
+        calls.push({
+          script: jsonDocumentScript,
+          keys: [this.keys.docKey(entry.record.id)],
+          args: [
+            entry.record.version,
+            jsonDocumentBytes(entry.record),
+            this.#ttlOf(entry),
+            entry.repair ? 1 : 0,
+          ],
+        })
+      }
+    }
+    const replies = await this.#runScripts(calls)
+    const stale: string[] = []
+    let applied = 0
+    entries.forEach((entry, index) => {
+      const reply = replyInteger(replies[index] ?? null, 'the version guard')
+      if (reply === GUARD_WRITTEN) applied++
+      else if (reply === GUARD_STALE) stale.push(entry.record.id)
+    })
+    return { applied, stale }
+  }
+
+  async read(ids: readonly string[]): Promise<Map<string, L2Value>> {
+    const unique = [...new Set(ids)]
+    const found = new Map<string, L2Value>()
+    if (unique.length === 1) await this.#getOne(unique[0]!, found)
+    else if (unique.length > 1 && this.#capabilities.cluster) await this.#getEach(unique, found)
+    else if (unique.length > 1) await this.#mget(unique, found)
+    return found
+  }
+
+  /** One id, one command, one round trip: the envelope carries all the metadata. */
+  async #getOne(id: string, found: Map<string, L2Value>): Promise<void> {
+    let reply: RedisReply
+    try {
+      reply = await this.#call(() => this.transport.send(['GET', this.keys.itemKey(id)]))
+    } catch (error) {
+      if (!isReplyError(error, 'WRONGTYPE')) throw error
+      reply = error
+    }
+    collect(found, id, reply)
+  }
+
+  /**
+   * MGET for speed, with EXISTS over the same keys in the same round trip: MGET answers nil for a
+   * key holding a list or hash, and only the counts differing tells us to look closer — with GETs
+   * that report WRONGTYPE. That second round trip happens only for corruption, or when a key
+   * appeared between the two commands.
+   */
+  async #mget(ids: readonly string[], found: Map<string, L2Value>): Promise<void> {
+    const keys = ids.map((id) => this.keys.itemKey(id))
+    const [values, exists] = await this.#pipeline([
+      ['MGET', ...keys],
+      ['EXISTS', ...keys],
+    ])
+    const list = replyArray(values ?? null, 'MGET')
+    let strings = 0
+    ids.forEach((id, index) => {
+      const value = list[index] ?? null
+      if (value !== null) strings++
+      collect(found, id, value)
+    })
+    if (replyInteger(exists ?? null, 'EXISTS') > strings) {
+      await this.#getEach(
+        ids.filter((id) => !found.has(id)),
+        found,
+      )
+    }
+  }
+
+  async #getEach(ids: readonly string[], found: Map<string, L2Value>): Promise<void> {
+    if (ids.length === 0) return
+    const replies = await this.#pipeline(ids.map((id) => ['GET', this.keys.itemKey(id)]))
+    ids.forEach((id, index) => {
+      collect(found, id, replies[index] ?? null)
+    })
+  }
+
+  async delete(ids: readonly string[]): Promise<number> {
+    const unique = [...new Set(ids)]
+    if (unique.length === 0) return 0
+    const itemCommands = this.#unlink(unique.map((id) => this.keys.itemKey(id)))
+    const docCommands = this.#capabilities.json ? this.#unlink(unique.map((id) => this.keys.docKey(id))) : []
+    const replies = await this.#pipeline([...itemCommands, ...docCommands])
+    let deleted = 0
+    for (let i = 0; i < itemCommands.length; i++) deleted += replyInteger(replies[i] ?? null, 'UNLINK')
+    for (const reply of replies) throwIfError(reply)
+    return deleted
+  }
+
+  /** UNLINK frees big values off the main thread. One command per key on a cluster (slots). */
+  #unlink(keys: string[]): RedisCommand[] {
+    return this.#capabilities.cluster ? keys.map((key) => ['UNLINK', key]) : [['UNLINK', ...keys]]
+  }
+
+  async scanPrefix(prefix: string, options: { cursor?: string; limit?: number } = {}): Promise<L2ScanPage> {
+    const limit = options.limit ?? DEFAULT_SCAN_LIMIT
+    if (!Number.isSafeInteger(limit) || limit <= 0) {
+      throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}`)
+    }
+    const ids = new Set<string>()
+    let cursor = options.cursor ?? '0'
+    if (!/^\d+$/.test(cursor)) throw new InvalidArgumentError('cursor must come from a previous scanPrefix')
+    do {
+      cursor = await this.#scanStep(cursor, prefix, ids)
+    } while (cursor !== '0' && ids.size < limit)
+    return { ids: [...ids], cursor: cursor === '0' ? null : cursor }
+  }
+
+  async countPrefix(prefix: string): Promise<number> {
+    // A Set, because SCAN may return a key twice while the key space is rehashed.
+    const ids = new Set<string>()
+    let cursor = '0'
+    do {
+      cursor = await this.#scanStep(cursor, prefix, ids)
+    } while (cursor !== '0')
+    return ids.size
+  }
+
+  async #scanStep(cursor: string, prefix: string, into: Set<string>): Promise<string> {
+    const pattern = this.keys.itemPattern(prefix)
+    const reply = replyArray(
+      await this.#call(() =>
+        this.transport.send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', this.#scanCount]),
+      ),
+      'SCAN',
+    )
+    for (const key of replyArray(reply[1] ?? null, 'SCAN')) {
+      const id = this.keys.idOfItemKey(replyText(key, 'SCAN'))
+      if (id !== undefined) into.add(id)
+    }
+    return replyText(reply[0] ?? null, 'SCAN')
+  }
+
+  async ping(): Promise<void> {
+    const reply = await this.#call(() => this.transport.send(['PING']))
+    if (replyText(reply, 'PING') !== 'PONG') throw new BackendError('l2', 'PING did not answer PONG')
+  }
+
+  async close(): Promise<void> {
+    await this.#call(() => this.transport.close())
+  }
+
+  #ttlOf(entry: L2WriteEntry): number {
+    if (entry.record.tombstone) return this.#tombstoneTtlMs
+    if (entry.ttlMs === undefined) return 0
+    validateTtl(entry.ttlMs)
+    return entry.ttlMs
+  }
+
+  /**
+   * Runs script calls in one pipeline. A script this store has not run yet goes once as EVAL
+   * (which also caches it) and then as EVALSHA in the same pipeline, so even the first batch is
+   * one round trip. Calls answered NOSCRIPT (script cache emptied) are sent again with EVAL —
+   * safe, as a NOSCRIPT call did nothing. Any other error fails the whole call; the entries that
+   * went through are idempotent under the guard, so the caller retries the batch as is.
+   */
+  async #runScripts(calls: readonly ScriptCall[]): Promise<RedisReply[]> {
+    const sending = new Set<string>()
+    const commands = calls.map(({ script, keys, args }) => {
+      if (this.#loaded.has(script.sha) || sending.has(script.sha)) return script.evalsha(keys, args)
+      sending.add(script.sha)
+      return script.eval(keys, args)
+    })
+    const replies = await this.#pipeline(commands)
+    const missing = replies.flatMap((reply, index) => (isReplyError(reply, 'NOSCRIPT') ? [index] : []))
+    if (missing.length > 0) {
+      const again = await this.#pipeline(
+        missing.map((index) => {
+          const { script, keys, args } = calls[index]!
+          return script.eval(keys, args)
+        }),
+      )
+      missing.forEach((index, j) => {
+        replies[index] = again[j] ?? null
+      })
+    }
+    for (const call of calls) this.#loaded.add(call.script.sha)
+    const failures = replies.filter((reply): reply is Error => reply instanceof Error)
+    const first = failures[0]
+    if (first !== undefined) {
+      const reason = isReplyError(first) ? first.reply : first.message
+      throw new BackendError('l2', `${failures.length} of ${calls.length} writes failed: ${reason}`, {
+        cause: first,
+      })
+    }
+    return replies
+  }
+
+  #pipeline(commands: readonly RedisCommand[]): Promise<RedisReply[]> {
+    return this.#call(() => this.transport.pipeline(commands))
+  }
+
+  /** Transports throw typed errors already; anything else (a driver bug) is wrapped, not leaked raw. */
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (error) {
+      if (isSyncError(error)) throw error
+      throw new BackendError(
+        'l2',
+        `${this.transport.driver}: ${(error as Error)?.message ?? String(error)}`,
+        {
+          cause: error,
+        },
+      )
+    }
+  }
+}
+
+/** Adds the decoded value of one reply; nil is a miss, WRONGTYPE and undecodable bytes are corrupt. */
+function collect(found: Map<string, L2Value>, id: string, reply: RedisReply): void {
+  if (reply === null) return
+  if (isReplyError(reply, 'WRONGTYPE')) {
+    found.set(id, new CorruptValue(id, 'the item key holds another Redis type (WRONGTYPE)'))
+    return
+  }
+  throwIfError(reply)
+  if (reply instanceof Uint8Array) found.set(id, decodeEnvelope(id, reply))
+  else
+    found.set(
+      id,
+      new CorruptValue(id, `unexpected reply type ${Array.isArray(reply) ? 'array' : typeof reply}`),
+    )
+}

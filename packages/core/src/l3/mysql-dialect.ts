@@ -1,0 +1,100 @@
+import { ITEM_COLUMNS, type SqlDialect } from './sql-dialect.ts'
+
+const quote = (identifier: string) => `\`${identifier}\``
+
+/** Columns an upsert overwrites; `version` comes last (the guard reads the old row's version). */
+const UPDATED_COLUMNS = ITEM_COLUMNS.filter((c) => c !== 'id' && c !== 'version')
+
+/** MySQL's assignments run left to right: each guard must still see the old `version`. */
+const guarded = (column: string) => `${column} = IF(VALUES(version) > version, VALUES(${column}), ${column})`
+
+const placeholders = (count: number) => Array(count).fill('?').join(', ')
+
+/**
+ * MySQL 8, MariaDB 10.11 and PlanetScale alike: only function forms and `VALUES()` (MariaDB rejects
+ * `->>` and the `INSERT … AS new` row alias; `VALUES()` is deprecated in MySQL 8.0.20+ but works on
+ * all three).
+ *
+ * Column choices:
+ * - `id` and `state` are VARBINARY, not `VARCHAR … COLLATE utf8mb4_bin`: every utf8mb4 collation
+ *   but MySQL 8's `_0900_` ones is PAD SPACE, so `'a'` and `'a '` would be the same primary key
+ *   (MariaDB answers "Duplicate entry") and `WHERE id = 'a'` would find `'a '`. Binary strings
+ *   compare bytewise with no padding, exactly like SQLite's BINARY collation, and their byte
+ *   order is UTF-8 order. 512 bytes is the id limit itself; 256 holds any 64-unit state.
+ * - JSON is LONGTEXT utf8mb4_bin with `CHECK (JSON_VALID(payload))`, not MySQL's JSON type: MySQL 8
+ *   stores JSON as a binary document and re-serialises it on read (keys reordered, spaces added),
+ *   which would break "every tier returns the same bytes" and the hash over them. LONGTEXT keeps
+ *   the text as written, still queryable with JSON_EXTRACT/JSON_VALUE; on MariaDB this is exactly
+ *   what its JSON type is. (MariaDB's JSON_VALID refuses nesting deeper than 31 and lone
+ *   surrogate escapes: the driver reports that as refused data, and the store rejects that row.)
+ * - Binary content is a LONGBLOB, never JSON or text.
+ */
+export const mysqlDialect: SqlDialect = {
+  name: 'mysql',
+  // An upsert counts 1 per insert, 2 per update and 0 or 1 per untouched row: it cannot tell a
+  // skipped row from an applied one, so the store reads the versions back in the transaction.
+  upsertCountsChangedRows: false,
+  ordersRowsForLocks: true,
+  // 10 parameters a row (MySQL allows 65,535 per statement). A power of two, so that the store's
+  // split of a batch into statements reuses a handful of prepared statements.
+  maxRowsPerStatement: 512,
+
+  createSchema(table) {
+    return [
+      {
+        sql: `CREATE TABLE IF NOT EXISTS ${quote(table)} (
+  id VARBINARY(512) NOT NULL,
+  version BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  hash VARCHAR(64) NOT NULL,
+  state VARBINARY(256) NOT NULL DEFAULT 'default',
+  content_type VARCHAR(16) NOT NULL CHECK (content_type IN ('json', 'binary')),
+  mime VARCHAR(255) NOT NULL,
+  payload LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL CHECK (JSON_VALID(payload)),
+  payload_blob LONGBLOB NULL,
+  tombstone TINYINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (id),
+  KEY ix_version (version),
+  KEY ix_state (state),
+  KEY ix_tombstone_updated (tombstone, updated_at)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
+        params: [],
+      },
+    ]
+  },
+
+  upsert(table, rows) {
+    const row = `(${placeholders(ITEM_COLUMNS.length)})`
+    const sets = [...UPDATED_COLUMNS, 'version'].map(guarded).join(', ')
+    return (
+      `INSERT INTO ${quote(table)} (${ITEM_COLUMNS.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')} ` +
+      `ON DUPLICATE KEY UPDATE ${sets}`
+    )
+  },
+
+  selectByIds(table, count) {
+    return `SELECT ${ITEM_COLUMNS.join(', ')} FROM ${quote(table)} WHERE id IN (${placeholders(count)})`
+  },
+
+  selectVersions(table, count) {
+    return `SELECT id, version FROM ${quote(table)} WHERE id IN (${placeholders(count)})`
+  },
+
+  scanIds(table, { after, prefix }) {
+    const where = ['tombstone = 0']
+    if (after) where.push('id > ?')
+    // On VARBINARY, LIKE is bytewise (case-sensitive), and a literal prefix is an index range.
+    // `!` as the escape: the default `\` also means something to string literals and to
+    // NO_BACKSLASH_ESCAPES.
+    if (prefix) where.push(`id LIKE ? ESCAPE '!'`)
+    return `SELECT id FROM ${quote(table)} WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`
+  },
+
+  prefixPattern(prefix) {
+    return `${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`
+  },
+
+  maxVersion: (table) => `SELECT COALESCE(MAX(version), 0) AS v FROM ${quote(table)}`,
+  countLive: (table) => `SELECT COUNT(*) AS n FROM ${quote(table)} WHERE tombstone = 0`,
+  purgeTombstones: (table) => `DELETE FROM ${quote(table)} WHERE tombstone = 1 AND updated_at < ?`,
+}

@@ -1,0 +1,12 @@
+import { mysqlDialect, SqlStore } from '@sync-engine/core'
+import { type Mysql2Options, Mysql2Transport } from './mysql2-transport.ts'
+
+export interface MysqlStoreOptions extends Mysql2Options {
+  /** Items table name. */
+  table?: string
+}
+
+/** L3 on MySQL 8 or MariaDB 10.11+ through mysql2. Nothing connects until `init()`. */
+export function createMysqlStore(options: MysqlStoreOptions): SqlStore {
+  return new SqlStore(new Mysql2Transport(options), mysqlDialect, options.table)
+}

@@ -1,0 +1,42 @@
+import type { SqlResult, SqlRow, SqlValue } from '@sync-engine/core'
+import type { ExecuteValues, FieldPacket, ResultSetHeader, RowDataPacket } from 'mysql2/promise'
+
+/** MySQL's BIGINT column type. */
+const LONGLONG = 8
+
+/** A parameter as mysql2 binds it: bytes as a Buffer view (sent as a BLOB, not copied). */
+export function toDriverValue(value: SqlValue): ExecuteValues {
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  }
+  return value
+}
+
+/**
+ * A driver result as a `SqlResult`. Binary columns are copied out of mysql2's packet buffers (a
+ * view would pin the whole network chunk in memory for as long as the caller caches the bytes).
+ * BIGINTs arrive as numbers when exact (`supportBigNumbers`) and as strings otherwise: those
+ * become bigints, so no value is ever rounded.
+ */
+export function toSqlResult(result: unknown, fields: readonly FieldPacket[] | undefined): SqlResult {
+  if (!Array.isArray(result)) return { rows: [], affectedRows: (result as ResultSetHeader).affectedRows ?? 0 }
+  const bigints = new Set(
+    (fields ?? []).filter((field) => field.columnType === LONGLONG).map((field) => field.name),
+  )
+  return { rows: (result as RowDataPacket[]).map((row) => toSqlRow(row, bigints)), affectedRows: 0 }
+}
+
+function toSqlRow(row: RowDataPacket, bigints: ReadonlySet<string>): SqlRow {
+  const out: Record<string, SqlValue> = {}
+  for (const [name, value] of Object.entries(row)) out[name] = toSqlValue(value, bigints.has(name))
+  return out
+}
+
+function toSqlValue(value: unknown, bigint: boolean): SqlValue {
+  if (value === null || value === undefined) return null
+  if (value instanceof Uint8Array) return new Uint8Array(value)
+  if (typeof value === 'string') return bigint ? BigInt(value) : value
+  if (typeof value === 'number' || typeof value === 'bigint') return value
+  // Dates and DECIMALs come as strings (dateStrings); anything else is not a column of ours.
+  return String(value)
+}
