@@ -1,0 +1,103 @@
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  escapeGlob,
+  isCorrupt,
+  RedisKeyLayout,
+  type StoredRecord,
+} from '@sync-engine/core'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+
+// Pure tests of the L2 encoding and key layout (no Redis); the conformance suite covers the rest.
+
+const base: StoredRecord = {
+  id: 'id',
+  version: 1,
+  updatedAt: 0,
+  hash: 'ab'.repeat(32),
+  state: 'default',
+  contentType: 'binary',
+  mime: 'application/octet-stream',
+  content: Uint8Array.of(1, 2, 3),
+  tombstone: false,
+}
+
+describe('envelope', () => {
+  it('round-trips any record exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          version: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+          updatedAt: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+          hash: fc.oneof(fc.constant(''), fc.uint8Array({ minLength: 32, maxLength: 32 }).map(hex)),
+          state: fc.string({ unit: 'grapheme', maxLength: 64 }),
+          mime: fc.string({ maxLength: 40 }),
+          contentType: fc.constantFrom('json' as const, 'binary' as const),
+          content: fc.uint8Array({ maxLength: 300 }),
+          tombstone: fc.boolean(),
+        }),
+        (fields) => {
+          const record: StoredRecord = {
+            id: 'x',
+            ...fields,
+            content: fields.tombstone ? null : fields.content,
+          }
+          expect(decodeEnvelope('x', encodeEnvelope(record))).toEqual(record)
+        },
+      ),
+    )
+  })
+
+  it('gives the content its own exact buffer, not a view of the value', () => {
+    const value = encodeEnvelope(base)
+    const padded = new Uint8Array(value.length + 100)
+    padded.set(value, 50)
+    const decoded = decodeEnvelope('id', padded.subarray(50, 50 + value.length)) as StoredRecord
+    expect(decoded.content!.buffer.byteLength).toBe(3)
+  })
+
+  it('reports every truncation and any padding as corrupt', () => {
+    const value = encodeEnvelope({ ...base, state: 'ünïcode', mime: 'text/plain' })
+    for (let length = 0; length < value.length; length++) {
+      expect(isCorrupt(decodeEnvelope('id', value.subarray(0, length))), `length ${length}`).toBe(true)
+    }
+    expect(isCorrupt(decodeEnvelope('id', Uint8Array.from([...value, 0])))).toBe(true)
+  })
+
+  it('reports foreign bytes, unknown formats and flags as corrupt, never throwing', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const decoded = decodeEnvelope('id', bytes)
+        expect(isCorrupt(decoded) || typeof decoded.version === 'number').toBe(true)
+      }),
+    )
+    const value = encodeEnvelope(base)
+    const format = Uint8Array.from(value)
+    format[3] = 2
+    const flags = Uint8Array.from(value)
+    flags[16] = flags[16]! | 0x80
+    expect(isCorrupt(decodeEnvelope('id', format))).toBe(true)
+    expect(isCorrupt(decodeEnvelope('id', flags))).toBe(true)
+  })
+})
+
+describe('key layout', () => {
+  it('keeps items, documents and internal keys in separate namespaces', () => {
+    const keys = new RedisKeyLayout('app:')
+    expect(keys.itemKey('x:internal')).toBe('app:i:x:internal')
+    expect(keys.docKey('a')).toBe('app:j:a')
+    expect(keys.internalKey('internal')).toBe('app:x:internal')
+    expect(keys.idOfItemKey('app:i:x:internal')).toBe('x:internal')
+    expect(keys.idOfItemKey('app:x:internal')).toBeUndefined()
+  })
+
+  it('escapes glob metacharacters in both the prefix and the id prefix', () => {
+    expect(escapeGlob('a*b?c[d]e\\f')).toBe('a\\*b\\?c\\[d\\]e\\\\f')
+    expect(new RedisKeyLayout('p[1]:').itemPattern('x*')).toBe('p\\[1\\]:i:x\\**')
+  })
+})
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex')
+}

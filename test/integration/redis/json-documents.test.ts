@@ -1,0 +1,124 @@
+import {
+  type RedisCapabilities,
+  type RedisCommand,
+  type RedisReply,
+  RedisStore,
+  type RedisTransport,
+  type StoredRecord,
+  SyncItem,
+} from '@sync-engine/core'
+import { IoredisTransport } from '@sync-engine/redis-ioredis'
+import { describe, expect, it } from 'vitest'
+import { describeWithRedis, redisUrl } from '../support/services.ts'
+
+/**
+ * The RedisJSON path cannot run here (Redis 7.0 without modules), so this checks what it sends:
+ * with `json` on, every write also runs the document script on `<prefix>j:<id>` in the same
+ * pipeline, with the document the search issue will index. The scripts themselves are compiled
+ * by the real server below (SCRIPT LOAD), which also checks the SHA the store computes.
+ */
+class RecordingTransport implements RedisTransport {
+  readonly driver = 'recording'
+  readonly sent: RedisCommand[][] = []
+
+  async send(command: RedisCommand): Promise<RedisReply> {
+    this.sent.push([command])
+    return 1
+  }
+
+  async pipeline(commands: readonly RedisCommand[]): Promise<RedisReply[]> {
+    this.sent.push([...commands])
+    return commands.map(() => 1)
+  }
+
+  async transaction(commands: readonly RedisCommand[]): Promise<RedisReply[]> {
+    return this.pipeline(commands)
+  }
+
+  async detectCapabilities(): Promise<RedisCapabilities> {
+    return { json: true, search: true, cluster: false }
+  }
+
+  async close(): Promise<void> {}
+}
+
+const decoder = new TextDecoder()
+
+describe('RedisJSON search documents (json capability)', () => {
+  it('writes a document beside each envelope, in the same pipeline', async () => {
+    const transport = new RecordingTransport()
+    const store = await RedisStore.open(transport, { prefix: 'p:' })
+    const item = SyncItem.fromJson('doc', { name: 'Zoë', n: [1, 2] }, { state: 'live' })
+    const json: StoredRecord = { ...item, version: 5, updatedAt: 9, tombstone: false }
+    const binary: StoredRecord = { ...json, id: 'bin', contentType: 'binary', content: Uint8Array.of(0, 255) }
+    const tomb: StoredRecord = { ...json, id: 'gone', tombstone: true, content: null, hash: '' }
+    await store.write([{ record: json, ttlMs: 1000 }, { record: binary }, { record: tomb }])
+
+    expect(transport.sent).toHaveLength(1)
+    const commands = transport.sent[0]!
+    expect(commands.map((c) => c[3])).toEqual([
+      'p:i:doc',
+      'p:i:bin',
+      'p:i:gone',
+      'p:j:doc',
+      'p:j:bin',
+      'p:j:gone',
+    ])
+    const docs = commands.slice(3).map((c) => JSON.parse(decoder.decode(c[5] as Uint8Array)))
+    expect(docs[0]).toEqual({
+      v: 5,
+      u: 9,
+      h: item.hash,
+      s: 'live',
+      m: 'application/json',
+      t: 0,
+      d: { name: 'Zoë', n: [1, 2] },
+    })
+    expect(docs[1]).toMatchObject({ v: 5, t: 0, d: null })
+    expect(docs[2]).toMatchObject({ v: 5, t: 1, d: null })
+    expect(commands[3]?.[6]).toBe(1000)
+
+    transport.sent.length = 0
+    await store.delete(['doc', 'bin'])
+    expect(transport.sent[0]).toEqual([
+      ['UNLINK', 'p:i:doc', 'p:i:bin'],
+      ['UNLINK', 'p:j:doc', 'p:j:bin'],
+    ])
+  })
+
+  it('uses one single-key command per key when the server is a cluster', async () => {
+    const transport = new RecordingTransport()
+    const store = await RedisStore.open(transport, {
+      prefix: 'p:',
+      capabilities: { cluster: true, json: false },
+    })
+    await store.read(['a', 'b'])
+    await store.delete(['a', 'b'])
+    expect(transport.sent).toEqual([
+      [
+        ['GET', 'p:i:a'],
+        ['GET', 'p:i:b'],
+      ],
+      [
+        ['UNLINK', 'p:i:a'],
+        ['UNLINK', 'p:i:b'],
+      ],
+    ])
+  })
+})
+
+describeWithRedis('Lua scripts on the real server', () => {
+  it('compile, and the server computes the same SHA as the store', async () => {
+    const { versionGuardScript } = await import('../../../packages/core/src/l2/version-guard-script.ts')
+    const { jsonDocumentScript } = await import('../../../packages/core/src/l2/json-document.ts')
+    const transport = await IoredisTransport.create(redisUrl())
+    try {
+      for (const script of [versionGuardScript, jsonDocumentScript]) {
+        const sha = await transport.send(['SCRIPT', 'LOAD', script.source])
+        expect(decoder.decode(sha as Uint8Array)).toBe(script.sha)
+      }
+    } finally {
+      await transport.close()
+    }
+  })
+})
