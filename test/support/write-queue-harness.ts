@@ -14,7 +14,16 @@ export function put(id: string, version: number, bytes = 10): QueuedWrite {
 
 /** A queued tombstone of `id` at `version`. */
 export function tombstone(id: string, version: number, bytes = 10): QueuedWrite {
-  return { id, version, updatedAt: version, item: null, route: ROUTE, bytes, callerVersioned: false, expiresAt: 0 }
+  return {
+    id,
+    version,
+    updatedAt: version,
+    item: null,
+    route: ROUTE,
+    bytes,
+    callerVersioned: false,
+    expiresAt: 0,
+  }
 }
 
 interface HeldCall {
