@@ -105,10 +105,16 @@ export class SyncEngine {
     return () => this.#listeners.delete(listener)
   }
 
-  /** Connects the tiers and becomes `ready`. A second call returns the first call's promise. */
+  /**
+   * Connects the tiers and becomes `ready`. A second call while starting or ready returns the
+   * first call's promise; after `shutdown` it is an `EngineStateError`.
+   */
   start(): Promise<void> {
+    // Once stopping, stopped or failed an engine does not start again (a new engine does).
+    if (this.#shutdownPromise || this.#state === 'failed') {
+      return Promise.reject(new EngineStateError(this.#state, 'start'))
+    }
     if (this.#startPromise) return this.#startPromise
-    if (this.#state !== 'created') return Promise.reject(new EngineStateError(this.#state, 'start'))
     this.#startPromise = this.#start()
     return this.#startPromise
   }
