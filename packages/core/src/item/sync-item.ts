@@ -109,6 +109,11 @@ export class SyncItem {
     return new SyncItem(id, content, contentType, mime, sha256Hex(content), state, version, 0)
   }
 
+  /** An item is never a tombstone: with this a versioned item is itself a tier's `StoredRecord`. */
+  get tombstone(): false {
+    return false
+  }
+
   /** The parsed JSON value. Throws `InvalidJsonError` for a binary item. */
   json<T = unknown>(): T {
     if (this.contentType !== 'json') throw new InvalidJsonError(`item ${JSON.stringify(this.id)} is binary`)

@@ -35,7 +35,8 @@ const MAX_METADATA_BYTES =
 /** A validated record, with the parameters of its row and the bytes they add to a statement. */
 interface Row {
   readonly record: StoredRecord
-  readonly params: readonly SqlValue[]
+  /** The JSON text (payload column), or null for binary items and tombstones. */
+  readonly text: string | null
   readonly bytes: number
 }
 
@@ -140,7 +141,21 @@ export class SqlStore implements L3Store {
     const chunks = this.#chunks(rows)
     const statements: SqlStatement[] = chunks.map((chunk) => {
       const params: SqlValue[] = []
-      for (const row of chunk) for (const value of row.params) params.push(value)
+      // Straight into the statement's array, in ITEM_COLUMNS order: no per-row array on the hot path.
+      for (const { record, text } of chunk) {
+        params.push(
+          record.id,
+          record.version,
+          record.updatedAt,
+          record.hash,
+          record.state,
+          record.contentType,
+          record.mime,
+          text,
+          text === null && !record.tombstone ? record.content : null,
+          record.tombstone ? 1 : 0,
+        )
+      }
       return { sql: this.#upsertSql(chunk.length), params }
     })
     const exact = this.sqlDialect.upsertCountsChangedRows
@@ -187,7 +202,6 @@ export class SqlStore implements L3Store {
     const tooLong = overLimit(record)
     if (tooLong !== undefined) return new InvalidArgumentError(tooLong)
     let payload: string | null = null
-    let blob: Uint8Array | null = null
     let contentBytes = 0
     if (!record.tombstone) {
       if (!(record.content instanceof Uint8Array)) {
@@ -200,23 +214,11 @@ export class SqlStore implements L3Store {
         } catch {
           return new InvalidJsonError(`JSON content of ${JSON.stringify(id)} is not valid UTF-8`)
         }
-      } else blob = record.content
+      }
     }
-    const params: SqlValue[] = [
-      id,
-      record.version,
-      record.updatedAt,
-      record.hash,
-      record.state,
-      record.contentType,
-      record.mime,
-      payload,
-      blob,
-      record.tombstone ? 1 : 0,
-    ]
     const limit = this.transport.maxStatementBytes
     // Without a statement-size limit (SQLite) rows need no price: only the row count bounds a statement.
-    if (limit === undefined) return { record, params, bytes: 0 }
+    if (limit === undefined) return { record, text: payload, bytes: 0 }
     const metadata =
       ITEM_COLUMNS.length * PARAM_OVERHEAD +
       idBytes +
@@ -229,7 +231,7 @@ export class SqlStore implements L3Store {
     if (this.#statementBytes + metadata + contentBytes > limit) {
       return new PayloadTooLargeError(contentBytes, Math.max(0, limit - this.#statementBytes - metadata))
     }
-    return { record, params, bytes: metadata + contentBytes }
+    return { record, text: payload, bytes: metadata + contentBytes }
   }
 
   /**
