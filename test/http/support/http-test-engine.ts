@@ -39,7 +39,7 @@ export async function openHttpTestEngine(
 ): Promise<HttpTestEngine> {
   const dir = await makeTempDir()
   const config = parseConfig({ dataDir: dir, ...overrides })
-  const engine = createEngineFromConfig(config)
+  const engine = await createEngineFromConfig(config)
   await engine.start()
   const app = createApp({ engine, config, ...(logger ? { logger } : {}) })
   return {

@@ -57,7 +57,14 @@ export interface HealthReport {
     readonly evictions: number
   }
   readonly queue: { readonly depth: number; readonly bytes: number; readonly consecutiveFailures: number }
-  readonly l2: TierHealth
+  readonly l2: TierHealth & {
+    /** What the Redis server offers (detected at start). */
+    readonly capabilities?: { readonly json: boolean; readonly search: boolean; readonly cluster: boolean }
+    /** L2 values that could not be decoded: served as misses and rewritten from L3. */
+    readonly corruptReads: number
+    /** L2 reads that failed (unreachable): answered from L3. */
+    readonly failedReads: number
+  }
   readonly l3: TierHealth & { readonly dialect?: string }
 }
 

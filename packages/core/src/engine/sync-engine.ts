@@ -15,6 +15,8 @@ import {
 import { validateId } from '../item/item-id.ts'
 import { SyncItem } from '../item/sync-item.ts'
 import { L1Cache, type L1Entry, l1EntryBytes } from '../l1/l1-cache.ts'
+import { isCorrupt } from '../l2/corrupt-value.ts'
+import type { L2Store, L2WriteEntry } from '../l2/l2-store.ts'
 import type { L3Store } from '../l3/l3-store.ts'
 import type { StoredRecord } from '../l3/stored-record.ts'
 import type { AckLevel, Route, SubmitOptions } from '../options/submit-options.ts'
@@ -36,6 +38,8 @@ import type {
 export interface SyncEngineOptions {
   /** Parsed config (`loadConfig`) or raw input, validated here. */
   config?: SyncConfig | SyncConfigInput
+  /** L2, the shared cache (Redis). Optional. */
+  l2?: L2Store
   /** L3, the ground truth. Absent means a memory-only engine (every write then fails with `NoTierError`). */
   l3?: L3Store
   platform?: Platform
@@ -44,8 +48,9 @@ export interface SyncEngineOptions {
 
 const NO_FAILURES: ReadonlyMap<string, Error> = new Map()
 
-/** The route of every write without a TTL while L2 is absent: shared, not allocated per write. */
+/** Routes of writes without a TTL: shared, not allocated per write. */
 const L3_ONLY: Route = Object.freeze({ l2: false, l3: true, ttlMs: undefined })
+const L2_AND_L3: Route = Object.freeze({ l2: true, l3: true, ttlMs: undefined })
 const TOMBSTONE_PURGE_INTERVAL_MS = 3_600_000
 const SHUTDOWN_FLUSH_ATTEMPTS = 3
 
@@ -63,17 +68,27 @@ export class SyncEngine {
   readonly #clock: HybridLogicalClock
   readonly #l1: L1Cache
   readonly #queue: WriteQueue
+  readonly #l2: L2Store | undefined
   readonly #l3: L3Store | undefined
+  /** L2 values that could not be decoded: served as misses and rewritten from L3. */
+  #corruptL2Reads = 0
+  /** L2 reads that failed (Redis unreachable): served from L3 instead. */
+  #failedL2Reads = 0
   readonly #flights = new Map<string, Promise<SyncItem>>()
   #startPromise: Promise<void> | undefined
   #shutdownPromise: Promise<void> | undefined
   #lastPurgeAt = 0
+  /** A delete goes to every tier the engine has. */
+  get #tombstoneRoute(): Route {
+    return this.#l2 ? (this.#l3 ? L2_AND_L3 : { l2: true, l3: false, ttlMs: undefined }) : L3_ONLY
+  }
   #payloadLimit: number
 
   constructor(options: SyncEngineOptions = {}) {
     this.#config = parseConfig(options.config ?? {})
     this.#platform = options.platform ?? defaultPlatform
     this.#logger = options.logger ?? silentLogger
+    this.#l2 = options.l2
     this.#l3 = options.l3
     this.#payloadLimit = this.#config.maxPayloadBytes
     this.#clock = new HybridLogicalClock(this.#platform.now)
@@ -123,16 +138,18 @@ export class SyncEngine {
     try {
       this.#setState('connecting')
       if (this.#l3) await this.#l3.init()
+      if (this.#l2) await this.#l2.init()
       this.#refreshPayloadLimit()
       this.#setState('draining-wal')
       this.#setState('warming')
       // Versions keep increasing across restarts: never issue one below what L3 already holds.
       if (this.#l3) this.#clock.observe(await this.#l3.maxVersion())
       this.#setState('ready')
-      this.#logger.info({ l3: this.#l3?.driver ?? 'none' }, 'engine ready')
+      this.#logger.info({ l2: this.#l2?.driver ?? 'none', l3: this.#l3?.driver ?? 'none' }, 'engine ready')
     } catch (error) {
       this.#setState('failed')
       await this.#l3?.close().catch(() => {})
+      await this.#l2?.close().catch(() => {})
       throw error instanceof SyncError ? error : new BackendError('l3', describe(error), { cause: error })
     }
   }
@@ -164,6 +181,9 @@ export class SyncEngine {
     await this.#l3
       ?.close()
       .catch((error) => this.#logger.error({ err: describe(error) }, 'closing L3 failed'))
+    await this.#l2
+      ?.close()
+      .catch((error) => this.#logger.error({ err: describe(error) }, 'closing L2 failed'))
     if (this.#queue.depth > 0) {
       this.#setState('failed')
       throw new FlushError(
@@ -310,7 +330,7 @@ export class SyncEngine {
   #prepareDelete(id: string, options: Pick<SubmitOptions, 'ack'> | undefined): QueuedWrite {
     validateId(id)
     if (options !== undefined) validateSubmitOptions(options)
-    if (!this.#l3) throw new NoTierError('no tier is configured to record the delete')
+    if (!this.#l3 && !this.#l2) throw new NoTierError('no tier is configured to record the delete')
     const version = this.#clock.next()
     const updatedAt = versionTimeMs(version)
     const write: QueuedWrite = {
@@ -318,7 +338,7 @@ export class SyncEngine {
       version,
       updatedAt,
       item: null,
-      route: L3_ONLY,
+      route: this.#tombstoneRoute,
       bytes: 0,
       callerVersioned: false,
       expiresAt: this.#expiry(undefined, updatedAt),
@@ -339,15 +359,15 @@ export class SyncEngine {
   #route(options: SubmitOptions | undefined): Route {
     const wantsL2 = options?.redis ?? true
     const wantsL3 = options?.sql ?? true
-    // L2 arrives with the Redis tier; until then a write routed only to Redis has nowhere to go.
-    const l2 = false
+    const l2 = wantsL2 && this.#l2 !== undefined
     const l3 = wantsL3 && this.#l3 !== undefined
     if (!l2 && !l3) {
       const asked = [wantsL2 && 'redis', wantsL3 && 'sql'].filter(Boolean).join(' and ') || 'no tier'
       throw new NoTierError(`write is routed to ${asked}, which this engine does not have`)
     }
     const ttlMs = options?.redisTtl
-    return ttlMs === undefined && !l2 ? L3_ONLY : { l2, l3, ttlMs }
+    if (ttlMs === undefined && l3) return l2 ? L2_AND_L3 : L3_ONLY
+    return { l2, l3, ttlMs }
   }
 
   #expiry(ttlMs: number | undefined, now: number): number {
@@ -361,21 +381,24 @@ export class SyncEngine {
     return level === 'logged' ? 'stored' : level
   }
 
-  /** Writes one batch to its tiers. Called by the write queue, one batch at a time. */
+  /**
+   * Writes one batch to its tiers: L3 first (the ground truth), then L2 in one pipeline, so L2
+   * never holds a write that L3 refused or has not committed. Called by the write queue, one
+   * batch at a time; a throw re-queues the whole batch (replays are safe: every write is
+   * version-guarded).
+   */
   async #writeBatch(batch: readonly QueuedWrite[]): Promise<FlushOutcome> {
-    const toL3 = batch.filter((write) => write.route.l3)
     let rejected: ReadonlyMap<string, Error> | undefined
-    if (toL3.length > 0 && this.#l3) {
-      const result = await this.#l3.write(toL3.map(recordOf))
-      const versions =
-        result.stale.length > 0 || result.rejected ? new Map(toL3.map((w) => [w.id, w.version])) : undefined
+    const toL3 = this.#l3 ? batch.filter((write) => write.route.l3) : []
+    if (toL3.length > 0) {
+      const result = await this.#l3!.write(toL3.map(recordOf))
       // The guard kept a newer stored version: L1 must not go on serving the older one.
-      for (const id of result.stale) this.#l1.deleteIfVersion(id, versions!.get(id)!)
+      this.#dropFromL1(result.stale, toL3)
       if (result.rejected && result.rejected.size > 0) {
         // Refused for good (e.g. larger than the server's packet limit): never stored, so never served.
         rejected = result.rejected
+        this.#dropFromL1([...result.rejected.keys()], toL3)
         for (const [id, error] of result.rejected) {
-          this.#l1.deleteIfVersion(id, versions!.get(id)!)
           this.#logger.error(
             { id, err: error.message },
             'L3 refused a write; it is dropped and not acknowledged',
@@ -383,9 +406,32 @@ export class SyncEngine {
         }
       }
     }
+    if (this.#l2) {
+      const now = this.#platform.now()
+      const entries: L2WriteEntry[] = []
+      for (const write of batch) {
+        if (!write.route.l2 || rejected?.has(write.id)) continue
+        const entry = l2EntryOf(write, now)
+        if (entry) entries.push(entry)
+      }
+      if (entries.length > 0) {
+        const result = await this.#l2.write(entries)
+        this.#dropFromL1(result.stale, batch)
+      }
+    }
     await this.#maybePurgeTombstones()
     const written = batch.length - (rejected?.size ?? 0)
     return rejected ? { written, failed: new Map(), rejected } : { written, failed: NO_FAILURES }
+  }
+
+  /** Drops L1's copy of writes a tier kept a newer version of (or refused), if L1 still holds them. */
+  #dropFromL1(ids: readonly string[], writes: readonly QueuedWrite[]) {
+    if (ids.length === 0) return
+    const versions = new Map(writes.map((write) => [write.id, write.version]))
+    for (const id of ids) {
+      const version = versions.get(id)
+      if (version !== undefined) this.#l1.deleteIfVersion(id, version)
+    }
   }
 
   async #maybePurgeTombstones() {
@@ -435,13 +481,18 @@ export class SyncEngine {
   async #readThrough(id: string): Promise<SyncItem | undefined> {
     const pending = this.#queue.lookup(id)
     if (pending && !pending.callerVersioned) return pending.item ?? undefined
+    const fromL2 = this.#l2 ? (await this.#readL2([id])).get(id) : undefined
+    if (fromL2 !== undefined && !(pending && pending.version > fromL2.version)) {
+      return this.#admit(id, fromL2)
+    }
     const record = this.#l3 ? (await this.#readL3([id])).get(id) : undefined
-    return this.#admit(id, record)
+    this.#backfillL2(record ? [record] : [])
+    return this.#admit(id, record ?? fromL2)
   }
 
   /**
    * Takes a record read from a tier, preferring a newer write that arrived during the read, and
-   * back-fills L1 with live items.
+   * back-fills L1 with live items (expiring with the record's own expiry, if it has one).
    */
   #admit(id: string, record: StoredRecord | undefined): SyncItem | undefined {
     const pending = this.#queue.lookup(id)
@@ -450,14 +501,46 @@ export class SyncEngine {
     // HLC rule: a version seen from elsewhere (another writer of the same L3) moves our clock past it.
     if (record) this.#clock.observe(record.version)
     if (!record || record.tombstone) return undefined
+    const now = this.#platform.now()
+    if (record.expiresAt !== undefined && record.expiresAt <= now) return undefined
     const item = itemOf(record)
-    this.#l1.set({
-      id,
-      item,
-      version: item.version,
-      expiresAt: this.#expiry(undefined, this.#platform.now()),
-    })
+    const expiresAt = earliest(this.#expiry(undefined, now), record.expiresAt ?? 0)
+    this.#l1.set({ id, item, version: item.version, expiresAt })
     return item
+  }
+
+  /**
+   * Live L2 records by id. A corrupt value is a miss (counted; L3's copy is written back over it);
+   * an L2 that does not answer is skipped (counted) and L3 answers instead.
+   */
+  async #readL2(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
+    const records = new Map<string, StoredRecord>()
+    let values: Awaited<ReturnType<L2Store['read']>>
+    try {
+      values = await this.#l2!.read(ids)
+    } catch (error) {
+      this.#failedL2Reads++
+      this.#logger.warn({ err: describe(error) }, 'L2 read failed; reading L3')
+      return records
+    }
+    for (const [id, value] of values) {
+      if (isCorrupt(value)) {
+        this.#corruptL2Reads++
+        this.#logger.warn({ id, reason: value.reason }, 'corrupt L2 value; served from L3 and repaired')
+      } else records.set(id, value)
+    }
+    return records
+  }
+
+  /** Writes L3 records back to L2 in the background (version-guarded, so never over a newer write). */
+  #backfillL2(records: readonly StoredRecord[]) {
+    if (!this.#l2 || records.length === 0) return
+    const entries = records.map((record) => ({ record, repair: true }))
+    const work = this.#l2.write(entries).then(
+      () => {},
+      (error) => this.#logger.warn({ err: describe(error) }, 'L2 back-fill failed'),
+    )
+    this.#platform.waitUntil?.(work)
   }
 
   async #readL3(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
@@ -484,8 +567,15 @@ export class SyncEngine {
       if (pending && !pending.callerVersioned) results[index] = pending.item ?? undefined
       else misses.push(id)
     })
-    if (misses.length === 0 || !this.#l3) return results
-    const records = await this.#readL3(misses)
+    if (misses.length === 0) return results
+    const records = new Map<string, StoredRecord>()
+    if (this.#l2) for (const [id, record] of await this.#readL2(misses)) records.set(id, record)
+    const l3Misses = misses.filter((id) => !records.has(id))
+    if (l3Misses.length > 0 && this.#l3) {
+      const fromL3 = await this.#readL3(l3Misses)
+      for (const [id, record] of fromL3) records.set(id, record)
+      this.#backfillL2([...fromL3.values()])
+    }
     const missing = new Set(misses)
     const admitted = new Map<string, SyncItem | undefined>()
     ids.forEach((id, index) => {
@@ -507,12 +597,18 @@ export class SyncEngine {
     const pending = this.#queue.lookup(id)
     if (pending) return { kind: 'pending', version: pending.version, deleted: pending.item === null }
     const inL1 = this.#l1.peek(id)
-    const record = this.#l3 ? (await this.#readL3([id])).get(id) : undefined
+    const [inL2, record] = await Promise.all([
+      this.#l2 ? this.#readL2([id]).then((found) => found.get(id)) : undefined,
+      this.#l3 ? this.#readL3([id]).then((found) => found.get(id)) : undefined,
+    ])
+    const now = this.#platform.now()
     const l3 = record !== undefined && !record.tombstone
-    const l1 = inL1?.item != null && (!record || inL1.version >= record.version)
-    if (!l1 && !l3) return { kind: 'missing' }
-    const version = Math.max(l3 ? record!.version : 0, l1 ? inL1!.version : 0)
-    return { kind: 'synced', version, l1, l2: false, l3 }
+    const l2 =
+      inL2 !== undefined && !inL2.tombstone && !(inL2.expiresAt !== undefined && inL2.expiresAt <= now)
+    const newest = Math.max(l3 ? record!.version : 0, l2 ? inL2!.version : 0)
+    const l1 = inL1?.item != null && inL1.version >= newest
+    if (!l1 && !l2 && !l3) return { kind: 'missing' }
+    return { kind: 'synced', version: Math.max(newest, l1 ? inL1!.version : 0), l1, l2, l3 }
   }
 
   /**
@@ -562,8 +658,27 @@ export class SyncEngine {
         bytes: this.#queue.bytes,
         consecutiveFailures: this.#queue.consecutiveFailures,
       },
-      l2: { configured: false, ok: false },
+      l2: await this.#l2Health(),
       l3: await this.#l3Health(),
+    }
+  }
+
+  async #l2Health(): Promise<HealthReport['l2']> {
+    const counters = { corruptReads: this.#corruptL2Reads, failedReads: this.#failedL2Reads }
+    if (!this.#l2) return { configured: false, ok: false, ...counters }
+    const base = {
+      configured: true,
+      driver: this.#l2.driver,
+      capabilities: this.#l2.capabilities,
+      ...counters,
+    }
+    if (this.#state !== 'ready') return { ...base, ok: false, error: `engine is ${this.#state}` }
+    const started = this.#platform.now()
+    try {
+      await this.#l2.ping()
+      return { ...base, ok: true, latencyMs: this.#platform.now() - started }
+    } catch (error) {
+      return { ...base, ok: false, error: describe(error) }
     }
   }
 
@@ -663,6 +778,40 @@ function recordOf(write: QueuedWrite): StoredRecord {
     content: null,
     tombstone: true,
   }
+}
+
+/**
+ * The L2 entry of a write: the record plus its absolute expiry (so L1 copies made from L2 expire
+ * with the key) and the TTL left now. A write whose TTL already ran out is not sent.
+ */
+function l2EntryOf(write: QueuedWrite, now: number): L2WriteEntry | undefined {
+  const record = recordOf(write)
+  if (write.route.ttlMs === undefined || write.item === null) return { record }
+  const ttlMs = write.expiresAt - now
+  if (ttlMs <= 0) return undefined
+  const item = write.item
+  return {
+    ttlMs,
+    record: {
+      id: item.id,
+      version: item.version,
+      updatedAt: item.updatedAt,
+      hash: item.hash,
+      state: item.state,
+      contentType: item.contentType,
+      mime: item.mime,
+      content: item.content,
+      tombstone: false,
+      expiresAt: write.expiresAt,
+    },
+  }
+}
+
+/** The earlier of two expiry instants, where 0 means none. */
+function earliest(a: number, b: number): number {
+  if (a === 0) return b
+  if (b === 0) return a
+  return Math.min(a, b)
 }
 
 function itemOf(record: StoredRecord): SyncItem {

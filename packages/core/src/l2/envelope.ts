@@ -16,9 +16,10 @@ import { CorruptValue } from './corrupt-value.ts'
  *   3       1     format (1)                  ─┐ fixed in every format: the Lua version guard
  *   4       8     version, unsigned            │ reads only these 16 bytes (GETRANGE 0 15), and
  *   12      4     total length of the value   ─┘ compares the length with STRLEN to spot damage
- *   16      1     flags: 1 tombstone, 2 JSON content, 4 hash present
+ *   16      1     flags: 1 tombstone, 2 JSON content, 4 hash present, 8 expiry present
  *   17      8     updatedAt (epoch ms), unsigned
- *   25      32    hash, raw SHA-256 bytes (only when flag 4)
+ *   25      8     expiresAt (epoch ms), unsigned (only when flag 8): L1 copies expire with the key
+ *   …       32    hash, raw SHA-256 bytes (only when flag 4)
  *   …       2+n   state, UTF-8, length-prefixed
  *   …       2+n   mime, UTF-8, length-prefixed
  *   …       rest  content (none for a tombstone)
@@ -34,7 +35,9 @@ const FIXED_BYTES = 25
 const FLAG_TOMBSTONE = 1
 const FLAG_JSON = 2
 const FLAG_HASH = 4
-const KNOWN_FLAGS = FLAG_TOMBSTONE | FLAG_JSON | FLAG_HASH
+const FLAG_EXPIRY = 8
+const KNOWN_FLAGS = FLAG_TOMBSTONE | FLAG_JSON | FLAG_HASH | FLAG_EXPIRY
+const EXPIRY_BYTES = 8
 const HASH_BYTES = 32
 const MAX_SHORT_STRING = 0xffff
 const MAX_TOTAL = 0xffffffff
@@ -58,7 +61,19 @@ export function encodeEnvelope(record: StoredRecord): Uint8Array {
   const state = shortString(record.state, 'state')
   const mime = shortString(record.mime, 'mime')
 
-  const header = FIXED_BYTES + (hasHash ? HASH_BYTES : 0) + 2 + state.length + 2 + mime.length
+  const expiresAt = record.expiresAt ?? 0
+  if (!Number.isSafeInteger(expiresAt) || expiresAt < 0) {
+    throw new InvalidArgumentError(`expiresAt must be a non-negative safe integer, got ${expiresAt}`)
+  }
+  const hasExpiry = expiresAt > 0
+  const header =
+    FIXED_BYTES +
+    (hasExpiry ? EXPIRY_BYTES : 0) +
+    (hasHash ? HASH_BYTES : 0) +
+    2 +
+    state.length +
+    2 +
+    mime.length
   const total = header + content.byteLength
   if (total > MAX_TOTAL) throw new InvalidArgumentError('content too large for one Redis value')
   const out = new Uint8Array(total)
@@ -70,9 +85,14 @@ export function encodeEnvelope(record: StoredRecord): Uint8Array {
   out[16] =
     (record.tombstone ? FLAG_TOMBSTONE : 0) |
     (record.contentType === 'json' ? FLAG_JSON : 0) |
-    (hasHash ? FLAG_HASH : 0)
+    (hasHash ? FLAG_HASH : 0) |
+    (hasExpiry ? FLAG_EXPIRY : 0)
   writeUint64(view, 17, record.updatedAt)
   let at = FIXED_BYTES
+  if (hasExpiry) {
+    writeUint64(view, at, expiresAt)
+    at += EXPIRY_BYTES
+  }
   if (hasHash) {
     for (let i = 0; i < HASH_BYTES; i++)
       out[at + i] = Number.parseInt(record.hash.slice(2 * i, 2 * i + 2), 16)
@@ -109,6 +129,13 @@ export function decodeEnvelope(id: string, bytes: Uint8Array): StoredRecord | Co
   if (!Number.isSafeInteger(updatedAt)) return corrupt('updatedAt out of range')
   if ((flags & ~KNOWN_FLAGS) !== 0) return corrupt(`unknown flags ${flags}`)
   let at = FIXED_BYTES
+  let expiresAt = 0
+  if (flags & FLAG_EXPIRY) {
+    if (at + EXPIRY_BYTES > bytes.byteLength) return corrupt('truncated in the expiry')
+    expiresAt = readUint64(view, at)
+    if (!Number.isSafeInteger(expiresAt)) return corrupt('expiresAt out of range')
+    at += EXPIRY_BYTES
+  }
   let hash = ''
   if (flags & FLAG_HASH) {
     if (at + HASH_BYTES > bytes.byteLength) return corrupt('truncated in the hash')
@@ -139,6 +166,7 @@ export function decodeEnvelope(id: string, bytes: Uint8Array): StoredRecord | Co
     contentType: flags & FLAG_JSON ? 'json' : 'binary',
     content: tombstone ? null : bytes.slice(at),
     tombstone,
+    ...(expiresAt > 0 ? { expiresAt } : {}),
   }
 }
 

@@ -12,4 +12,6 @@ export interface StoredRecord {
   /** null for a tombstone. */
   readonly content: Uint8Array | null
   readonly tombstone: boolean
+  /** Epoch ms when a cache copy expires (L2 entries with a TTL); absent means no expiry. */
+  readonly expiresAt?: number
 }

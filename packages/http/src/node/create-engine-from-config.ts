@@ -1,13 +1,49 @@
-import { type Logger, type SyncConfig, SyncEngine, silentLogger } from '@sync-engine/core'
+import {
+  ConfigError,
+  ENV_VARS,
+  type L2Store,
+  type L3Store,
+  type Logger,
+  RedisStore,
+  type SyncConfig,
+  SyncEngine,
+  silentLogger,
+} from '@sync-engine/core'
+import { IoredisTransport } from '@sync-engine/redis-ioredis'
+import { createMysqlStore } from '@sync-engine/sql-mysql2'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
-import { sqlitePathFor } from './sqlite-path.ts'
+import { sqlitePathFor, sqlUrlScheme } from './sqlite-path.ts'
 
 /**
- * An engine (not started) on the L3 that `config.sqlUrl` names; see `sqlitePathFor`. Throws
- * `ConfigError` for a driver this release does not have, before opening anything.
+ * An engine (not started) on the tiers the config names: L3 from `sqlUrl` (unset or `sqlite:` →
+ * SQLite, `mysql://` / `mariadb://` → MySQL or MariaDB), L2 from `redisUrl` (unset → no L2).
+ * Throws `ConfigError` for an unknown scheme before opening anything; URLs are never quoted.
  */
-export function createEngineFromConfig(config: SyncConfig, logger: Logger = silentLogger): SyncEngine {
-  const path = sqlitePathFor(config)
-  const l3 = createSqliteStore({ path, table: config.sqlTable })
-  return new SyncEngine({ config, l3, logger })
+export async function createEngineFromConfig(
+  config: SyncConfig,
+  logger: Logger = silentLogger,
+): Promise<SyncEngine> {
+  const l3 = l3For(config)
+  const l2 = config.redisUrl === undefined ? undefined : await l2For(config)
+  return new SyncEngine({ config, l3, ...(l2 ? { l2 } : {}), logger })
+}
+
+function l3For(config: SyncConfig): L3Store {
+  const scheme = config.sqlUrl === undefined ? 'sqlite' : sqlUrlScheme(config.sqlUrl)
+  if (scheme === 'mysql' || scheme === 'mariadb') {
+    return createMysqlStore({ url: config.sqlUrl!.replace(/^mariadb:/i, 'mysql:'), table: config.sqlTable })
+  }
+  return createSqliteStore({ path: sqlitePathFor(config), table: config.sqlTable })
+}
+
+async function l2For(config: SyncConfig): Promise<L2Store> {
+  const url = config.redisUrl!
+  if (!/^rediss?:\/\//i.test(url)) {
+    throw new ConfigError(`redisUrl (${ENV_VARS.redisUrl}) must be a redis:// or rediss:// URL`, ['redisUrl'])
+  }
+  const transport = await IoredisTransport.create(url)
+  return new RedisStore(transport, {
+    prefix: config.redisPrefix,
+    tombstoneRetentionMs: config.tombstoneRetentionMs,
+  })
 }

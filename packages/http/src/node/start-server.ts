@@ -50,7 +50,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     )
   }
   const logger = options.logger ?? createLogger(config)
-  const engine = createEngineFromConfig(config, logger)
+  const engine = await createEngineFromConfig(config, logger)
   await engine.start()
 
   const server = new GracefulHttpServer(createApp({ engine, config, logger }).fetch)
