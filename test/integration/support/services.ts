@@ -92,7 +92,9 @@ async function probeMysql(url: string): Promise<void> {
 function probeRedis(url: string): Promise<void> {
   const { hostname, port } = new URL(url)
   return new Promise((resolve, reject) => {
-    const socket = connectTcp({ host: hostname || '127.0.0.1', port: Number(port || 6379) })
+    // URL keeps IPv6 brackets in hostname ([::1]); the socket wants the bare address.
+    const host = hostname.replace(/^\[|\]$/g, '') || '127.0.0.1'
+    const socket = connectTcp({ host, port: Number(port || 6379) })
     const fail = (error: Error) => {
       socket.destroy()
       reject(error)
