@@ -25,6 +25,8 @@ export type {
 } from './engine/receipts.ts'
 export { SyncEngine, type SyncEngineOptions } from './engine/sync-engine.ts'
 export * from './errors.ts'
+export { ExistenceFilter, type ExistenceFilterOptions } from './filter/existence-filter.ts'
+export { type ScanIdPagesOptions, scanIdPages } from './filter/scan-id-pages.ts'
 export { sha256Hex } from './item/content-hash.ts'
 export { MAX_ID_BYTES, validateId } from './item/item-id.ts'
 export { isJsonDocument, normaliseJsonBytes, stripJsonWhitespace } from './item/json-content.ts'
@@ -74,3 +76,28 @@ export {
   validateSubmitOptions,
 } from './options/submit-options.ts'
 export { defaultPlatform, type Platform, type TimerHandle } from './platform/platform.ts'
+export type { BackendTier } from './resilience/backend-tier.ts'
+export {
+  type BreakerOptions,
+  DEFAULT_BREAKER_OPTIONS,
+  resolveBreakerOptions,
+} from './resilience/breaker-options.ts'
+export {
+  type BreakerState,
+  type BreakerStateListener,
+  type BreakerStats,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type RunOptions,
+} from './resilience/circuit-breaker.ts'
+export { CircuitOpenError } from './resilience/circuit-open-error.ts'
+export {
+  type AbortListener,
+  type DeadlineOptions,
+  type DeadlineSignal,
+  type DeadlineWork,
+  MAX_TIMER_MS,
+  withDeadline,
+} from './resilience/deadline.ts'
+export { DeadlineExceededError } from './resilience/deadline-exceeded-error.ts'
+export { type FailurePredicate, isBackendFailure } from './resilience/failure-policy.ts'
