@@ -418,6 +418,11 @@ export class SyncEngine {
         const result = await this.#l2.write(entries)
         this.#dropFromL1(result.stale, batch)
       }
+      // A write to L3 only (durable) makes any L2 copy of its id older than the truth: drop it,
+      // so L2 cannot serve a version below one already stored. The next read back-fills L2.
+      const bypassed: string[] = []
+      for (const write of toL3) if (!write.route.l2 && !rejected?.has(write.id)) bypassed.push(write.id)
+      if (bypassed.length > 0) await this.#l2.delete(bypassed)
     }
     await this.#maybePurgeTombstones()
     const written = batch.length - (rejected?.size ?? 0)
