@@ -29,7 +29,12 @@ export { ExistenceFilter, type ExistenceFilterOptions } from './filter/existence
 export { type ScanIdPagesOptions, scanIdPages } from './filter/scan-id-pages.ts'
 export { sha256Hex } from './item/content-hash.ts'
 export { MAX_ID_BYTES, validateId } from './item/item-id.ts'
-export { isJsonDocument, normaliseJsonBytes, stripJsonWhitespace } from './item/json-content.ts'
+export {
+  isJsonDocument,
+  normaliseJsonBytes,
+  parseJsonBytes,
+  stripJsonWhitespace,
+} from './item/json-content.ts'
 export {
   BINARY_MIME,
   type ContentType,
