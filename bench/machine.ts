@@ -9,11 +9,16 @@ export interface MachineInfo {
   readonly cpu: string
   readonly cores: number
   readonly memoryGiB: number
+  /** 1-minute load average when the run started, and when it ended (set by the runner). */
+  readonly loadStart: number
+  readonly loadEnd?: number
   readonly os: string
   readonly node: string
   readonly v8: string
   readonly commit: string
   readonly packages: Readonly<Record<string, string>>
+  /** Server versions (Redis, MariaDB), or why they were not reachable. */
+  readonly services: Readonly<Record<string, string>>
 }
 
 const ROOT = join(import.meta.dirname, '..')
@@ -51,13 +56,14 @@ function gitCommit(): string {
   }
 }
 
-export function machineInfo(): MachineInfo {
+export function machineInfo(services: Readonly<Record<string, string>>): MachineInfo {
   const cpus = os.cpus()
   return {
     date: new Date().toISOString(),
     cpu: cpus[0]?.model.trim() ?? 'unknown',
     cores: cpus.length,
     memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    loadStart: os.loadavg()[0] ?? Number.NaN,
     os: `${os.type()} ${os.release()} (${os.platform()}/${os.arch()})`,
     node: process.version,
     v8: process.versions.v8,
@@ -66,7 +72,11 @@ export function machineInfo(): MachineInfo {
       'lru-cache': installedVersion('lru-cache'),
       'better-sqlite3': installedVersion('better-sqlite3'),
       SQLite: sqliteVersion(),
+      ioredis: installedVersion('ioredis'),
+      mysql2: installedVersion('mysql2'),
+      bentocache: installedVersion('bentocache'),
       tsx: installedVersion('tsx'),
     },
+    services,
   }
 }

@@ -1,10 +1,13 @@
 import type { TempDir } from './fixtures.ts'
 import type { MachineInfo } from './machine.ts'
+import type { Services } from './services.ts'
 import type { Summary } from './stats.ts'
 
 /** What a scenario gets from the runner. */
 export interface BenchContext {
   readonly tmp: TempDir
+  /** Redis and MariaDB, isolated per run (unique key prefix and table names), or why not. */
+  readonly services: Services
   /** Progress line on stderr (stdout carries the summary). */
   log(message: string): void
 }
@@ -16,7 +19,7 @@ export interface Scenario {
   run(ctx: BenchContext): Promise<ScenarioResult>
 }
 
-export type Role = 'subject' | 'baseline' | 'info'
+export type Role = 'subject' | 'baseline' | 'peer' | 'info'
 
 /** Latency samples of one kind, in nanoseconds. */
 export interface LatencySet {
@@ -37,12 +40,19 @@ export interface Measurement {
   readonly detail?: string
 }
 
-/** The scenario's target: subject throughput as a fraction of the baseline's, measured in the same run. */
+/**
+ * A target: the subject's figure as a multiple of the baseline's, measured in the same run. Either
+ * throughput (subject ÷ baseline, at least `target`) or median latency (subject ÷ baseline, at
+ * most `target`).
+ */
 export interface Verdict {
+  /** Tells verdicts of one scenario apart in the summary, e.g. "ack 'queued'". */
+  readonly name?: string
   readonly subject: string
   readonly baseline: string
+  readonly metric: 'throughput' | 'median latency'
   readonly ratio: number
-  /** Minimum ratio, e.g. 0.5 for "≥ 50 % of raw". */
+  /** e.g. 0.5 for "throughput ≥ 50 % of raw", 1.15 for "latency ≤ 115 % of raw". */
   readonly target: number
   readonly pass: boolean
 }
@@ -52,14 +62,57 @@ export interface ScenarioResult {
   readonly title: string
   readonly setup: readonly string[]
   readonly measurements: readonly Measurement[]
-  readonly verdict?: Verdict
+  readonly verdicts: readonly Verdict[]
   readonly notes: readonly string[]
+  /** Set when the scenario could not run (a service unreachable): the line the report shows. */
+  readonly skipped?: string
   readonly seconds?: number
 }
 
-export function verdict(subject: Measurement, baseline: Measurement, target: number): Verdict {
+/** Throughput target: subject ÷ baseline ≥ `target`. */
+export function verdict(subject: Measurement, baseline: Measurement, target: number, name?: string): Verdict {
   const ratio = subject.throughput / baseline.throughput
-  return { subject: subject.label, baseline: baseline.label, ratio, target, pass: ratio >= target }
+  return {
+    ...(name ? { name } : {}),
+    subject: subject.label,
+    baseline: baseline.label,
+    metric: 'throughput',
+    ratio,
+    target,
+    pass: ratio >= target,
+  }
+}
+
+/** Latency target: subject's median ÷ baseline's median ≤ `target`. */
+export function latencyVerdict(
+  subject: Measurement,
+  baseline: Measurement,
+  target: number,
+  name?: string,
+): Verdict {
+  const ratio = subject.latency.ns.median / baseline.latency.ns.median
+  return {
+    ...(name ? { name } : {}),
+    subject: subject.label,
+    baseline: baseline.label,
+    metric: 'median latency',
+    ratio,
+    target,
+    pass: ratio <= target,
+  }
+}
+
+/** The result of a scenario that could not run. */
+export function skippedResult(scenario: Scenario, reason: string): ScenarioResult {
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    setup: [],
+    measurements: [],
+    verdicts: [],
+    notes: [],
+    skipped: reason,
+  }
 }
 
 // ── formatting ─────────────────────────────────────────────────────────────────────────────────
@@ -80,7 +133,17 @@ export function formatPercent(ratio: number): string {
   return `${(ratio * 100).toFixed(1)} %`
 }
 
-const ROLE_LABEL: Record<Role, string> = { subject: 'engine', baseline: 'raw baseline', info: 'info' }
+/** A ratio as a percentage, or as a multiple from 2× up (e.g. "6.31×"). */
+export function formatRatio(ratio: number): string {
+  return ratio >= 2 ? `${ratio.toFixed(2)}×` : formatPercent(ratio)
+}
+
+const ROLE_LABEL: Record<Role, string> = {
+  subject: 'engine',
+  baseline: 'raw baseline',
+  peer: 'peer',
+  info: 'info',
+}
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`
@@ -99,10 +162,20 @@ function latencyRow(label: string, role: Role, set: LatencySet): string[] {
 }
 
 function verdictText(v: Verdict): string {
-  return `${formatPercent(v.ratio)} of raw (target ≥ ${formatPercent(v.target)}): **${v.pass ? 'PASS' : 'MISS'}**`
+  const bound = v.metric === 'throughput' ? '≥' : '≤'
+  return `${v.metric} ${formatRatio(v.ratio)} (target ${bound} ${formatRatio(v.target)}): **${v.pass ? 'PASS' : 'MISS'}**`
+}
+
+/** The figure a verdict compares, for the summary table. */
+function verdictFigure(m: Measurement | undefined, v: Verdict): string {
+  if (!m) return '—'
+  return v.metric === 'throughput'
+    ? `${formatRate(m.throughput)} ${m.unit}`
+    : `${formatNs(m.latency.ns.median)} median`
 }
 
 function scenarioMarkdown(result: ScenarioResult): string {
+  if (result.skipped) return [`## ${result.title}`, '', `**${result.skipped}**`, ''].join('\n')
   const parts = [`## ${result.title}`, '', ...result.setup.map((line) => `- ${line}`), '']
   parts.push(
     table(
@@ -129,11 +202,10 @@ function scenarioMarkdown(result: ScenarioResult): string {
   const details = result.measurements.filter((m) => m.detail)
   for (const m of details) parts.push(`- *${m.label}:* ${m.detail}`)
   if (details.length > 0) parts.push('')
-  if (result.verdict) {
-    const v = result.verdict
-    parts.push(`**Ratio:** ${v.subject} ÷ ${v.baseline} = ${verdictText(v)}`, '')
-  }
-  if (result.notes.length > 0) parts.push(...result.notes.map((note) => `> ${note}`), '')
+  for (const v of result.verdicts)
+    parts.push(`**Ratio:** ${v.subject} ÷ ${v.baseline}, ${verdictText(v)}`, '')
+  // Separate paragraphs inside one quote: adjacent `>` lines would merge into one.
+  if (result.notes.length > 0) parts.push(result.notes.map((note) => `> ${note}`).join('\n>\n'), '')
   return parts.join('\n')
 }
 
@@ -141,20 +213,27 @@ export function renderMarkdown(machine: MachineInfo, results: readonly ScenarioR
   const packages = Object.entries(machine.packages)
     .map(([name, version]) => `${name} ${version}`)
     .join(', ')
+  const services = Object.entries(machine.services)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ')
   const summary = table(
-    ['scenario', 'engine', 'raw baseline (same run)', 'ratio', 'target', 'result'],
-    results.map((r) => {
-      const v = r.verdict
-      const subject = r.measurements.find((m) => m.role === 'subject')
-      const baseline = r.measurements.find((m) => m.role === 'baseline')
-      return [
-        r.title,
-        subject ? `${formatRate(subject.throughput)} ${subject.unit}` : '—',
-        baseline ? `${formatRate(baseline.throughput)} ${baseline.unit}` : '—',
-        v ? formatPercent(v.ratio) : '—',
-        v ? `≥ ${formatPercent(v.target)}` : '—',
-        v ? (v.pass ? 'PASS' : '**MISS**') : 'info',
-      ]
+    ['scenario', 'engine', 'baseline (same run)', 'compared', 'ratio', 'target', 'result'],
+    results.flatMap((r) => {
+      if (r.skipped) return [[r.title, '—', '—', '—', '—', '—', r.skipped]]
+      if (r.verdicts.length === 0) return [[r.title, '—', '—', '—', '—', '—', 'info']]
+      return r.verdicts.map((v) => {
+        const subject = r.measurements.find((m) => m.label === v.subject)
+        const baseline = r.measurements.find((m) => m.label === v.baseline)
+        return [
+          v.name ? `${r.title} (${v.name})` : r.title,
+          verdictFigure(subject, v),
+          `${verdictFigure(baseline, v)} (${baseline ? ROLE_LABEL[baseline.role] : '?'})`,
+          v.metric,
+          formatRatio(v.ratio),
+          `${v.metric === 'throughput' ? '≥' : '≤'} ${formatRatio(v.target)}`,
+          v.pass ? 'PASS' : '**MISS**',
+        ]
+      })
     }),
   )
   return [
@@ -162,10 +241,15 @@ export function renderMarkdown(machine: MachineInfo, results: readonly ScenarioR
     '',
     '<!-- Generated by bench/run.ts: do not edit by hand, re-run `npm run bench`. -->',
     '',
-    'Every figure is compared with a raw baseline measured **on the same machine in the same run**',
-    '(DESIGN §7). Keys and values are generated before timing starts; figures are medians and',
-    'percentiles, not means ± RME. A single run on a shared or virtual machine moves by several',
-    'percent: read ratios, not absolute rates, and compare runs only on the same machine.',
+    'Every figure is compared with a raw baseline (or the peer BentoCache) measured **on the same',
+    'machine in the same run** (DESIGN §7). Keys and values are generated before timing starts;',
+    'figures are medians and percentiles, not means ± RME. A single run on a shared or virtual machine',
+    'moves by several percent: read ratios, not absolute rates, and compare runs only on the same machine.',
+    '',
+    'Redis and MariaDB scenarios use `SYNC_BENCH_REDIS_URL` (default `redis://127.0.0.1:6379`) and',
+    '`SYNC_BENCH_MYSQL_URL` (default `mysql://root@127.0.0.1:3306/test`). Each run writes under a key',
+    'prefix and into tables of its own, and deletes them afterwards (SCAN + UNLINK of that prefix,',
+    'DROP TABLE); a scenario whose service does not answer is skipped, and says so below.',
     '',
     table(
       ['', ''],
@@ -174,7 +258,12 @@ export function renderMarkdown(machine: MachineInfo, results: readonly ScenarioR
         ['machine', `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM`],
         ['OS', machine.os],
         ['Node', `${machine.node} (V8 ${machine.v8})`],
+        [
+          'load',
+          `1-min load average ${machine.loadStart.toFixed(2)} at the start, ${(machine.loadEnd ?? Number.NaN).toFixed(2)} at the end (other processes share these ${machine.cores} cores)`,
+        ],
         ['packages', packages],
+        ['services', services],
         ['commit', machine.commit],
         ['reproduce', `\`${command}\``],
       ],
@@ -193,6 +282,10 @@ export function renderText(results: readonly ScenarioResult[]): string {
   const lines: string[] = []
   for (const r of results) {
     lines.push('', `== ${r.title}${r.seconds !== undefined ? ` (${r.seconds.toFixed(1)} s)` : ''}`)
+    if (r.skipped) {
+      lines.push(`  ${r.skipped}`)
+      continue
+    }
     for (const m of r.measurements) {
       const l = m.latency.ns
       lines.push(
@@ -201,7 +294,8 @@ export function renderText(results: readonly ScenarioResult[]): string {
       )
       if (m.detail) lines.push(`      ${m.detail}`)
     }
-    if (r.verdict) lines.push(`  => ${verdictText(r.verdict).replaceAll('**', '')}`)
+    for (const v of r.verdicts)
+      lines.push(`  => ${v.subject} ÷ ${v.baseline}: ${verdictText(v).replaceAll('**', '')}`)
   }
   return lines.join('\n')
 }

@@ -1,5 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
+import { redactUrl } from '@sync-engine/core'
 import { TempDir } from './fixtures.ts'
 import { machineInfo } from './machine.ts'
 import {
@@ -9,12 +11,17 @@ import {
   type Scenario,
   type ScenarioResult,
 } from './report.ts'
+import { bentocacheL1 } from './scenarios/bentocache-l1.ts'
+import { getMany } from './scenarios/get-many.ts'
 import { l1HitGet } from './scenarios/l1-hit-get.ts'
+import { l2HitGet } from './scenarios/l2-hit-get.ts'
 import { sqliteWrite } from './scenarios/sqlite-write.ts'
+import { tieredWrite } from './scenarios/tiered-write.ts'
+import { openServices } from './services.ts'
 import { nowMs } from './stats.ts'
 
-/** Every scenario, in run order. Add new ones (L2 Redis, BentoCache, HTTP) here. */
-const SCENARIOS: readonly Scenario[] = [l1HitGet, sqliteWrite]
+/** Every scenario, in run order. Add new ones (HTTP, outage drains…) here. */
+const SCENARIOS: readonly Scenario[] = [l1HitGet, bentocacheL1, l2HitGet, getMany, sqliteWrite, tieredWrite]
 
 const COMMAND = 'npm run bench'
 const OUTPUT = join(import.meta.dirname, '..', 'docs', 'benchmarks.md')
@@ -33,32 +40,45 @@ async function main() {
     throw new Error(`unknown scenario in --only; known: ${SCENARIOS.map((s) => s.id).join(', ')}`)
   }
 
+  const log = (message: string) => process.stderr.write(`[bench] ${message}\n`)
   const tmp = new TempDir()
-  const onSignal = () => {
+  const services = await openServices()
+  for (const service of [services.redis, services.mysql]) {
+    log(
+      service.available
+        ? `${service.label} ${service.version} at ${redactUrl(service.url)} (run ${services.runId})`
+        : `${service.label} unreachable, its scenarios are skipped: ${service.reason}`,
+    )
+  }
+  const cleanup = async () => {
     tmp.cleanup()
-    process.exit(130)
+    await services.cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`))
+  }
+  const onSignal = () => {
+    void cleanup().finally(() => process.exit(130))
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  const ctx: BenchContext = { tmp, log: (message) => process.stderr.write(`[bench] ${message}\n`) }
+  const ctx: BenchContext = { tmp, services, log }
 
-  const machine = machineInfo()
+  const machine = machineInfo(services.versions())
   const results: ScenarioResult[] = []
   try {
     for (const scenario of selected) {
-      ctx.log(`${scenario.id}: start`)
+      log(`${scenario.id}: start`)
       const started = nowMs()
       const result = await scenario.run(ctx)
+      if (result.skipped) log(`${scenario.id}: ${result.skipped}`)
       results.push({ ...result, seconds: (nowMs() - started) / 1000 })
     }
   } finally {
-    tmp.cleanup()
+    await cleanup()
   }
 
   process.stdout.write(`${renderText(results)}\n`)
   if (!only) {
     mkdirSync(join(OUTPUT, '..'), { recursive: true })
-    writeFileSync(OUTPUT, `${renderMarkdown(machine, results, COMMAND)}\n`)
+    writeFileSync(OUTPUT, `${renderMarkdown({ ...machine, loadEnd: loadavg()[0] }, results, COMMAND)}\n`)
     process.stdout.write(`\nwrote ${OUTPUT}\n`)
   }
 }

@@ -2,8 +2,8 @@ import { SyncEngine, SyncItem } from '@sync-engine/core'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
 import { LRUCache } from 'lru-cache'
 import { accessPattern, collectGarbage, makeIds, makeValues } from '../fixtures.ts'
-import { type BenchContext, type Measurement, type Scenario, verdict } from '../report.ts'
-import { nowNs, summarize } from '../stats.ts'
+import { type BenchContext, type Scenario, verdict } from '../report.ts'
+import { blockMeasurement, timeBlocks } from '../timing.ts'
 
 const KEYS = 10_000
 /** Gets per timed block: the timer is read once per block, so its cost (~50 ns) is spread thin. */
@@ -13,48 +13,6 @@ const ROUNDS = 20
 const BLOCKS_PER_ROUND = 50
 const L1_MAX_BYTES = 1024 * 1024 * 1024
 const TARGET = 0.5
-
-type Getter = (id: string) => Promise<SyncItem | undefined>
-
-/**
- * Times `BLOCK` awaited gets per sample, walking the shared access pattern from `offset`.
- * Returns per-block nanoseconds; throws on a miss (every key must be an L1 hit).
- */
-async function timeBlocks(
-  get: Getter,
-  ids: readonly string[],
-  pattern: Uint32Array,
-  offset: number,
-  blocks: number,
-): Promise<number[]> {
-  const samples: number[] = []
-  let misses = 0
-  for (let b = 0; b < blocks; b++) {
-    const start = offset + b * BLOCK
-    const end = start + BLOCK
-    const t0 = nowNs()
-    for (let j = start; j < end; j++) {
-      if ((await get(ids[pattern[j]!]!)) === undefined) misses++
-    }
-    samples.push(nowNs() - t0)
-  }
-  if (misses > 0) throw new Error(`${misses} gets missed: the scenario must be all L1 hits`)
-  return samples
-}
-
-function measurement(label: string, role: Measurement['role'], blockNs: number[]): Measurement {
-  const totalNs = blockNs.reduce((sum, ns) => sum + ns, 0)
-  return {
-    label,
-    role,
-    latency: {
-      sampleOf: `per get (mean of a ${BLOCK.toLocaleString('en-US')}-get block)`,
-      ns: summarize(blockNs.map((ns) => ns / BLOCK)),
-    },
-    throughput: (blockNs.length * BLOCK) / (totalNs / 1e9),
-    unit: 'gets/s',
-  }
-}
 
 export const l1HitGet: Scenario = {
   id: 'l1-hit-get',
@@ -83,12 +41,18 @@ export const l1HitGet: Scenario = {
         sizeCalculation: (item) => item.footprintBytes,
       })
       for (const id of ids) cache.set(id, (await engine.get(id))!)
-      const rawGet: Getter = async (id) => cache.get(id)
-      const engineGet: Getter = (id) => engine.get(id)
+      const rawGet = async (id: string) => cache.get(id)
+      const engineGet = (id: string) => engine.get(id)
+      const onPattern =
+        (get: (id: string) => Promise<SyncItem | undefined>) =>
+        (j: number): Promise<SyncItem | undefined> =>
+          get(ids[pattern[j]!]!)
+      const engineSide = onPattern(engineGet)
+      const rawSide = onPattern(rawGet)
 
       ctx.log(`l1-hit-get: warm-up ${WARMUP_BLOCKS * BLOCK} gets per side`)
-      await timeBlocks(engineGet, ids, pattern, 0, WARMUP_BLOCKS)
-      await timeBlocks(rawGet, ids, pattern, 0, WARMUP_BLOCKS)
+      await timeBlocks(engineSide, 0, WARMUP_BLOCKS, BLOCK)
+      await timeBlocks(rawSide, 0, WARMUP_BLOCKS, BLOCK)
 
       const engineNs: number[] = []
       const rawNs: number[] = []
@@ -96,17 +60,17 @@ export const l1HitGet: Scenario = {
         const offset = (WARMUP_BLOCKS + round * BLOCKS_PER_ROUND) * BLOCK
         collectGarbage()
         // Alternate which side goes first, so neither always runs right after a GC.
-        const sides: [Getter, number[]][] = [
-          [engineGet, engineNs],
-          [rawGet, rawNs],
+        const sides: [(j: number) => Promise<unknown>, number[]][] = [
+          [engineSide, engineNs],
+          [rawSide, rawNs],
         ]
         if (round % 2 === 1) sides.reverse()
         for (const [get, into] of sides)
-          into.push(...(await timeBlocks(get, ids, pattern, offset, BLOCKS_PER_ROUND)))
+          into.push(...(await timeBlocks(get, offset, BLOCKS_PER_ROUND, BLOCK)))
       }
 
-      const subject = measurement('engine.get', 'subject', engineNs)
-      const baseline = measurement('lru-cache get in an async fn', 'baseline', rawNs)
+      const subject = blockMeasurement('engine.get', 'subject', engineNs, BLOCK)
+      const baseline = blockMeasurement('lru-cache get in an async fn', 'baseline', rawNs, BLOCK)
       return {
         id: this.id,
         title: this.title,
@@ -117,7 +81,7 @@ export const l1HitGet: Scenario = {
           `Timed in blocks of ${BLOCK.toLocaleString('en-US')} gets with \`process.hrtime.bigint()\`; a latency sample is a block's mean per get, so p99 is the p99 of 1,000-get means (GC pauses show there), not of single gets. Throughput = measured gets ÷ total measured time.`,
         ],
         measurements: [subject, baseline],
-        verdict: verdict(subject, baseline, TARGET),
+        verdicts: [verdict(subject, baseline, TARGET)],
         notes: [],
       }
     } finally {
