@@ -1,6 +1,7 @@
 import {
   BackendError,
   detectRedisCapabilities,
+  InvalidArgumentError,
   type RedisCapabilities,
   type RedisCommand,
   type RedisReply,
@@ -57,6 +58,15 @@ export class IoredisTransport implements RedisTransport {
 
   private constructor(options: IoredisTransportOptions) {
     const settings = { ...DEFAULTS, ...definedOnly(options) }
+    // Every call has a deadline (DESIGN §3): ioredis reads 0 as "time out at once", and no deadline
+    // is not an option here, so anything but a positive whole number is refused up front.
+    for (const field of ['commandTimeoutMs', 'connectTimeoutMs', 'maxReconnectDelayMs'] as const) {
+      if (!Number.isSafeInteger(settings[field]) || settings[field] <= 0) {
+        throw new InvalidArgumentError(
+          `${field} must be a positive whole number of ms, got ${settings[field]}`,
+        )
+      }
+    }
     const cap = settings.maxReconnectDelayMs
     const resilience: RedisOptions = {
       lazyConnect: true,
