@@ -31,4 +31,6 @@ export interface FlushOutcome {
   readonly rejected?: ReadonlyMap<string, Error>
 }
 
-export const EMPTY_OUTCOME: FlushOutcome = { written: 0, failed: new Map() }
+/** Shared by every outcome without failures (outcomes are read-only). */
+export const NO_FAILURES: ReadonlyMap<string, Error> = new Map()
+export const EMPTY_OUTCOME: FlushOutcome = { written: 0, failed: NO_FAILURES }

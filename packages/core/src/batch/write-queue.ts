@@ -1,5 +1,5 @@
 import type { Platform, TimerHandle } from '../platform/platform.ts'
-import type { FlushOutcome, QueuedWrite } from './queued-write.ts'
+import { EMPTY_OUTCOME, type FlushOutcome, type QueuedWrite } from './queued-write.ts'
 
 export interface WriteQueueOptions {
   /** Flush once this many distinct ids are queued. */
@@ -119,7 +119,7 @@ export class WriteQueue {
   async flush(): Promise<FlushOutcome> {
     if (this.#current.writes.size > 0) this.#seal()
     const batches = this.#inFlight ? [this.#inFlight, ...this.#sealed] : [...this.#sealed]
-    if (batches.length === 0) return { written: 0, failed: new Map() }
+    if (batches.length === 0) return EMPTY_OUTCOME
     this.#startFlush()
     const outcomes = await Promise.all(batches.map((generation) => generation.done))
     const failed = new Map<string, Error>()

@@ -1,4 +1,4 @@
-import type { FlushOutcome, QueuedWrite } from '../batch/queued-write.ts'
+import { type FlushOutcome, NO_FAILURES, type QueuedWrite } from '../batch/queued-write.ts'
 import { WriteQueue } from '../batch/write-queue.ts'
 import { HybridLogicalClock, versionTimeMs } from '../clock/hybrid-clock.ts'
 import { parseConfig } from '../config/load-config.ts'
@@ -45,8 +45,6 @@ export interface SyncEngineOptions {
   platform?: Platform
   logger?: Logger
 }
-
-const NO_FAILURES: ReadonlyMap<string, Error> = new Map()
 
 /** Routes of writes without a TTL: shared, not allocated per write. */
 const L3_ONLY: Route = Object.freeze({ l2: false, l3: true, ttlMs: undefined })
@@ -222,20 +220,7 @@ export class SyncEngine {
     options?: SubmitOptions,
   ): Promise<BulkResult<SubmitReceipt>[]> {
     this.#assertReady('submitMany')
-    const pending: { index: number; id: string; done: Promise<FlushOutcome> }[] = []
-    const results: BulkResult<SubmitReceipt>[] = items.map((item, index) => {
-      try {
-        const write = this.#prepareWrite(item, options)
-        const ack = this.#ackLevel(options?.ack)
-        const done = this.#queue.enqueue(write)
-        if (ack === 'stored') pending.push({ index, id: write.id, done })
-        return { ok: true, id: write.id, value: { id: write.id, version: write.version, ack } }
-      } catch (error) {
-        return { ok: false, id: idOf(item), error: asSyncError(error) }
-      }
-    })
-    await this.#settleBulk(pending, results)
-    return results
+    return this.#writeEach(items, options, (item) => this.#prepareWrite(item, options), idOf)
   }
 
   /** Deletes with a tombstone: a delayed older write can never bring the item back. */
@@ -253,35 +238,40 @@ export class SyncEngine {
     options?: Pick<SubmitOptions, 'ack'>,
   ): Promise<BulkResult<DeleteReceipt>[]> {
     this.#assertReady('deleteMany')
-    const pending: { index: number; id: string; done: Promise<FlushOutcome> }[] = []
-    const results: BulkResult<DeleteReceipt>[] = ids.map((id, index) => {
-      try {
-        const write = this.#prepareDelete(id, options)
-        const ack = this.#ackLevel(options?.ack)
-        const done = this.#queue.enqueue(write)
-        if (ack === 'stored') pending.push({ index, id, done })
-        return { ok: true, id, value: { id, version: write.version, ack } }
-      } catch (error) {
-        return { ok: false, id: String(id), error: asSyncError(error) }
-      }
-    })
-    await this.#settleBulk(pending, results)
-    return results
+    return this.#writeEach(ids, options, (id) => this.#prepareDelete(id, options), String)
   }
 
-  async #settleBulk<T>(
-    pending: { index: number; id: string; done: Promise<FlushOutcome> }[],
-    results: BulkResult<T>[],
-  ): Promise<void> {
-    await Promise.all(
-      pending.map(async ({ index, id, done }) => {
-        const outcome = await done
-        const refusal = outcome.rejected?.get(id)
-        const failure = outcome.failed.get(id)
-        if (refusal) results[index] = { ok: false, id, error: asSyncError(refusal) }
-        else if (failure) results[index] = { ok: false, id, error: asFlushFailure(failure) }
-      }),
-    )
+  /**
+   * Prepares and queues each input on its own (a bad one gets its typed error, the others go on),
+   * then, for `stored`, waits for every flush and records the writes that did not make it.
+   */
+  async #writeEach<I>(
+    inputs: readonly I[],
+    options: Pick<SubmitOptions, 'ack'> | undefined,
+    prepare: (input: I) => QueuedWrite,
+    nameOf: (input: I) => string,
+  ): Promise<BulkResult<SubmitReceipt>[]> {
+    const ack = this.#ackLevel(options?.ack)
+    const waits: Promise<void>[] = []
+    const results: BulkResult<SubmitReceipt>[] = inputs.map((input, index) => {
+      try {
+        const write = prepare(input)
+        const done = this.#queue.enqueue(write)
+        if (ack === 'stored') {
+          waits.push(
+            done.then((outcome) => {
+              const error = failureOf(outcome, write.id)
+              if (error) results[index] = { ok: false, id: write.id, error }
+            }),
+          )
+        }
+        return { ok: true, id: write.id, value: { id: write.id, version: write.version, ack } }
+      } catch (error) {
+        return { ok: false, id: nameOf(input), error: asSyncError(error) }
+      }
+    })
+    await Promise.all(waits)
+    return results
   }
 
   #prepareWrite(item: SyncItem, options: SubmitOptions | undefined): QueuedWrite {
@@ -426,7 +416,7 @@ export class SyncEngine {
     }
     await this.#maybePurgeTombstones()
     const written = batch.length - (rejected?.size ?? 0)
-    return rejected ? { written, failed: new Map(), rejected } : { written, failed: NO_FAILURES }
+    return rejected ? { written, failed: NO_FAILURES, rejected } : { written, failed: NO_FAILURES }
   }
 
   /** Drops L1's copy of writes a tier kept a newer version of (or refused), if L1 still holds them. */
@@ -741,11 +731,16 @@ export class SyncEngine {
 }
 
 async function settle(done: Promise<FlushOutcome>, id: string): Promise<void> {
-  const outcome = await done
+  const error = failureOf(await done, id)
+  if (error) throw error
+}
+
+/** Why the write of `id` is not stored after this flush: refused for good, or failed for now (retried). */
+function failureOf(outcome: FlushOutcome, id: string): SyncError | undefined {
   const refusal = outcome.rejected?.get(id)
-  if (refusal) throw asSyncError(refusal)
+  if (refusal) return asSyncError(refusal)
   const failure = outcome.failed.get(id)
-  if (failure) throw asFlushFailure(failure)
+  return failure ? asFlushFailure(failure) : undefined
 }
 
 /** A write that failed to flush is still queued and retried: say so, keeping the backend's error as cause. */
