@@ -162,7 +162,8 @@ describe('ETag and If-None-Match', () => {
 
 describe('routing options in the query', () => {
   it('ttl sets the L1 expiry to the write time plus ttl ms', async () => {
-    expect((await put('ttl-1', 'x', 'text/plain', '?ttl=60000')).status).toBe(201)
+    // Queued, so the read below is served from the write itself and brings it into L1 with its TTL.
+    expect((await put('ttl-1', 'x', 'text/plain', '?ttl=60000&ack=queued')).status).toBe(201)
     const item = await t.engine.get('ttl-1')
     const entry = t.engine.l1Snapshot().entries.find((e) => e.id === 'ttl-1')
     expect(entry?.expiresAt).toBe(item!.updatedAt + 60_000)
@@ -234,17 +235,15 @@ describe('routing options in the query', () => {
 })
 
 describe('status, stats and flush', () => {
-  it('status reports a stored item as synced in L3, and a missing one as missing', async () => {
+  it('status reports a stored item as synced in L3 (and in L1 once read), and a missing one as missing', async () => {
     const receipt = (await (await put('status-1', 'x', 'text/plain')).json()) as { version: number }
+    const synced = { kind: 'synced', version: receipt.version, l2: false, l3: true }
     const status = await t.app.request(`${path('status-1')}/status`)
     expect(status.status).toBe(200)
-    expect(await status.json()).toEqual({
-      kind: 'synced',
-      version: receipt.version,
-      l1: true,
-      l2: false,
-      l3: true,
-    })
+    // Writes go around L1: a stored write is in L3; the first read brings it into L1.
+    expect(await status.json()).toEqual({ ...synced, l1: false })
+    expect((await t.app.request(path('status-1'))).status).toBe(200)
+    expect(await (await t.app.request(`${path('status-1')}/status`)).json()).toEqual({ ...synced, l1: true })
     expect(await (await t.app.request(`${path('nobody')}/status`)).json()).toEqual({ kind: 'missing' })
   })
 

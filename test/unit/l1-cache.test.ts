@@ -154,6 +154,18 @@ describe('L1Cache', () => {
     expect(cache.bytes).toBe(l1EntryBytes(keep))
   })
 
+  it('replaceIfPresent (write-around) replaces only an older held version and admits nothing new', () => {
+    const cache = new L1Cache(10_000, manualClock().now)
+    expect(cache.replaceIfPresent(itemEntry('a', 2))).toBe(false)
+    expect(cache.count).toBe(0)
+    cache.set(itemEntry('a', 2))
+    expect(cache.replaceIfPresent(itemEntry('a', 1))).toBe(false)
+    expect(cache.get('a')?.version).toBe(2)
+    expect(cache.replaceIfPresent(tombstoneEntry('a', 3))).toBe(true)
+    expect(cache.get('a')).toMatchObject({ version: 3, item: null })
+    expect(cache.bytes).toBe(sumOfEntries(cache))
+  })
+
   it('deleteIfVersion drops only the exact version', () => {
     const cache = new L1Cache(10_000, manualClock().now)
     const a = itemEntry('a', 5)

@@ -301,7 +301,7 @@ export class SyncEngine {
       const cached = this.#l1.peek(stored.id)
       if (cached !== undefined && cached.version < version) this.#l1.delete(stored.id)
     } else {
-      this.#l1.setNewest(write)
+      this.#l1.replaceIfPresent(write)
     }
     return write
   }
@@ -334,7 +334,7 @@ export class SyncEngine {
       expiresAt: this.#expiry(undefined, updatedAt),
     }
     const tombstone = { ...write, bytes: l1EntryBytes(write) }
-    this.#l1.set(tombstone)
+    this.#l1.replaceIfPresent(tombstone)
     return tombstone
   }
 
@@ -475,7 +475,11 @@ export class SyncEngine {
 
   async #readThrough(id: string): Promise<SyncItem | undefined> {
     const pending = this.#queue.lookup(id)
-    if (pending && !pending.callerVersioned) return pending.item ?? undefined
+    if (pending && !pending.callerVersioned) {
+      // Writes go around L1; the first read of a pending write makes it hot.
+      this.#l1.set(pending)
+      return pending.item ?? undefined
+    }
     const fromL2 = this.#l2 ? (await this.#readL2([id])).get(id) : undefined
     if (fromL2 !== undefined && !(pending && pending.version > fromL2.version)) {
       return this.#admit(id, fromL2)

@@ -83,16 +83,14 @@ export class L1Cache {
   }
 
   /**
-   * Stores an entry known to be newer than any L1 holds (a version the engine's clock just
-   * issued), skipping the guard's lookup: this is the submit hot path.
+   * Write-around: replaces the id's entry only if L1 holds an older version of it, so L1 never
+   * goes on serving a version below a new write, without admitting every write (the write stays
+   * readable from the write queue until it is flushed). Returns whether it was stored.
    */
-  setNewest(entry: L1Entry): boolean {
-    if (l1EntryBytes(entry) > this.#lru.maxSize) {
-      this.#lru.delete(entry.id)
-      return false
-    }
-    this.#lru.set(entry.id, entry)
-    return true
+  replaceIfPresent(entry: L1Entry): boolean {
+    const current = this.#lru.peek(entry.id)
+    if (current === undefined || current.version >= entry.version) return false
+    return this.set(entry)
   }
 
   delete(id: string): boolean {

@@ -435,7 +435,12 @@ function asText(value: SqlValue | undefined): string {
 }
 
 function asBytes(value: SqlValue | undefined): Uint8Array {
-  if (value instanceof Uint8Array) return value
+  // Drivers hand back Node Buffers; callers get a plain Uint8Array view (no copy), whichever tier answered.
+  if (value instanceof Uint8Array) {
+    return value.constructor === Uint8Array
+      ? value
+      : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  }
   if (typeof value === 'string') return encoder.encode(value)
   return new Uint8Array(0)
 }
