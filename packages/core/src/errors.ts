@@ -94,6 +94,35 @@ export class FlushError extends SyncError {
   override readonly retryable = true
 }
 
+/** The engine is over its memory or log budget: writes are refused until it catches up. Reads keep working. */
+export class BackpressureError extends SyncError {
+  readonly code = 'BACKPRESSURE'
+  readonly status = 503
+  override readonly retryable = true
+  constructor(
+    /** The backpressure level that refused the write. */
+    readonly level: string,
+    message: string,
+    /** When a retry is worth trying, in ms. */
+    readonly retryAfterMs: number,
+  ) {
+    super(message)
+  }
+}
+
+/** The write-ahead log is at its byte bound: nothing of the append was logged. */
+export class WalFullError extends SyncError {
+  readonly code = 'WAL_FULL'
+  readonly status = 503
+  override readonly retryable = true
+  constructor(
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`the write-ahead log holds ${bytes} of ${maxBytes} bytes: append refused`)
+  }
+}
+
 export class CorruptionError extends SyncError {
   readonly code = 'CORRUPTION'
   readonly status = 500

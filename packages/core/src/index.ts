@@ -106,3 +106,10 @@ export {
 } from './resilience/deadline.ts'
 export { DeadlineExceededError } from './resilience/deadline-exceeded-error.ts'
 export { type FailurePredicate, isBackendFailure } from './resilience/failure-policy.ts'
+export type {
+  LoggedWrite,
+  SettledWrite,
+  WalEntry,
+  WalStats,
+  WriteAheadLog,
+} from './wal/write-ahead-log.ts'

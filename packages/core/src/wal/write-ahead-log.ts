@@ -1,0 +1,59 @@
+import type { QueuedWrite } from '../batch/queued-write.ts'
+
+/**
+ * A write as the log holds it: everything needed to replay it into the tiers after a crash or an
+ * outage (the exact content bytes, version, route and absolute expiry).
+ */
+export type LoggedWrite = Pick<
+  QueuedWrite,
+  'id' | 'version' | 'updatedAt' | 'item' | 'route' | 'expiresAt' | 'callerVersioned'
+>
+
+/** One log entry, in append order (`seq` increases with every append, never reused in a log). */
+export interface WalEntry {
+  readonly seq: number
+  readonly write: LoggedWrite
+}
+
+export interface WalStats {
+  /** Entries now in the log. */
+  readonly entries: number
+  /** Bytes the entries hold (content + id + fixed overhead per entry); what `maxBytes` bounds. */
+  readonly bytes: number
+  /** The bound the log refuses appends beyond. */
+  readonly maxBytes: number
+}
+
+/** The version an entry settles: every logged entry of `id` at or below `version` may go. */
+export interface SettledWrite {
+  readonly id: string
+  readonly version: number
+}
+
+/**
+ * The durable write-ahead log (DESIGN §2, ack level `logged`): a local SQLite file on Node, an
+ * outbox in Redis on serverless. The engine appends a write before acknowledging it as `logged`,
+ * parks flushes here while L3 is unreachable, replays it at start and drains it when L3 returns.
+ */
+export interface WriteAheadLog {
+  readonly driver: string
+  /** Opens or creates the log. Entries left by an earlier process are kept for replay. */
+  open(): Promise<void>
+  /**
+   * Appends the writes durably: resolves once they are committed (and synced to disk where the
+   * implementation promises it). Appends issued in the same tick share one commit (group commit).
+   * All or nothing per call: a call that would take the log past `maxBytes` rejects with
+   * `WalFullError` and appends none of its writes.
+   */
+  append(writes: readonly LoggedWrite[]): Promise<void>
+  /** Up to `limit` entries with `seq > afterSeq`, oldest first. */
+  read(afterSeq: number, limit: number): Promise<WalEntry[]>
+  /** Removes, for each settled write, every entry of its id whose version is ≤ its version. */
+  remove(settled: readonly SettledWrite[]): Promise<void>
+  /** The newest logged write of `id` (highest version), or undefined. */
+  latest(id: string): Promise<LoggedWrite | undefined>
+  /** Counters kept in memory (no I/O). */
+  stats(): WalStats
+  /** Commits what is pending and closes. Idempotent. */
+  close(): Promise<void>
+}
