@@ -1,0 +1,358 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import {
+  InvalidArgumentError,
+  type LoggedWrite,
+  type SettledWrite,
+  type WalEntry,
+  WalFullError,
+  type WalStats,
+  type WriteAheadLog,
+} from '@sync-engine/core'
+import Database from 'better-sqlite3'
+import {
+  INSERT_COLUMNS,
+  pushRow,
+  SELECT_COLUMNS,
+  toLoggedWrite,
+  WAL_FORMAT_VERSION,
+  WAL_SCHEMA,
+  type WalRow,
+  walEntryBytes,
+} from './sqlite-wal-rows.ts'
+
+export interface SqliteWriteAheadLogOptions {
+  /** The log's own SQLite file (the engine uses `<dataDir>/wal.db`), never the L3 file. */
+  path: string
+  /** The bound on `stats().bytes`: an append that would pass it is refused with `WalFullError`. */
+  maxBytes: number
+  /**
+   * - `full` (default): every commit is fsynced; an acknowledged append survives a process kill and
+   *   a power loss.
+   * - `normal`: no fsync per commit; an acknowledged append survives a process kill (the OS holds
+   *   the pages) but not a power loss or an OS crash.
+   */
+  synchronous?: 'full' | 'normal'
+}
+
+/**
+ * Rows per INSERT statement: 16 parameters a row, well under SQLite's 32,766. Measured against a
+ * prepared one-row INSERT looped in the same transaction, 100-row statements append 10–20 % faster;
+ * larger ones gain nothing more and cost more to prepare.
+ */
+const ROWS_PER_INSERT = 100
+
+/** What the -wal file is cut back to after a checkpoint (SQLite keeps it at its peak otherwise). */
+const JOURNAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
+
+type Lifecycle = 'new' | 'open' | 'closed'
+
+/** One `append` call waiting for its group's commit. */
+interface PendingAppend {
+  readonly writes: readonly LoggedWrite[]
+  /** Bytes reserved against `maxBytes` until the commit settles. */
+  readonly bytes: number
+  readonly resolve: () => void
+  readonly reject: (error: Error) => void
+}
+
+interface Counts {
+  entries: number
+  bytes: number
+}
+
+/**
+ * The write-ahead log in a SQLite file of its own, in WAL journal mode.
+ *
+ * Group commit: `append` only queues its writes; one `setImmediate` later every append of that tick
+ * is committed in one transaction, so concurrent submits share one fsync. Operations take effect in
+ * call order: `read`, `remove`, `latest` and `close` first commit the appends still pending.
+ *
+ * `stats()` is kept in memory: counted from the file at `open()`, then updated by every commit.
+ * That is exact as long as this object is the file's only writer (one engine per data dir).
+ */
+export class SqliteWriteAheadLog implements WriteAheadLog {
+  readonly driver = 'better-sqlite3'
+  readonly #path: string
+  readonly #maxBytes: number
+  readonly #synchronous: 'full' | 'normal'
+  #state: Lifecycle = 'new'
+  #db: Database.Database | undefined
+  #entries = 0
+  #bytes = 0
+  #commits = 0
+  #pending: PendingAppend[] = []
+  /** Bytes of the pending appends: admitted against `maxBytes`, not committed yet. */
+  #reservedBytes = 0
+  #scheduled = false
+  readonly #commitScheduled = () => {
+    this.#scheduled = false
+    this.#commitPending()
+  }
+  // Prepared at open().
+  #insertStatements = new Map<number, Database.Statement>()
+  #insertGroup!: (group: readonly PendingAppend[]) => Counts
+  #removeSettled!: (settled: ReadonlyMap<string, number>) => Counts
+  #selectAfter!: Database.Statement
+  #selectLatest!: Database.Statement
+
+  constructor(options: SqliteWriteAheadLogOptions) {
+    const { path, maxBytes, synchronous = 'full' } = options
+    if (typeof path !== 'string' || path.length === 0) {
+      throw new InvalidArgumentError('the write-ahead log needs a file path')
+    }
+    if (typeof maxBytes !== 'number' || Number.isNaN(maxBytes) || maxBytes <= 0) {
+      throw new InvalidArgumentError(`maxBytes must be a positive number, got ${String(maxBytes)}`)
+    }
+    if (synchronous !== 'full' && synchronous !== 'normal') {
+      throw new InvalidArgumentError(`synchronous must be 'full' or 'normal', got ${String(synchronous)}`)
+    }
+    this.#path = path
+    this.#maxBytes = maxBytes
+    this.#synchronous = synchronous
+  }
+
+  /** Append transactions committed by this object (group commit: one per tick of appends). */
+  get commits(): number {
+    return this.#commits
+  }
+
+  async open(): Promise<void> {
+    if (this.#state === 'open') return
+    if (this.#state === 'closed') throw this.#unusable('open')
+    let db: Database.Database | undefined
+    try {
+      if (this.#path !== ':memory:') mkdirSync(dirname(this.#path), { recursive: true })
+      db = new Database(this.#path)
+      db.pragma('journal_mode = WAL')
+      db.pragma(`synchronous = ${this.#synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
+      db.pragma('busy_timeout = 5000')
+      // A burst committed as one group grows the -wal file; once checkpointed, give the space back.
+      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`)
+      const format = db.pragma('user_version', { simple: true }) as number
+      if (format > WAL_FORMAT_VERSION) {
+        throw new Error(
+          `it was written in log format ${format}; this version reads up to ${WAL_FORMAT_VERSION}`,
+        )
+      }
+      db.transaction(() => {
+        db!.exec(WAL_SCHEMA)
+        db!.pragma(`user_version = ${WAL_FORMAT_VERSION}`)
+      })()
+      this.#prepare(db)
+      const counts = db
+        .prepare('SELECT COUNT(*) AS entries, COALESCE(SUM(bytes), 0) AS bytes FROM wal')
+        .get() as Counts
+      this.#entries = counts.entries
+      this.#bytes = counts.bytes
+    } catch (error) {
+      db?.close()
+      throw this.#failure('cannot open', error)
+    }
+    this.#db = db
+    this.#state = 'open'
+  }
+
+  append(writes: readonly LoggedWrite[]): Promise<void> {
+    if (this.#state !== 'open') return Promise.reject(this.#unusable('append'))
+    let bytes = 0
+    for (const write of writes) {
+      if (write.item !== null && write.item.id !== write.id) {
+        return Promise.reject(
+          new InvalidArgumentError(`logged write ${JSON.stringify(write.id)} carries an item of another id`),
+        )
+      }
+      bytes += walEntryBytes(write)
+    }
+    if (writes.length === 0) return Promise.resolve()
+    // Admission against the bound happens now, counting appends not committed yet, so a group can
+    // never commit past `maxBytes` and a refused call never touches the file.
+    const held = this.#bytes + this.#reservedBytes
+    if (held + bytes > this.#maxBytes) return Promise.reject(new WalFullError(held, this.#maxBytes))
+    this.#reservedBytes += bytes
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ writes, bytes, resolve, reject })
+      if (!this.#scheduled) {
+        this.#scheduled = true
+        setImmediate(this.#commitScheduled)
+      }
+    })
+  }
+
+  async read(afterSeq: number, limit: number): Promise<WalEntry[]> {
+    this.#usable('read')
+    if (typeof afterSeq !== 'number' || Number.isNaN(afterSeq)) {
+      throw new InvalidArgumentError(`afterSeq must be a number, got ${String(afterSeq)}`)
+    }
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      throw new InvalidArgumentError(`limit must be a non-negative integer, got ${String(limit)}`)
+    }
+    this.#commitPending()
+    if (limit === 0) return []
+    const rows = this.#run(() => this.#selectAfter.all(afterSeq, limit) as WalRow[])
+    return rows.map((row) => ({ seq: row[0] as number, write: toLoggedWrite(row) }))
+  }
+
+  async remove(settled: readonly SettledWrite[]): Promise<void> {
+    this.#usable('remove')
+    this.#commitPending()
+    if (settled.length === 0) return
+    // One DELETE per id, with the highest version settled for it.
+    const highest = new Map<string, number>()
+    for (const { id, version } of settled) {
+      const seen = highest.get(id)
+      if (seen === undefined || version > seen) highest.set(id, version)
+    }
+    const removed = this.#run(() => this.#removeSettled(highest))
+    this.#entries -= removed.entries
+    this.#bytes -= removed.bytes
+  }
+
+  async latest(id: string): Promise<LoggedWrite | undefined> {
+    this.#usable('read')
+    this.#commitPending()
+    const row = this.#run(() => this.#selectLatest.get(id) as WalRow | undefined)
+    return row === undefined ? undefined : toLoggedWrite(row)
+  }
+
+  stats(): WalStats {
+    return { entries: this.#entries, bytes: this.#bytes, maxBytes: this.#maxBytes }
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return
+    if (this.#state === 'open') this.#commitPending()
+    this.#state = 'closed'
+    this.#db?.close()
+    this.#db = undefined
+  }
+
+  /**
+   * Commits every pending append in one transaction. If a value of one call is refused (it cannot
+   * be bound or breaks a constraint), each call is retried in a transaction of its own, so that
+   * call fails alone rather than taking its neighbours down with it. A failure of the file itself
+   * (disk full, I/O error, locked) fails the whole group: retrying call by call would only repeat it.
+   */
+  #commitPending(): void {
+    const group = this.#pending
+    if (group.length === 0) return
+    this.#pending = []
+    this.#reservedBytes = 0
+    try {
+      this.#committed(this.#insertGroup(group))
+      for (const call of group) call.resolve()
+    } catch (error) {
+      if (group.length === 1 || !isRefusedValue(error)) {
+        const failure = this.#failure('append failed', error)
+        for (const call of group) call.reject(failure)
+        return
+      }
+      for (const call of group) {
+        try {
+          this.#committed(this.#insertGroup([call]))
+          call.resolve()
+        } catch (callError) {
+          call.reject(this.#failure('append failed', callError))
+        }
+      }
+    }
+  }
+
+  #committed(added: Counts): void {
+    this.#commits++
+    this.#entries += added.entries
+    this.#bytes += added.bytes
+  }
+
+  #prepare(db: Database.Database): void {
+    this.#insertStatements.clear()
+    const insert = (rows: number) => {
+      let statement = this.#insertStatements.get(rows)
+      if (statement === undefined) {
+        const row = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`
+        statement = db.prepare(
+          `INSERT INTO wal (${INSERT_COLUMNS.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')}`,
+        )
+        this.#insertStatements.set(rows, statement)
+      }
+      return statement
+    }
+    this.#insertGroup = db.transaction((group: readonly PendingAppend[]) => {
+      const params: Parameters<typeof pushRow>[0] = []
+      let rows = 0
+      const added: Counts = { entries: 0, bytes: 0 }
+      for (const call of group) {
+        for (const write of call.writes) {
+          // Bytes are counted from what is inserted, so the stats match the file whatever the caller does.
+          added.bytes += pushRow(params, write)
+          added.entries++
+          if (++rows === ROWS_PER_INSERT) {
+            insert(rows).run(params)
+            params.length = 0
+            rows = 0
+          }
+        }
+      }
+      if (rows > 0) insert(rows).run(params)
+      return added
+    })
+
+    const deleteSettled = db
+      .prepare('DELETE FROM wal WHERE id = ? AND version <= ? RETURNING bytes')
+      .raw(true)
+    this.#removeSettled = db.transaction((settled: ReadonlyMap<string, number>) => {
+      const removed: Counts = { entries: 0, bytes: 0 }
+      for (const [id, version] of settled) {
+        for (const [bytes] of deleteSettled.all(id, version) as [number][]) {
+          removed.entries++
+          removed.bytes += bytes
+        }
+      }
+      return removed
+    })
+
+    // Raw rows (arrays): about twice as fast to read as objects, which matters when draining.
+    this.#selectAfter = db
+      .prepare(`SELECT ${SELECT_COLUMNS} FROM wal WHERE seq > ? ORDER BY seq LIMIT ?`)
+      .raw(true)
+    this.#selectLatest = db
+      .prepare(`SELECT ${SELECT_COLUMNS} FROM wal WHERE id = ? ORDER BY version DESC, seq DESC LIMIT 1`)
+      .raw(true)
+  }
+
+  #usable(operation: string): void {
+    if (this.#state !== 'open') throw this.#unusable(operation)
+  }
+
+  #run<T>(query: () => T): T {
+    try {
+      return query()
+    } catch (error) {
+      throw this.#failure('query failed', error)
+    }
+  }
+
+  #unusable(operation: string): Error {
+    const state = this.#state === 'new' ? 'not open yet' : 'closed'
+    return new Error(`the write-ahead log ${this.#path} is ${state}: cannot ${operation}`)
+  }
+
+  #failure(what: string, error: unknown): Error {
+    return new Error(`write-ahead log ${this.#path}: ${what}: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+/**
+ * Whether an append failed on a value of its own rather than on the file: better-sqlite3 throws a
+ * TypeError / RangeError for a value it cannot bind, SQLite a constraint or size error for one it
+ * cannot store.
+ */
+function isRefusedValue(error: unknown): boolean {
+  if (!(error instanceof Database.SqliteError))
+    return error instanceof TypeError || error instanceof RangeError
+  return /^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH|RANGE)/.test(error.code)
+}
+
+export function createSqliteWriteAheadLog(options: SqliteWriteAheadLogOptions): SqliteWriteAheadLog {
+  return new SqliteWriteAheadLog(options)
+}
