@@ -1,4 +1,4 @@
-import { L1Cache, type L1Entry, l1EntryBytes, SyncItem } from '@sync-engine/core'
+import { L1_EVICTION, L1Cache, type L1Entry, l1EntryBytes, SyncItem } from '@sync-engine/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
@@ -113,7 +113,7 @@ describe('L1Cache', () => {
     expect(cache.get('a')).toBe(a)
   })
 
-  it('evicts the least recently used entry first under pressure; get counts as a use, peek does not', () => {
+  it('among entries of one size read as often, evicts the least recently used; get counts as a use, peek does not', () => {
     const cache = new L1Cache(3 * l1EntryBytes(itemEntry('a', 1)), manualClock().now)
     cache.set(itemEntry('a', 1))
     cache.set(itemEntry('b', 1))
@@ -179,7 +179,7 @@ describe('L1Cache', () => {
     expect(cache.deleteIfVersion('missing', 1)).toBe(false)
   })
 
-  it('resize keeps the most recently used entries that fit, in recency order', () => {
+  it('resize evicts by the policy down to a smaller budget (here: the least recent of equals)', () => {
     const unit = l1EntryBytes(itemEntry('a', 1))
     const cache = new L1Cache(10 * unit, manualClock().now)
     for (const id of ['a', 'b', 'c', 'd']) cache.set(itemEntry(id, 1))
@@ -204,40 +204,50 @@ describe('L1Cache', () => {
   })
 })
 
-// ── property: L1Cache against a model LRU ──────────────────────────────────────────────────────
+// ── property: L1Cache against a model of its eviction policy ───────────────────────────────────
 
 type Op =
   | { kind: 'set'; id: string; version: number; tombstone: boolean; content: number; ttl: number }
+  | { kind: 'replaceIfPresent'; id: string; version: number; content: number }
   | { kind: 'get'; id: string }
   | { kind: 'peek'; id: string }
   | { kind: 'delete'; id: string }
   | { kind: 'deleteIfVersion'; id: string; version: number }
   | { kind: 'resize'; maxBytes: number }
+  | { kind: 'shrinkTo'; bytes: number }
   | { kind: 'advance'; ms: number }
 
-const ids = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'ff')
+// More ids than the sample, so entries outside the sample (protected by recency) exist.
+const ids = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'ff', 'g', 'hh', 'i')
+const versions = fc.integer({ min: 1, max: 8 })
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 6,
     arbitrary: fc.record({
       kind: fc.constant('set' as const),
       id: ids,
-      version: fc.integer({ min: 1, max: 8 }),
+      version: versions,
       tombstone: fc.boolean(),
       content: fc.integer({ min: 0, max: 900 }),
       ttl: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 40 })),
     }),
   },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('get' as const), id: ids }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('replaceIfPresent' as const),
+      id: ids,
+      version: versions,
+      content: fc.integer({ min: 0, max: 900 }),
+    }),
+  },
+  // Reads weigh most: frequency is what the policy adds to recency.
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('get' as const), id: ids }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('peek' as const), id: ids }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), id: ids }) },
   {
     weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('deleteIfVersion' as const),
-      id: ids,
-      version: fc.integer({ min: 1, max: 8 }),
-    }),
+    arbitrary: fc.record({ kind: fc.constant('deleteIfVersion' as const), id: ids, version: versions }),
   },
   {
     weight: 1,
@@ -247,24 +257,42 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('shrinkTo' as const),
+      bytes: fc.integer({ min: 0, max: 3000 }),
+    }),
+  },
+  {
     weight: 2,
     arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 30 }) }),
   },
 )
 
-/** A straightforward LRU: `order` is least recent first. */
+interface ModelNode {
+  entry: L1Entry
+  hits: number
+}
+
+/**
+ * The policy written out plainly: `order` is least recent first; a victim is the first expired
+ * entry among the `sampleSize` least recent, else the one of them with the lowest
+ * (hits + 1) / bytes, the least recent on ties; read counts saturate at `maxHits` and all halve
+ * (eagerly here, lazily in L1Cache) whenever evictions since the last halving reach the count held.
+ */
 class ModelL1 {
-  order: L1Entry[] = []
+  order: ModelNode[] = []
   evictions = 0
+  #sinceHalving = 0
   constructor(
     public maxBytes: number,
     private readonly now: () => number,
   ) {}
   get bytes() {
-    return this.order.reduce((sum, e) => sum + l1EntryBytes(e), 0)
+    return this.order.reduce((sum, n) => sum + l1EntryBytes(n.entry), 0)
   }
   #index(id: string) {
-    return this.order.findIndex((e) => e.id === id)
+    return this.order.findIndex((n) => n.entry.id === id)
   }
   #expired(e: L1Entry) {
     return e.expiresAt !== 0 && this.now() >= e.expiresAt
@@ -275,102 +303,143 @@ class ModelL1 {
     this.order.splice(i, 1)
     return true
   }
+  #evictOne() {
+    const sample = this.order.slice(0, L1_EVICTION.sampleSize)
+    const worth = (n: ModelNode) => (n.hits + 1) / l1EntryBytes(n.entry)
+    let victim = sample.find((n) => this.#expired(n.entry))
+    if (victim === undefined) {
+      for (const n of sample) if (victim === undefined || worth(n) < worth(victim)) victim = n
+    }
+    this.#remove(victim!.entry.id)
+    this.evictions++
+    if (++this.#sinceHalving >= Math.max(1, this.order.length)) {
+      for (const n of this.order) n.hits >>= 1
+      this.#sinceHalving = 0
+    }
+  }
+  #evictDownTo(limit: number) {
+    while (this.bytes > limit) this.#evictOne()
+  }
   get(id: string): L1Entry | undefined {
     const i = this.#index(id)
     if (i < 0) return undefined
-    const [entry] = this.order.splice(i, 1)
-    if (this.#expired(entry!)) return undefined
-    this.order.push(entry!)
-    return entry
+    const [node] = this.order.splice(i, 1)
+    if (this.#expired(node!.entry)) return undefined
+    node!.hits = Math.min(L1_EVICTION.maxHits, node!.hits + 1)
+    this.order.push(node!)
+    return node!.entry
   }
-  peek(id: string): L1Entry | undefined {
-    const entry = this.order[this.#index(id)]
-    if (entry === undefined) return undefined
-    if (this.#expired(entry)) {
+  #peekNode(id: string): ModelNode | undefined {
+    const node = this.order[this.#index(id)]
+    if (node === undefined) return undefined
+    if (this.#expired(node.entry)) {
       this.#remove(id)
       return undefined
     }
-    return entry
+    return node
+  }
+  peek(id: string): L1Entry | undefined {
+    return this.#peekNode(id)?.entry
   }
   set(entry: L1Entry): boolean {
-    const current = this.peek(entry.id)
-    if (current !== undefined && current.version >= entry.version) return false
+    const current = this.#peekNode(entry.id)
+    if (current !== undefined && current.entry.version >= entry.version) return false
     const size = l1EntryBytes(entry)
     this.#remove(entry.id)
     if (size > this.maxBytes) return false
-    while (this.bytes + size > this.maxBytes) {
-      this.order.shift()
-      this.evictions++
-    }
-    this.order.push(entry)
+    this.#evictDownTo(this.maxBytes - size)
+    this.order.push({ entry, hits: current?.hits ?? 0 })
     return true
+  }
+  replaceIfPresent(entry: L1Entry): boolean {
+    // Like L1Cache: the held entry is looked at even if expired (set then drops it).
+    const current = this.order[this.#index(entry.id)]
+    if (current === undefined || current.entry.version >= entry.version) return false
+    return this.set(entry)
   }
   delete(id: string) {
     return this.#remove(id)
   }
   deleteIfVersion(id: string, version: number) {
-    const entry = this.order[this.#index(id)]
-    if (entry === undefined || entry.version !== version) return false
+    const node = this.order[this.#index(id)]
+    if (node === undefined || node.entry.version !== version) return false
     return this.#remove(id)
   }
   resize(maxBytes: number) {
-    if (maxBytes === this.maxBytes) return
-    const old = this.order
-    this.order = []
     this.maxBytes = maxBytes
-    for (const entry of old) this.set(entry)
+    this.#evictDownTo(maxBytes)
+  }
+  shrinkTo(bytes: number): number {
+    const before = this.evictions
+    this.#evictDownTo(bytes)
+    return this.evictions - before
   }
 }
 
 describe('L1Cache properties', () => {
-  it('byte accounting is exact after every operation, within budget, and the cache behaves like a model LRU', () => {
+  it('byte accounting is exact after every operation, within budget, and the cache evicts like the model of its policy', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 600, max: 2500 }), fc.array(opArb, { maxLength: 80 }), (budget, ops) => {
-        const clock = manualClock()
-        const cache = new L1Cache(budget, clock.now)
-        const model = new ModelL1(budget, clock.now)
-        for (const op of ops) {
-          switch (op.kind) {
-            case 'set': {
-              const expiresAt = op.ttl === 0 ? 0 : clock.now() + op.ttl
-              const entry = op.tombstone
-                ? tombstoneEntry(op.id, op.version, expiresAt)
-                : itemEntry(op.id, op.version, op.content, expiresAt)
-              expect(cache.set(entry)).toBe(model.set(entry))
-              break
+      fc.property(
+        fc.integer({ min: 600, max: 2500 }),
+        fc.array(opArb, { maxLength: 150, size: 'max' }),
+        (budget, ops) => {
+          const clock = manualClock()
+          const cache = new L1Cache(budget, clock.now)
+          const model = new ModelL1(budget, clock.now)
+          for (const op of ops) {
+            switch (op.kind) {
+              case 'set': {
+                const expiresAt = op.ttl === 0 ? 0 : clock.now() + op.ttl
+                const entry = op.tombstone
+                  ? tombstoneEntry(op.id, op.version, expiresAt)
+                  : itemEntry(op.id, op.version, op.content, expiresAt)
+                expect(cache.set(entry)).toBe(model.set(entry))
+                break
+              }
+              case 'replaceIfPresent': {
+                const entry = itemEntry(op.id, op.version, op.content)
+                expect(cache.replaceIfPresent(entry)).toBe(model.replaceIfPresent(entry))
+                break
+              }
+              case 'get': {
+                const got = cache.get(op.id)
+                expect(got).toBe(model.get(op.id))
+                if (got !== undefined) expect(got.expiresAt === 0 || got.expiresAt > clock.now()).toBe(true)
+                break
+              }
+              case 'peek':
+                expect(cache.peek(op.id)).toBe(model.peek(op.id))
+                break
+              case 'delete':
+                expect(cache.delete(op.id)).toBe(model.delete(op.id))
+                break
+              case 'deleteIfVersion':
+                expect(cache.deleteIfVersion(op.id, op.version)).toBe(
+                  model.deleteIfVersion(op.id, op.version),
+                )
+                break
+              case 'resize':
+                cache.resize(op.maxBytes)
+                model.resize(op.maxBytes)
+                break
+              case 'shrinkTo':
+                expect(cache.shrinkTo(op.bytes)).toBe(model.shrinkTo(op.bytes))
+                expect(cache.bytes).toBeLessThanOrEqual(op.bytes)
+                break
+              case 'advance':
+                clock.advance(op.ms)
+                break
             }
-            case 'get': {
-              const got = cache.get(op.id)
-              expect(got).toBe(model.get(op.id))
-              if (got !== undefined) expect(got.expiresAt === 0 || got.expiresAt > clock.now()).toBe(true)
-              break
-            }
-            case 'peek':
-              expect(cache.peek(op.id)).toBe(model.peek(op.id))
-              break
-            case 'delete':
-              expect(cache.delete(op.id)).toBe(model.delete(op.id))
-              break
-            case 'deleteIfVersion':
-              expect(cache.deleteIfVersion(op.id, op.version)).toBe(model.deleteIfVersion(op.id, op.version))
-              break
-            case 'resize':
-              cache.resize(op.maxBytes)
-              model.resize(op.maxBytes)
-              break
-            case 'advance':
-              clock.advance(op.ms)
-              break
+            const entries = [...cache.entries()]
+            expect(cache.bytes).toBe(entries.reduce((sum, e) => sum + l1EntryBytes(e), 0))
+            expect(cache.bytes).toBeLessThanOrEqual(cache.maxBytes)
+            expect(cache.count).toBe(entries.length)
+            // Same entries, most recent first.
+            expect(entries).toEqual(model.order.map((n) => n.entry).reverse())
+            expect(cache.evictions).toBe(model.evictions)
           }
-          const entries = [...cache.entries()]
-          expect(cache.bytes).toBe(entries.reduce((sum, e) => sum + l1EntryBytes(e), 0))
-          expect(cache.bytes).toBeLessThanOrEqual(cache.maxBytes)
-          expect(cache.count).toBe(entries.length)
-          // Same entries, most recent first.
-          expect(entries).toEqual([...model.order].reverse())
-          expect(cache.evictions).toBe(model.evictions)
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     )
   })

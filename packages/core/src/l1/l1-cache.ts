@@ -1,69 +1,60 @@
 import { LRUCache } from 'lru-cache'
-import type { SyncItem } from '../item/sync-item.ts'
+import { InvalidArgumentError } from '../errors.ts'
+import { evictsBefore, hitsAt, isExpired, L1_EVICTION, type L1Node, recordHit } from './eviction-policy.ts'
+import { type L1Entry, l1EntryBytes } from './l1-entry.ts'
 
-/** What L1 holds for an id: the item, or a tombstone (`item: null`) so a delete reads as absent. */
-export interface L1Entry {
-  readonly id: string
-  readonly item: SyncItem | null
-  readonly version: number
-  /** Epoch ms after which the entry is gone; 0 for never. */
-  readonly expiresAt: number
-}
-
-const TOMBSTONE_OVERHEAD_BYTES = 96
-
-export function l1EntryBytes(entry: L1Entry): number {
-  return entry.item ? entry.item.footprintBytes : 2 * entry.id.length + TOMBSTONE_OVERHEAD_BYTES
-}
+export { type L1Entry, l1EntryBytes } from './l1-entry.ts'
 
 /**
- * L1: in-process memory bounded by bytes, least-recently-used out first. lru-cache keeps the byte
- * total exact through sets, overwrites, deletes and evictions. TTL is checked here against the
- * engine's clock rather than lru-cache's own timers, so expiry is the same instant L2 uses and is
- * testable with an injected clock. Evicting is always safe: an item whose only copy is in memory
- * is also held by the write queue until it is flushed, and reads look there too.
+ * lru-cache keeps the entries, their recency order and the byte total (exact through sets,
+ * overwrites and deletes); L1 never lets it evict on its own (this bound is out of reach) and
+ * evicts by its own policy instead (`eviction-policy.ts`).
+ */
+const NO_LIBRARY_EVICTION = Number.MAX_SAFE_INTEGER
+
+/**
+ * L1: in-process memory bounded by bytes, evicting by recency, frequency and size
+ * (`eviction-policy.ts`). TTL is checked here against the engine's clock rather than lru-cache's
+ * own timers, so expiry is the same instant L2 uses and is testable with an injected clock.
+ * Evicting is always safe: with write-around L1 never holds the only copy of an item (a write is
+ * held by the write queue until it is flushed, and reads look there).
  */
 export class L1Cache {
-  #lru: LRUCache<string, L1Entry>
+  readonly #lru = new LRUCache<string, L1Node>({
+    maxSize: NO_LIBRARY_EVICTION,
+    sizeCalculation: (node) => node.bytes,
+  })
+  #maxBytes: number
   #evictions = 0
+  /** Ageing epoch of the read counters: it moves on each time the cache has turned over once. */
+  #epoch = 0
+  #evictedThisEpoch = 0
 
   constructor(
     maxBytes: number,
     private readonly now: () => number,
   ) {
-    this.#lru = L1Cache.createLru(maxBytes, () => this.#evictions++)
-  }
-
-  private static createLru(maxBytes: number, onEvict: () => void) {
-    return new LRUCache<string, L1Entry>({
-      maxSize: maxBytes,
-      sizeCalculation: l1EntryBytes,
-      dispose: (_value, _key, reason) => {
-        if (reason === 'evict') onEvict()
-      },
-    })
+    this.#maxBytes = checkBudget(maxBytes)
   }
 
   /** The live entry for `id`, or undefined. Expired entries are dropped on the way. */
   get(id: string): L1Entry | undefined {
-    const entry = this.#lru.get(id)
-    if (entry === undefined) return undefined
-    if (entry.expiresAt !== 0 && this.now() >= entry.expiresAt) {
+    const node = this.#lru.get(id)
+    if (node === undefined) return undefined
+    if (node.expiresAt !== 0 && this.now() >= node.expiresAt) {
       this.#lru.delete(id)
       return undefined
     }
-    return entry
+    // The common case inline (counter up to date, not saturated); ageing in `recordHit`.
+    if (node.epoch === this.#epoch) {
+      if (node.hits < L1_EVICTION.maxHits) node.hits++
+    } else recordHit(node, this.#epoch)
+    return node.entry
   }
 
-  /** Like `get` but does not count as a use. */
+  /** Like `get` but does not count as a use (neither recency nor frequency). */
   peek(id: string): L1Entry | undefined {
-    const entry = this.#lru.peek(id)
-    if (entry === undefined) return undefined
-    if (entry.expiresAt !== 0 && this.now() >= entry.expiresAt) {
-      this.#lru.delete(id)
-      return undefined
-    }
-    return entry
+    return this.#peekNode(id)?.entry
   }
 
   /**
@@ -72,13 +63,15 @@ export class L1Cache {
    * Returns whether it was stored; an entry larger than the whole budget is not.
    */
   set(entry: L1Entry): boolean {
-    const current = this.peek(entry.id)
-    if (current !== undefined && current.version >= entry.version) return false
-    if (l1EntryBytes(entry) > this.#lru.maxSize) {
-      this.#lru.delete(entry.id)
-      return false
-    }
-    this.#lru.set(entry.id, entry)
+    const current = this.#peekNode(entry.id)
+    if (current !== undefined && current.entry.version >= entry.version) return false
+    // A new version keeps the id's read count: popularity belongs to the id, not to one version.
+    const hits = current === undefined ? 0 : hitsAt(current, this.#epoch)
+    if (current !== undefined) this.#lru.delete(entry.id)
+    const bytes = l1EntryBytes(entry)
+    if (bytes > this.#maxBytes) return false
+    this.#evictDownTo(this.#maxBytes - bytes)
+    this.#lru.set(entry.id, { entry, bytes, expiresAt: entry.expiresAt, hits, epoch: this.#epoch })
     return true
   }
 
@@ -89,7 +82,7 @@ export class L1Cache {
    */
   replaceIfPresent(entry: L1Entry): boolean {
     const current = this.#lru.peek(entry.id)
-    if (current === undefined || current.version >= entry.version) return false
+    if (current === undefined || current.entry.version >= entry.version) return false
     return this.set(entry)
   }
 
@@ -100,12 +93,13 @@ export class L1Cache {
   /** Drops the entry only if it still holds exactly `version` (used when a tier rejected it as stale). */
   deleteIfVersion(id: string, version: number): boolean {
     const current = this.#lru.peek(id)
-    if (current === undefined || current.version !== version) return false
+    if (current === undefined || current.entry.version !== version) return false
     return this.#lru.delete(id)
   }
 
   clear(): void {
     this.#lru.clear()
+    this.#evictedThisEpoch = 0
   }
 
   get bytes(): number {
@@ -117,7 +111,7 @@ export class L1Cache {
   }
 
   get maxBytes(): number {
-    return this.#lru.maxSize
+    return this.#maxBytes
   }
 
   get evictions(): number {
@@ -126,15 +120,63 @@ export class L1Cache {
 
   /** Every entry, most recently used first (for tests and accounting checks). */
   *entries(): IterableIterator<L1Entry> {
-    yield* this.#lru.values()
+    for (const node of this.#lru.values()) if (node !== undefined) yield node.entry
   }
 
-  /** Changes the byte budget, keeping the most recently used entries that fit. */
+  /** Changes the byte budget, evicting by the policy down to a smaller one. */
   resize(maxBytes: number): void {
-    if (maxBytes === this.#lru.maxSize) return
-    const old = this.#lru
-    this.#lru = L1Cache.createLru(maxBytes, () => this.#evictions++)
-    // rvalues() walks least-recent first, so the newest end up most recent again.
-    for (const entry of old.rvalues()) if (entry) this.set(entry)
+    this.#maxBytes = checkBudget(maxBytes)
+    this.#evictDownTo(maxBytes)
   }
+
+  /**
+   * Evicts by the policy until L1 holds at most `bytes` (backpressure's evict effect); the budget
+   * stays as it is, so reads may fill L1 up again. Returns how many entries went.
+   */
+  shrinkTo(bytes: number): number {
+    if (!(bytes >= 0)) throw new InvalidArgumentError(`shrinkTo needs a number of bytes >= 0, got ${bytes}`)
+    const before = this.#evictions
+    this.#evictDownTo(bytes)
+    return this.#evictions - before
+  }
+
+  #peekNode(id: string): L1Node | undefined {
+    const node = this.#lru.peek(id)
+    if (node === undefined) return undefined
+    if (isExpired(node, this.now())) {
+      this.#lru.delete(id)
+      return undefined
+    }
+    return node
+  }
+
+  #evictDownTo(limit: number): void {
+    while (this.#lru.calculatedSize > limit) this.#evictOne()
+  }
+
+  #evictOne(): void {
+    const now = this.now()
+    let victim: L1Node | undefined
+    let sampled = 0
+    // rvalues() walks from the least recently used end.
+    for (const node of this.#lru.rvalues()) {
+      if (node === undefined) continue
+      if (victim === undefined || evictsBefore(node, victim, this.#epoch, now)) victim = node
+      if (++sampled === L1_EVICTION.sampleSize) break
+    }
+    if (victim === undefined) return
+    this.#lru.delete(victim.entry.id)
+    this.#evictions++
+    if (++this.#evictedThisEpoch >= Math.max(1, this.#lru.size)) {
+      this.#epoch++
+      this.#evictedThisEpoch = 0
+    }
+  }
+}
+
+function checkBudget(maxBytes: number): number {
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0)) {
+    throw new InvalidArgumentError(`the L1 budget must be a whole number of bytes > 0, got ${maxBytes}`)
+  }
+  return maxBytes
 }
