@@ -29,7 +29,8 @@ describe('PUT / GET / DELETE round trips', () => {
     const created = await put('json-1', sent, 'application/json')
     expect(created.status).toBe(201)
     const receipt = (await created.json()) as { id: string; version: number; ack: string }
-    expect(receipt).toEqual({ id: 'json-1', version: expect.any(Number), ack: 'stored' })
+    // The Node server has a write-ahead log: the default ack is `logged`.
+    expect(receipt).toEqual({ id: 'json-1', version: expect.any(Number), ack: 'logged' })
     expect(created.headers.get('etag')).toBe(`"${receipt.version}"`)
     expect(created.headers.get('location')).toBe('/v1/items/json-1')
 
@@ -175,8 +176,8 @@ describe('routing options in the query', () => {
   })
 
   it('tiers=sql and tiers=redis,sql store in SQL', async () => {
-    expect((await put('sql-only', 'x', 'text/plain', '?tiers=sql')).status).toBe(201)
-    expect((await put('both', 'x', 'text/plain', '?tiers=redis,sql')).status).toBe(201)
+    expect((await put('sql-only', 'x', 'text/plain', '?tiers=sql&ack=stored')).status).toBe(201)
+    expect((await put('both', 'x', 'text/plain', '?tiers=redis,sql&ack=stored')).status).toBe(201)
     for (const id of ['sql-only', 'both']) {
       expect(await t.engine.status(id)).toMatchObject({ kind: 'synced', l3: true })
     }
@@ -236,7 +237,9 @@ describe('routing options in the query', () => {
 
 describe('status, stats and flush', () => {
   it('status reports a stored item as synced in L3 (and in L1 once read), and a missing one as missing', async () => {
-    const receipt = (await (await put('status-1', 'x', 'text/plain')).json()) as { version: number }
+    const receipt = (await (await put('status-1', 'x', 'text/plain', '?ack=stored')).json()) as {
+      version: number
+    }
     const synced = { kind: 'synced', version: receipt.version, l2: false, l3: true }
     const status = await t.app.request(`${path('status-1')}/status`)
     expect(status.status).toBe(200)

@@ -201,7 +201,14 @@ class World {
 
   async open() {
     this.l3 = new FlakyL3(createSqliteStore({ path: this.path }))
-    this.engine = new SyncEngine({ config: this.config, l3: this.l3, platform: this.platform })
+    this.engine = new SyncEngine({
+      config: this.config,
+      l3: this.l3,
+      platform: this.platform,
+      // Outages here fail writes only, and the model keeps reads working: a breaker that opened
+      // would (rightly) fail reads fast too. Breakers have their own properties (test/unit/resilience).
+      breakers: { l3: { failureThreshold: Number.MAX_SAFE_INTEGER } },
+    })
     await driveUntilSettled(this.platform, this.engine.start())
     expect(this.engine.state).toBe('ready')
   }

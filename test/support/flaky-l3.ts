@@ -2,11 +2,15 @@ import { BackendError, type L3Store, type L3WriteResult, type StoredRecord } fro
 
 /**
  * Wraps a real L3 store and makes its next `failWrites` writes throw a `BackendError` without
- * touching the database — an L3 outage as the engine sees it. Everything else passes through.
+ * touching the database — an L3 outage as the engine sees it. While `down`, every call throws
+ * (the server is unreachable). Everything else passes through.
  */
 export class FlakyL3 implements L3Store {
   failWrites = 0
   failedWrites = 0
+  down = false
+  /** Writes that reached the real store. */
+  writes = 0
 
   constructor(private readonly inner: L3Store) {}
 
@@ -19,10 +23,16 @@ export class FlakyL3 implements L3Store {
   get capabilities() {
     return this.inner.capabilities
   }
-  init() {
+  #check() {
+    if (this.down) throw new BackendError('l3', 'injected outage: unreachable')
+  }
+  async init() {
+    this.#check()
     return this.inner.init()
   }
   async write(records: readonly StoredRecord[]): Promise<L3WriteResult> {
+    this.#check()
+    this.writes++
     if (this.failWrites > 0) {
       this.failWrites--
       this.failedWrites++
@@ -30,13 +40,15 @@ export class FlakyL3 implements L3Store {
     }
     return this.inner.write(records)
   }
-  read(ids: readonly string[]) {
+  async read(ids: readonly string[]) {
+    this.#check()
     return this.inner.read(ids)
   }
   scanIds(options: { after?: string; limit: number; prefix?: string }) {
     return this.inner.scanIds(options)
   }
-  maxVersion() {
+  async maxVersion() {
+    this.#check()
     return this.inner.maxVersion()
   }
   count() {
@@ -45,7 +57,8 @@ export class FlakyL3 implements L3Store {
   purgeTombstones(olderThanMs: number) {
     return this.inner.purgeTombstones(olderThanMs)
   }
-  ping() {
+  async ping() {
+    this.#check()
     return this.inner.ping()
   }
   close() {

@@ -38,7 +38,12 @@ describe('config defaults', () => {
       batchFlushCount: 1000,
       batchFlushBytes: 1 * MiB,
       batchFlushMs: 100,
-      defaultAck: 'stored',
+      // `logged` needs a write-ahead log; an engine without one serves it as `stored`.
+      defaultAck: 'logged',
+      walMaxBytes: 1024 * MiB,
+      queueMaxBytes: 64 * MiB,
+      requireL3AtStart: false,
+      l3SingleWriter: false,
       tombstoneRetentionMs: 7 * 24 * 3_600_000,
       logLevel: 'info',
     })

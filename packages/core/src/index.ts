@@ -43,6 +43,7 @@ export {
   JSON_MIME,
   SyncItem,
 } from './item/sync-item.ts'
+export { L1_EVICTION } from './l1/eviction-policy.ts'
 export { L1Cache, type L1Entry, l1EntryBytes } from './l1/l1-cache.ts'
 export { CorruptValue, isCorrupt } from './l2/corrupt-value.ts'
 export { detectRedisCapabilities } from './l2/detect-capabilities.ts'
@@ -72,6 +73,23 @@ export type {
 } from './l3/sql-transport.ts'
 export { sqliteDialect } from './l3/sqlite-dialect.ts'
 export type { StoredRecord } from './l3/stored-record.ts'
+export { EngineMetrics } from './metrics/engine-metrics.ts'
+export {
+  BACKEND_OPERATIONS,
+  type BackendOperation,
+  ENGINE_OPERATIONS,
+  type EngineOperation,
+  READ_TIERS,
+  type ReadTier,
+} from './metrics/metric-attributes.ts'
+export {
+  ENGINE_METER_NAME,
+  ENGINE_METER_VERSION,
+  ENGINE_METRICS,
+  type EngineMetricKey,
+  type MetricDefinition,
+} from './metrics/metric-definitions.ts'
+export type { MetricsSource } from './metrics/metrics-source.ts'
 export { CacheTtl, MAX_TTL_MS, validateTtl } from './options/cache-ttl.ts'
 export {
   ACK_LEVELS,
@@ -81,6 +99,22 @@ export {
   validateSubmitOptions,
 } from './options/submit-options.ts'
 export { defaultPlatform, type Platform, type TimerHandle } from './platform/platform.ts'
+export {
+  Backpressure,
+  type BackpressureAdmission,
+  type BackpressureAdmitOptions,
+  type BackpressureListener,
+  type BackpressureSnapshot,
+  type PressureFill,
+  type PressureInputs,
+  type PressureSource,
+} from './pressure/backpressure.ts'
+export { BACKPRESSURE_LEVELS, type BackpressureLevel, severity } from './pressure/backpressure-level.ts'
+export {
+  type BackpressureOptions,
+  DEFAULT_BACKPRESSURE_OPTIONS,
+  resolveBackpressureOptions,
+} from './pressure/backpressure-options.ts'
 export type { BackendTier } from './resilience/backend-tier.ts'
 export {
   type BreakerOptions,

@@ -79,6 +79,15 @@ describeWithRedisAndMysql('engine deletes and status over Redis and SQL', () => 
     const put = await engine.submit(SyncItem.fromJson('st-1', 1), { ack: 'queued' })
     expect(await engine.status('st-1')).toEqual({ kind: 'pending', version: put.version, deleted: false })
     await engine.flush()
+    // L1 is write-around: synced to L2 and L3, in L1 only once read.
+    expect(await engine.status('st-1')).toEqual({
+      kind: 'synced',
+      version: put.version,
+      l1: false,
+      l2: true,
+      l3: true,
+    })
+    expect((await engine.get('st-1'))?.version).toBe(put.version)
     expect(await engine.status('st-1')).toEqual({
       kind: 'synced',
       version: put.version,

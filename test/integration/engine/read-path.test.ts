@@ -100,6 +100,10 @@ describeWithRedisAndMysql('engine read path over Redis and SQL', () => {
       },
     )
     const inL1 = await reader.submit(SyncItem.fromJson('gm-l1', 'one'))
+    // L1 is write-around: the write is not in L1 until read; this read admits it.
+    expect(reader.l1Snapshot().entries.some((e) => e.id === 'gm-l1')).toBe(false)
+    expect((await reader.get('gm-l1'))?.version).toBe(inL1.version)
+    expect(reader.l1Snapshot().entries.find((e) => e.id === 'gm-l1')?.version).toBe(inL1.version)
     const readsBefore = recorder?.reads.length ?? 0
 
     const ids = ['gm-missing', 'gm-l3', 'gm-l1', 'gm-l2', 'gm-both', 'gm-l3', 'gm-gone']

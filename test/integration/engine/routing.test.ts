@@ -42,6 +42,15 @@ describeWithRedisAndMysql('engine write routing over Redis and SQL', () => {
       contentType: 'json',
       payload: '{"a":1}',
     })
+    // L1 is write-around: the write is in Redis and SQL but not in L1 until it is read.
+    expect(await engine.status('route-default')).toEqual({
+      kind: 'synced',
+      version: receipt.version,
+      l1: false,
+      l2: true,
+      l3: true,
+    })
+    expect((await engine.get('route-default'))?.version).toBe(receipt.version)
     expect(await engine.status('route-default')).toEqual({
       kind: 'synced',
       version: receipt.version,
@@ -88,7 +97,18 @@ describeWithRedisAndMysql('engine write routing over Redis and SQL', () => {
 
     expect(await h.sqlRow('route-cache')).toBeUndefined()
 
-    // L1 honours the same TTL: the entry expires (0 would mean "never").
+    // L1 is write-around: nothing of the write is in L1 until it is read.
+    expect(engine.l1Snapshot().entries.some((e) => e.id === 'route-cache')).toBe(false)
+    expect(await engine.status('route-cache')).toEqual({
+      kind: 'synced',
+      version: receipt.version,
+      l1: false,
+      l2: true,
+      l3: false,
+    })
+    expect((await engine.get('route-cache'))?.version).toBe(receipt.version)
+
+    // The read back-fills L1 and L1 honours the same TTL: the entry expires (0 would mean "never").
     const entry = engine.l1Snapshot().entries.find((e) => e.id === 'route-cache')
     expect(entry?.version).toBe(receipt.version)
     expect(entry?.expiresAt).toBeGreaterThan(0)
@@ -113,11 +133,21 @@ describeWithRedisAndMysql('engine write routing over Redis and SQL', () => {
       payload: '[1,2]',
     })
     expect(await h.redis.exists(h.itemKey('route-durable'))).toBe(0)
+    // L1 is write-around: not in L1 until read; the read (from SQL) admits it.
     expect(await engine.status('route-durable')).toEqual({
       kind: 'synced',
       version: receipt.version,
-      l1: true,
+      l1: false,
       l2: false,
+      l3: true,
+    })
+    expect((await engine.get('route-durable'))?.version).toBe(receipt.version)
+    // The read from SQL also back-fills Redis, in the background: l2 is not asserted here
+    // (the read-path tests cover the back-fill).
+    expect(await engine.status('route-durable')).toMatchObject({
+      kind: 'synced',
+      version: receipt.version,
+      l1: true,
       l3: true,
     })
   })
@@ -156,7 +186,12 @@ describeWithRedisAndMysql('engine write routing over Redis and SQL', () => {
       ...SubmitOptions.cache(1500), // margin: the flush must reach Redis before the TTL ends
       ack: 'queued',
     })
-    // Queued, so L1 holds it: with an expiry, not for ever.
+    // L1 is write-around: the queued write is not in L1 until it is read.
+    expect(engine.l1Snapshot().entries.some((e) => e.id === 'route-ttl')).toBe(false)
+    // The read is served from the write queue and admits the write into L1: with an expiry, not for ever.
+    const read = await engine.get('route-ttl')
+    expect(read?.version).toBe(receipt.version)
+    expect(read?.text()).toBe('"short-lived"')
     const entry = engine.l1Snapshot().entries.find((e) => e.id === 'route-ttl')
     expect(entry?.version).toBe(receipt.version)
     expect(entry?.expiresAt).toBeGreaterThan(0)

@@ -29,6 +29,11 @@ export interface FlushOutcome {
   readonly failed: ReadonlyMap<string, Error>
   /** Ids a tier refused for good (the record cannot be stored there): not retried, never acknowledged. */
   readonly rejected?: ReadonlyMap<string, Error>
+  /**
+   * Ids parked in the write-ahead log because L3 was unreachable: not queued again (the log drains
+   * them when L3 returns), durable, but not stored yet.
+   */
+  readonly parked?: ReadonlyMap<string, Error>
 }
 
 /** Shared by every outcome without failures (outcomes are read-only). */

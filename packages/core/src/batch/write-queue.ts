@@ -124,15 +124,22 @@ export class WriteQueue {
     const outcomes = await Promise.all(batches.map((generation) => generation.done))
     const failed = new Map<string, Error>()
     const rejected = new Map<string, Error>()
+    const parked = new Map<string, Error>()
     let written = 0
     for (const outcome of outcomes) {
       written += outcome.written
       for (const [id, error] of outcome.failed) failed.set(id, error)
       for (const [id, error] of outcome.rejected ?? []) rejected.set(id, error)
+      for (const [id, error] of outcome.parked ?? []) parked.set(id, error)
     }
     // A failure followed by a success of the same id (requeued, then flushed) is not a failure.
     for (const id of failed.keys()) if (this.lookup(id) === undefined) failed.delete(id)
-    return rejected.size > 0 ? { written, failed, rejected } : { written, failed }
+    return {
+      written,
+      failed,
+      ...(rejected.size > 0 && { rejected }),
+      ...(parked.size > 0 && { parked }),
+    }
   }
 
   /** Stops timers; pending writes stay until `flush()` is called. */

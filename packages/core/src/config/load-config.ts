@@ -10,6 +10,15 @@ import {
 
 type Env = Readonly<Record<string, string | undefined>>
 
+const BOOLEANS: Readonly<Record<string, boolean>> = {
+  true: true,
+  '1': true,
+  yes: true,
+  false: false,
+  '0': false,
+  no: false,
+}
+
 /** Reads the SYNC_* variables into config input. Values that are not numbers stay strings, so the error names them. */
 export function configFromEnv(env: Env): SyncConfigInput {
   const input: Record<string, unknown> = {}
@@ -18,6 +27,7 @@ export function configFromEnv(env: Env): SyncConfigInput {
     if (raw === undefined || raw === '') continue
     const kind = fieldKinds[field as keyof SyncConfig]
     if (kind === 'int') input[field] = /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw
+    else if (kind === 'bool') input[field] = BOOLEANS[raw.trim().toLowerCase()] ?? raw
     else if (kind === 'list')
       input[field] = raw
         .split(',')

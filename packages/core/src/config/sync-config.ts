@@ -46,8 +46,22 @@ export const syncConfigSchema = z.object({
   batchFlushCount: positiveInt().max(100_000).default(1000),
   batchFlushBytes: positiveInt().default(1 * MiB),
   batchFlushMs: positiveInt().max(60_000).default(100),
-  /** Ack level when a submit does not name one. */
-  defaultAck: z.enum(ACK_LEVELS as [string, ...string[]]).default('stored'),
+  /**
+   * Ack level when a submit does not name one. `logged` (the default) needs a write-ahead log; an
+   * engine without one serves it as the stronger `stored`.
+   */
+  defaultAck: z.enum(ACK_LEVELS as [string, ...string[]]).default('logged'),
+  /** Bound of the write-ahead log in bytes; backpressure rises as it fills. */
+  walMaxBytes: positiveInt().default(1024 * MiB),
+  /** Budget of queued (not yet flushed) bytes that backpressure measures against. */
+  queueMaxBytes: positiveInt().default(64 * MiB),
+  /** Refuse to start while L3 is unreachable, instead of starting degraded (writes parked in the log). */
+  requireL3AtStart: z.boolean().default(false),
+  /**
+   * This engine is the only writer of L3 (and of the ids it caches in L2): the existence filter may
+   * then answer "absent" without asking the tiers.
+   */
+  l3SingleWriter: z.boolean().default(false),
   /** How long tombstones are kept before they may be purged. */
   tombstoneRetentionMs: positiveInt().default(7 * 24 * 3_600_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -65,11 +79,12 @@ export const LIVE_FIELDS = [
   'batchFlushBytes',
   'batchFlushMs',
   'defaultAck',
+  'queueMaxBytes',
   'tombstoneRetentionMs',
   'logLevel',
 ] as const satisfies readonly (keyof SyncConfig)[]
 
-type FieldKind = 'string' | 'int' | 'list'
+type FieldKind = 'string' | 'int' | 'list' | 'bool'
 
 const FIELD_KINDS: Record<keyof SyncConfig, FieldKind> = {
   sqlUrl: 'string',
@@ -87,6 +102,10 @@ const FIELD_KINDS: Record<keyof SyncConfig, FieldKind> = {
   batchFlushBytes: 'int',
   batchFlushMs: 'int',
   defaultAck: 'string',
+  walMaxBytes: 'int',
+  queueMaxBytes: 'int',
+  requireL3AtStart: 'bool',
+  l3SingleWriter: 'bool',
   tombstoneRetentionMs: 'int',
   logLevel: 'string',
 }

@@ -1,5 +1,8 @@
 import type { SyncError } from '../errors.ts'
 import type { AckLevel } from '../options/submit-options.ts'
+import type { BackpressureSnapshot } from '../pressure/backpressure.ts'
+import type { BreakerStats } from '../resilience/circuit-breaker.ts'
+import type { WalStats } from '../wal/write-ahead-log.ts'
 import type { EngineState } from './engine-state.ts'
 
 export interface SubmitReceipt {
@@ -66,6 +69,34 @@ export interface HealthReport {
     readonly failedReads: number
   }
   readonly l3: TierHealth & { readonly dialect?: string }
+  /**
+   * Tiers the engine works around now: `l3` while it is unreachable or the log holds parked
+   * writes for it; `l2` while its circuit is not closed or copies await reconciliation.
+   */
+  readonly degraded: readonly ('l2' | 'l3' | 'wal')[]
+  readonly breakers: { readonly l2: BreakerStats; readonly l3: BreakerStats }
+  readonly wal:
+    | { readonly configured: false }
+    | (WalStats & {
+        readonly configured: true
+        /** Ids whose newest write is held only by the log. */
+        readonly parked: number
+        /** Entries written from the log to the tiers since start (replay and drains). */
+        readonly drained: number
+      })
+  readonly filter: {
+    readonly enabled: boolean
+    /** Negatives are trusted (single writer, built from a complete scan). */
+    readonly trusted: boolean
+    readonly ids: number
+    readonly checks: number
+    /** "Maybe present" answers for ids no tier held. */
+    readonly falsePositives: number
+  }
+  /** Ids whose L2 copy may be older than a stored write (dropped when L2 is reachable). */
+  readonly l2Reconcile: { readonly pending: number }
+  /** The backpressure level, what drives it, and how many writes it delayed or refused. */
+  readonly backpressure: BackpressureSnapshot
 }
 
 export interface ReconfigureResult {

@@ -1,4 +1,5 @@
-import { type FlushOutcome, NO_FAILURES, type QueuedWrite } from '../batch/queued-write.ts'
+import type { Meter } from '@opentelemetry/api'
+import type { FlushOutcome, QueuedWrite } from '../batch/queued-write.ts'
 import { WriteQueue } from '../batch/write-queue.ts'
 import { HybridLogicalClock, versionTimeMs } from '../clock/hybrid-clock.ts'
 import { parseConfig } from '../config/load-config.ts'
@@ -12,18 +13,31 @@ import {
   PayloadTooLargeError,
   SyncError,
 } from '../errors.ts'
+import { ExistenceFilter } from '../filter/existence-filter.ts'
+import { scanIdPages } from '../filter/scan-id-pages.ts'
 import { validateId } from '../item/item-id.ts'
 import { SyncItem } from '../item/sync-item.ts'
 import { L1Cache, type L1Entry, l1EntryBytes } from '../l1/l1-cache.ts'
 import { isCorrupt } from '../l2/corrupt-value.ts'
 import type { L2Store, L2WriteEntry } from '../l2/l2-store.ts'
-import type { L3Store } from '../l3/l3-store.ts'
+import type { L3Store, L3WriteResult } from '../l3/l3-store.ts'
 import type { StoredRecord } from '../l3/stored-record.ts'
+import { EngineMetrics } from '../metrics/engine-metrics.ts'
+import type { BackendOperation } from '../metrics/metric-attributes.ts'
 import type { AckLevel, Route, SubmitOptions } from '../options/submit-options.ts'
 import { validateSubmitOptions } from '../options/submit-options.ts'
-import { defaultPlatform, type Platform } from '../platform/platform.ts'
+import { defaultPlatform, type Platform, type TimerHandle } from '../platform/platform.ts'
+import { Backpressure, type PressureInputs } from '../pressure/backpressure.ts'
+import { severity } from '../pressure/backpressure-level.ts'
+import type { BackendTier } from '../resilience/backend-tier.ts'
+import type { BreakerOptions } from '../resilience/breaker-options.ts'
+import { CircuitBreaker } from '../resilience/circuit-breaker.ts'
+import { CircuitOpenError } from '../resilience/circuit-open-error.ts'
+import type { LoggedWrite, WriteAheadLog } from '../wal/write-ahead-log.ts'
 import type { EngineState, StateListener } from './engine-state.ts'
+import { asSyncError, describe, failureOf, settle } from './flush-failures.ts'
 import { type Logger, silentLogger } from './logger.ts'
+import { RacingWrites } from './racing-writes.ts'
 import type {
   BulkResult,
   DeleteReceipt,
@@ -34,6 +48,8 @@ import type {
   SubmitReceipt,
   TierHealth,
 } from './receipts.ts'
+import { earliest, itemOf, l2EntryOf, queuedOf, recordOf } from './records.ts'
+import { VersionMarks } from './version-marks.ts'
 
 export interface SyncEngineOptions {
   /** Parsed config (`loadConfig`) or raw input, validated here. */
@@ -42,8 +58,17 @@ export interface SyncEngineOptions {
   l2?: L2Store
   /** L3, the ground truth. Absent means a memory-only engine (every write then fails with `NoTierError`). */
   l3?: L3Store
+  /**
+   * The durable write-ahead log: ack `logged`, replay at start, writes parked while L3 is down.
+   * Without one, `logged` is served as `stored` and an unreachable L3 fails the start.
+   */
+  wal?: WriteAheadLog
   platform?: Platform
   logger?: Logger
+  /** Circuit breaker and deadline of each backend (defaults: `DEFAULT_BREAKER_OPTIONS`). */
+  breakers?: { l2?: Partial<BreakerOptions>; l3?: Partial<BreakerOptions> }
+  /** OpenTelemetry meter; default the global one (a no-op unless the host installed an SDK first). */
+  meter?: Meter
 }
 
 /** Routes of writes without a TTL: shared, not allocated per write. */
@@ -51,11 +76,24 @@ const L3_ONLY: Route = Object.freeze({ l2: false, l3: true, ttlMs: undefined })
 const L2_AND_L3: Route = Object.freeze({ l2: true, l3: true, ttlMs: undefined })
 const TOMBSTONE_PURGE_INTERVAL_MS = 3_600_000
 const SHUTDOWN_FLUSH_ATTEMPTS = 3
+/** How often the engine retries what an outage left behind (connect L3, drain the log, reconcile L2). */
+const MAINTENANCE_INTERVAL_MS = 250
+/** Log entries per drain step: full batches, not a trickle (the seed system drained 20/s). */
+const DRAIN_BATCH = 5_000
+/**
+ * Stored writes are removed from the log in batches of at least this many (or by the maintenance
+ * timer): a removal is a commit of its own, and one per flush halved `logged` throughput. Until
+ * removed, an entry is only replayed once more after a crash — harmless, every write is
+ * version-guarded.
+ */
+const REMOVE_BATCH = 10_000
 
 /**
- * The engine: one object per process that owns L1, the write queue and the tiers.
- * Write path: validate → version → L1 → queue → (flush) version-guarded tier writes.
- * Read path: L1 → write queue (read your writes) → L3, back-filling L1.
+ * The engine: one object per process that owns L1, the write queue, the log and the tiers.
+ * Write path: validate → version → (L1 only if it holds an older copy) → log (ack `logged`) →
+ * queue → (flush) version-guarded tier writes, L3 first; while L3 is unreachable, flushes park
+ * in the log and drain when it returns.
+ * Read path: L1 → queue / log (read your writes) → existence filter → L2 → L3, back-filling.
  */
 export class SyncEngine {
   #config: SyncConfig
@@ -68,6 +106,33 @@ export class SyncEngine {
   readonly #queue: WriteQueue
   readonly #l2: L2Store | undefined
   readonly #l3: L3Store | undefined
+  readonly #wal: WriteAheadLog | undefined
+  readonly #breakers: { readonly l2: CircuitBreaker; readonly l3: CircuitBreaker }
+  /** L3 answered `init()`; false while an engine that started degraded waits for it. */
+  #l3Connected = false
+  /** Writes held only by the log (parked while L3 was unreachable), by id: reads consult the log. */
+  readonly #parked = new VersionMarks()
+  /** Ids whose L2 copy may be older than an acknowledged write: reads skip L2 until reconciled. */
+  readonly #l2Stale = new VersionMarks()
+  /** Queued writes already in the log (not appended twice; removed from it once stored). */
+  readonly #logged = new WeakSet<QueuedWrite>()
+  /** Writes go around L1: a read must not admit what a concurrent write has superseded. */
+  readonly #races = new RacingWrites()
+  /** Over L3 ids (and the ids this engine caches in L2); trusted only for a single writer. */
+  #filter: ExistenceFilter | undefined
+  #filterTrusted = false
+  #filterChecks = 0
+  #filterFalsePositives = 0
+  #maintenanceTimer: TimerHandle | undefined
+  #maintenance: Promise<void> | undefined
+  #draining: Promise<number> | undefined
+  #drainedFromLog = 0
+  /** Stored writes whose log entries are due for removal (see `REMOVE_BATCH`). */
+  #settledInLog: { id: string; version: number }[] = []
+  readonly #metrics: EngineMetrics
+  /** Levels from the queue's and the log's fill: evict, slow down, refuse (reads never). */
+  readonly #pressure = new Backpressure()
+  #detachMetrics: (() => void) | undefined
   /** L2 values that could not be decoded: served as misses and rewritten from L3. */
   #corruptL2Reads = 0
   /** L2 reads that failed (Redis unreachable): served from L3 instead. */
@@ -88,6 +153,21 @@ export class SyncEngine {
     this.#logger = options.logger ?? silentLogger
     this.#l2 = options.l2
     this.#l3 = options.l3
+    this.#wal = options.wal
+    this.#metrics = new EngineMetrics(options.meter)
+    this.#pressure.onChange((level, previous) =>
+      this.#logger.warn({ previous, ...this.#pressure.snapshot() }, 'backpressure level changed'),
+    )
+    this.#breakers = {
+      l2: new CircuitBreaker('l2', this.#platform, options.breakers?.l2),
+      l3: new CircuitBreaker('l3', this.#platform, options.breakers?.l3),
+    }
+    for (const breaker of Object.values(this.#breakers)) {
+      breaker.onStateChange((state, previous) => {
+        this.#logger.warn({ tier: breaker.tier, state, previous }, 'circuit breaker changed state')
+        if (state === 'closed') this.#scheduleMaintenance()
+      })
+    }
     this.#payloadLimit = this.#config.maxPayloadBytes
     this.#clock = new HybridLogicalClock(this.#platform.now)
     this.#l1 = new L1Cache(this.#config.l1MaxBytes, this.#platform.now)
@@ -135,20 +215,111 @@ export class SyncEngine {
   async #start(): Promise<void> {
     try {
       this.#setState('connecting')
-      if (this.#l3) await this.#l3.init()
+      if (this.#wal) await this.#wal.open()
+      if (this.#l3) await this.#connectL3AtStart()
       if (this.#l2) await this.#l2.init()
-      this.#refreshPayloadLimit()
       this.#setState('draining-wal')
+      if (this.#wal) await this.#replayLog()
       this.#setState('warming')
-      // Versions keep increasing across restarts: never issue one below what L3 already holds.
-      if (this.#l3) this.#clock.observe(await this.#l3.maxVersion())
+      if (this.#l3Connected) await this.#warmFromL3()
       this.#setState('ready')
-      this.#logger.info({ l2: this.#l2?.driver ?? 'none', l3: this.#l3?.driver ?? 'none' }, 'engine ready')
+      this.#observeMetrics()
+      this.#scheduleMaintenance()
+      this.#logger.info(
+        {
+          l2: this.#l2?.driver ?? 'none',
+          l3: this.#l3?.driver ?? 'none',
+          wal: this.#wal?.driver ?? 'none',
+          degraded: this.#degradedTiers(),
+        },
+        'engine ready',
+      )
     } catch (error) {
       this.#setState('failed')
       await this.#l3?.close().catch(() => {})
       await this.#l2?.close().catch(() => {})
+      await this.#wal?.close().catch(() => {})
       throw error instanceof SyncError ? error : new BackendError('l3', describe(error), { cause: error })
+    }
+  }
+
+  /** Connects L3; if it is unreachable and a log can hold writes meanwhile, starts degraded instead. */
+  async #connectL3AtStart(): Promise<void> {
+    try {
+      await this.#l3!.init()
+      this.#l3Connected = true
+    } catch (error) {
+      if (this.#config.requireL3AtStart || !this.#wal) throw error
+      this.#logger.warn(
+        { err: describe(error) },
+        'L3 unreachable at start: starting degraded, writes are parked in the write-ahead log',
+      )
+    }
+  }
+
+  /**
+   * What needs L3 once it is connected: the payload limit it imposes, the clock (versions keep
+   * increasing across restarts: never issue one below what L3 holds) and the existence filter.
+   */
+  async #warmFromL3(): Promise<void> {
+    this.#refreshPayloadLimit()
+    this.#clock.observe(await this.#l3!.maxVersion())
+    if (this.#config.l3SingleWriter) await this.#buildFilter()
+  }
+
+  /**
+   * Rebuilds the existence filter from a keyset scan of L3's ids (and the ids L2 holds, which
+   * include the cache-only items this engine wrote). Writes applied during the scan are added by
+   * the flush as usual, so the finished filter misses none; only then is it trusted.
+   */
+  async #buildFilter(): Promise<void> {
+    const filter = new ExistenceFilter({ expectedIds: 1 << 16 })
+    this.#filterTrusted = false
+    this.#filter = filter
+    for await (const page of scanIdPages(this.#l3!)) for (const id of page) filter.add(id)
+    if (this.#l2) {
+      let cursor: string | null | undefined
+      do {
+        const page = await this.#l2.scanPrefix('', cursor ? { cursor, limit: 10_000 } : { limit: 10_000 })
+        for (const id of page.ids) filter.add(id)
+        cursor = page.cursor
+      } while (cursor)
+    }
+    if (this.#filter === filter) this.#filterTrusted = true
+    this.#logger.info({ ids: filter.size }, 'existence filter built')
+  }
+
+  /**
+   * State `draining-wal`: writes a previous process logged but did not store are written to their
+   * tiers now (version-guarded: an old logged copy never overwrites a newer stored write). What
+   * cannot be stored yet (L3 unreachable) stays in the log, parked, and readable.
+   */
+  async #replayLog(): Promise<void> {
+    const { entries } = this.#wal!.stats()
+    if (entries === 0) return
+    this.#logger.info({ entries }, 'replaying the write-ahead log')
+    if (this.#l3Connected || !this.#l3) {
+      try {
+        await this.#drainLog()
+      } catch (error) {
+        this.#logger.warn({ err: describe(error) }, 'log replay stopped; the rest stays parked')
+      }
+    }
+    await this.#indexParked()
+  }
+
+  /** Marks every write still in the log as parked (so reads find it) and moves the clock past it. */
+  async #indexParked(): Promise<void> {
+    let afterSeq = 0
+    for (;;) {
+      const entries = await this.#wal!.read(afterSeq, DRAIN_BATCH)
+      const last = entries[entries.length - 1]
+      if (last === undefined) return
+      for (const { write } of entries) {
+        this.#clock.observe(write.version)
+        this.#parked.mark(write.id, write.version)
+      }
+      afterSeq = last.seq
     }
   }
 
@@ -171,8 +342,15 @@ export class SyncEngine {
     if (this.#state === 'failed') return
     this.#setState('stopping')
     this.#queue.close()
+    this.#detachMetrics?.()
+    if (this.#maintenanceTimer !== undefined) this.#platform.clearTimer(this.#maintenanceTimer)
+    this.#maintenanceTimer = undefined
+    await this.#maintenance
     let unflushed = 0
     for (let attempt = 0; attempt < SHUTDOWN_FLUSH_ATTEMPTS && this.#queue.depth > 0; attempt++) {
+      // Without a log, memory is the writes' only copy: try the tiers again even if a breaker is
+      // open (with a log, an open L3 breaker parks the writes there, durably).
+      if (!this.#wal) for (const breaker of Object.values(this.#breakers)) breaker.reset()
       const outcome = await this.#queue.flush()
       unflushed = outcome.failed.size
     }
@@ -182,6 +360,11 @@ export class SyncEngine {
     await this.#l2
       ?.close()
       .catch((error) => this.#logger.error({ err: describe(error) }, 'closing L2 failed'))
+    await this.#removeSettled()
+    // Last: writes parked during the shutdown flush are in it, and the next start replays them.
+    await this.#wal
+      ?.close()
+      .catch((error) => this.#logger.error({ err: describe(error) }, 'closing the log failed'))
     if (this.#queue.depth > 0) {
       this.#setState('failed')
       throw new FlushError(
@@ -207,8 +390,11 @@ export class SyncEngine {
   /** Writes one item. Resolves once the write reached its ack level (see `AckLevel`). */
   async submit(item: SyncItem, options?: SubmitOptions): Promise<SubmitReceipt> {
     this.#assertReady('submit')
+    this.#metrics.operation('submit')
+    await this.#admitWrites(options)
     const write = this.#prepareWrite(item, options)
     const ack = this.#ackLevel(options?.ack)
+    if (ack === 'logged') await this.#log([write])
     const done = this.#queue.enqueue(write)
     if (ack === 'stored') await settle(done, write.id)
     return { id: write.id, version: write.version, ack }
@@ -220,14 +406,19 @@ export class SyncEngine {
     options?: SubmitOptions,
   ): Promise<BulkResult<SubmitReceipt>[]> {
     this.#assertReady('submitMany')
+    this.#metrics.operation('submitMany')
+    await this.#admitWrites(options)
     return this.#writeEach(items, options, (item) => this.#prepareWrite(item, options), idOf)
   }
 
   /** Deletes with a tombstone: a delayed older write can never bring the item back. */
   async delete(id: string, options?: Pick<SubmitOptions, 'ack'>): Promise<DeleteReceipt> {
     this.#assertReady('delete')
+    this.#metrics.operation('delete')
+    await this.#admitWrites(undefined)
     const write = this.#prepareDelete(id, options)
     const ack = this.#ackLevel(options?.ack)
+    if (ack === 'logged') await this.#log([write])
     const done = this.#queue.enqueue(write)
     if (ack === 'stored') await settle(done, id)
     return { id, version: write.version, ack }
@@ -238,12 +429,15 @@ export class SyncEngine {
     options?: Pick<SubmitOptions, 'ack'>,
   ): Promise<BulkResult<DeleteReceipt>[]> {
     this.#assertReady('deleteMany')
+    this.#metrics.operation('deleteMany')
+    await this.#admitWrites(undefined)
     return this.#writeEach(ids, options, (id) => this.#prepareDelete(id, options), String)
   }
 
   /**
-   * Prepares and queues each input on its own (a bad one gets its typed error, the others go on),
-   * then, for `stored`, waits for every flush and records the writes that did not make it.
+   * Prepares each input on its own (a bad one gets its typed error, the others go on), logs the
+   * good ones in one append for `logged`, queues them, and for `stored` waits for every flush and
+   * records the writes that did not make it.
    */
   async #writeEach<I>(
     inputs: readonly I[],
@@ -252,26 +446,75 @@ export class SyncEngine {
     nameOf: (input: I) => string,
   ): Promise<BulkResult<SubmitReceipt>[]> {
     const ack = this.#ackLevel(options?.ack)
-    const waits: Promise<void>[] = []
+    const prepared: { index: number; write: QueuedWrite }[] = []
     const results: BulkResult<SubmitReceipt>[] = inputs.map((input, index) => {
       try {
         const write = prepare(input)
-        const done = this.#queue.enqueue(write)
-        if (ack === 'stored') {
-          waits.push(
-            done.then((outcome) => {
-              const error = failureOf(outcome, write.id)
-              if (error) results[index] = { ok: false, id: write.id, error }
-            }),
-          )
-        }
+        prepared.push({ index, write })
         return { ok: true, id: write.id, value: { id: write.id, version: write.version, ack } }
       } catch (error) {
         return { ok: false, id: nameOf(input), error: asSyncError(error) }
       }
     })
+    if (ack === 'logged' && prepared.length > 0) {
+      try {
+        await this.#log(prepared.map(({ write }) => write))
+      } catch (error) {
+        // Nothing of the append was logged (all or nothing), so none of these writes happened.
+        for (const { index, write } of prepared) {
+          results[index] = { ok: false, id: write.id, error: asSyncError(error) }
+        }
+        return results
+      }
+    }
+    const waits: Promise<void>[] = []
+    for (const { index, write } of prepared) {
+      const done = this.#queue.enqueue(write)
+      if (ack !== 'stored') continue
+      waits.push(
+        done.then((outcome) => {
+          const error = failureOf(outcome, write.id)
+          if (error) results[index] = { ok: false, id: write.id, error }
+        }),
+      )
+    }
     await Promise.all(waits)
     return results
+  }
+
+  /**
+   * Backpressure, before any side effect of the write: evicts L1 down (warn and up), delays the
+   * write (throttle), or refuses it with `BackpressureError` (cache-only at critical, every write at
+   * emergency). A write that fails validation is refused by validation, not counted here.
+   */
+  async #admitWrites(options: SubmitOptions | undefined): Promise<void> {
+    this.#updatePressure()
+    if (this.#pressure.level === 'normal') return
+    const target = this.#pressure.l1ShrinkTarget()
+    if (target !== undefined) this.#l1.shrinkTo(target)
+    const cacheOnly = options?.sql === false || this.#l3 === undefined
+    const { delayMs } = this.#pressure.admit({ cacheOnly })
+    if (delayMs > 0) await new Promise<void>((resolve) => this.#platform.setTimer(resolve, delayMs))
+  }
+
+  #updatePressure(): void {
+    this.#pressure.update(this.#pressureInputs())
+  }
+
+  #pressureInputs(): PressureInputs {
+    const wal = this.#wal?.stats()
+    return {
+      l1: { bytes: this.#l1.bytes, budget: this.#l1.maxBytes },
+      queue: { bytes: this.#queue.bytes, budget: this.#config.queueMaxBytes },
+      ...(wal && { log: { bytes: wal.bytes, budget: wal.maxBytes } }),
+    }
+  }
+
+  /** Appends writes to the log (group-committed with every other append of this tick). */
+  async #log(writes: readonly QueuedWrite[]): Promise<void> {
+    await this.#wal!.append(writes)
+    this.#metrics.walAppended(writes.length)
+    for (const write of writes) this.#logged.add(write)
   }
 
   #prepareWrite(item: SyncItem, options: SubmitOptions | undefined): QueuedWrite {
@@ -303,6 +546,7 @@ export class SyncEngine {
     } else {
       this.#l1.replaceIfPresent(write)
     }
+    this.#races.noteWrite(write.id)
     return write
   }
 
@@ -335,6 +579,7 @@ export class SyncEngine {
     }
     const tombstone = { ...write, bytes: l1EntryBytes(write) }
     this.#l1.replaceIfPresent(tombstone)
+    this.#races.noteWrite(id)
     return tombstone
   }
 
@@ -367,56 +612,232 @@ export class SyncEngine {
 
   #ackLevel(requested: AckLevel | undefined): AckLevel {
     const level = requested ?? this.#config.defaultAck
-    // No durable log yet: `logged` is served by the stronger `stored`.
-    return level === 'logged' ? 'stored' : level
+    // No durable log: `logged` is served by the stronger `stored`.
+    return level === 'logged' && !this.#wal ? 'stored' : level
   }
 
   /**
    * Writes one batch to its tiers: L3 first (the ground truth), then L2 in one pipeline, so L2
    * never holds a write that L3 refused or has not committed. Called by the write queue, one
    * batch at a time; a throw re-queues the whole batch (replays are safe: every write is
-   * version-guarded).
+   * version-guarded). While L3 is unreachable (circuit open, or never connected) and a log
+   * exists, the L3-bound writes are parked in the log instead and drain when L3 returns.
    */
   async #writeBatch(batch: readonly QueuedWrite[]): Promise<FlushOutcome> {
-    let rejected: ReadonlyMap<string, Error> | undefined
+    const started = this.#platform.now()
+    try {
+      const outcome = await this.#writeBatchToTiers(batch)
+      this.#updatePressure()
+      this.#metrics.recordFlush(batch.length, this.#platform.now() - started, outcome.failed.size === 0)
+      return outcome
+    } catch (error) {
+      this.#metrics.recordFlush(batch.length, this.#platform.now() - started, false)
+      throw error
+    }
+  }
+
+  async #writeBatchToTiers(batch: readonly QueuedWrite[]): Promise<FlushOutcome> {
     const toL3 = this.#l3 ? batch.filter((write) => write.route.l3) : []
+    let rejected: ReadonlyMap<string, Error> | undefined
+    let parked: Map<string, Error> | undefined
     if (toL3.length > 0) {
-      const result = await this.#l3!.write(toL3.map(recordOf))
-      // The guard kept a newer stored version: L1 must not go on serving the older one.
-      this.#dropFromL1(result.stale, toL3)
-      if (result.rejected && result.rejected.size > 0) {
-        // Refused for good (e.g. larger than the server's packet limit): never stored, so never served.
-        rejected = result.rejected
-        this.#dropFromL1([...result.rejected.keys()], toL3)
-        for (const [id, error] of result.rejected) {
-          this.#logger.error(
-            { id, err: error.message },
-            'L3 refused a write; it is dropped and not acknowledged',
-          )
-        }
+      try {
+        rejected = await this.#writeL3(toL3)
+      } catch (error) {
+        if (!this.#wal || !(isOutage(error) || this.#breakers.l3.state !== 'closed')) throw error
+        await this.#park(toL3)
+        const reason = error instanceof Error ? error : new Error(String(error))
+        parked = new Map(toL3.map((write) => [write.id, reason]))
       }
     }
-    if (this.#l2) {
-      const now = this.#platform.now()
-      const entries: L2WriteEntry[] = []
-      for (const write of batch) {
-        if (!write.route.l2 || rejected?.has(write.id)) continue
-        const entry = l2EntryOf(write, now)
-        if (entry) entries.push(entry)
-      }
-      if (entries.length > 0) {
-        const result = await this.#l2.write(entries)
-        this.#dropFromL1(result.stale, batch)
-      }
-      // A write to L3 only (durable) makes any L2 copy of its id older than the truth: drop it,
-      // so L2 cannot serve a version below one already stored. The next read back-fills L2.
-      const bypassed: string[] = []
-      for (const write of toL3) if (!write.route.l2 && !rejected?.has(write.id)) bypassed.push(write.id)
-      if (bypassed.length > 0) await this.#l2.delete(bypassed)
-    }
+    const committed =
+      rejected || parked ? batch.filter((write) => !rejected?.has(write.id) && !parked?.has(write.id)) : batch
+    const failed = await this.#writeL2(committed)
+    await this.#forgetLogged(failed.size > 0 ? committed.filter((w) => !failed.has(w.id)) : committed)
     await this.#maybePurgeTombstones()
-    const written = batch.length - (rejected?.size ?? 0)
-    return rejected ? { written, failed: NO_FAILURES, rejected } : { written, failed: NO_FAILURES }
+    return {
+      written: committed.length - failed.size,
+      failed,
+      ...(rejected && { rejected }),
+      ...(parked && { parked }),
+    }
+  }
+
+  /**
+   * The L3 part of a flush or drain, through L3's breaker. Returns the ids L3 refused for good;
+   * throws when L3 is unreachable (or fails), having written nothing the caller can count on.
+   */
+  async #writeL3(writes: readonly QueuedWrite[]): Promise<ReadonlyMap<string, Error> | undefined> {
+    if (!this.#l3Connected) throw new L3UnavailableError()
+    const l3 = this.#l3!
+    const liveBefore = this.#filterTrusted ? await this.#liveTombstoned(writes) : undefined
+    const result: L3WriteResult = await this.#call('l3', 'write', () => l3.write(writes.map(recordOf)))
+    // The guard kept a newer stored version: L1 must not go on serving the older one.
+    this.#dropFromL1(result.stale, writes)
+    const rejected = result.rejected && result.rejected.size > 0 ? result.rejected : undefined
+    if (rejected) {
+      // Refused for good (e.g. larger than the server's packet limit): never stored, so never served.
+      this.#dropFromL1([...rejected.keys()], writes)
+      for (const [id, error] of rejected) {
+        this.#logger.error(
+          { id, err: error.message },
+          'L3 refused a write; it is dropped and not acknowledged',
+        )
+      }
+    }
+    this.#updateFilter(writes, rejected, liveBefore)
+    return rejected
+  }
+
+  /**
+   * The L2 part of a flush or drain. Returns the writes that failed and must be retried: only
+   * cache-only ones. A write L3 already stored is not failed when L2 misses it; its id is marked
+   * instead (L2 may hold an older copy), reads skip L2 for it, and reconciliation drops that copy.
+   */
+  async #writeL2(writes: readonly QueuedWrite[]): Promise<Map<string, Error>> {
+    const failed = new Map<string, Error>()
+    const l2 = this.#l2
+    if (!l2 || writes.length === 0) return failed
+    const now = this.#platform.now()
+    const entries: L2WriteEntry[] = []
+    const sent: QueuedWrite[] = []
+    // A write to L3 only (durable) makes any L2 copy of its id older than the truth: drop it,
+    // so L2 cannot serve a version below one already stored. The next read back-fills L2.
+    const bypassed: QueuedWrite[] = []
+    for (const write of writes) {
+      if (!write.route.l2) {
+        if (write.route.l3) bypassed.push(write)
+        continue
+      }
+      const entry = l2EntryOf(write, now)
+      if (entry) {
+        entries.push(entry)
+        sent.push(write)
+      }
+    }
+    if (entries.length > 0) {
+      try {
+        const result = await this.#call('l2', 'write', () => l2.write(entries))
+        this.#dropFromL1(result.stale, writes)
+        for (const write of sent) this.#l2Stale.clearUpTo(write.id, write.version)
+      } catch (error) {
+        this.#l2Missed(sent, error, failed)
+      }
+    }
+    if (bypassed.length > 0) {
+      try {
+        await this.#call('l2', 'delete', () => l2.delete(bypassed.map((write) => write.id)))
+        for (const write of bypassed) this.#l2Stale.clearUpTo(write.id, write.version)
+      } catch (error) {
+        this.#l2Missed(bypassed, error, failed)
+      }
+    }
+    return failed
+  }
+
+  #l2Missed(writes: readonly QueuedWrite[], error: unknown, failed: Map<string, Error>): void {
+    const failure = error instanceof Error ? error : new Error(String(error))
+    let marked = 0
+    for (const write of writes) {
+      if (write.route.l3) {
+        this.#l2Stale.mark(write.id, write.version)
+        marked++
+      } else failed.set(write.id, failure)
+    }
+    this.#logger.warn(
+      { err: failure.message, marked, retried: writes.length - marked },
+      'L2 write failed: stored writes are reconciled when L2 returns, cache-only writes are retried',
+    )
+    if (marked > 0) this.#scheduleMaintenance()
+  }
+
+  /** Keeps L3-bound writes durable in the log while L3 is unreachable; reads find them there. */
+  async #park(writes: readonly QueuedWrite[]): Promise<void> {
+    const unlogged = writes.filter((write) => !this.#logged.has(write))
+    // A full log throws: the batch then stays queued in memory (nothing is dropped).
+    if (unlogged.length > 0) {
+      await this.#wal!.append(unlogged)
+      this.#metrics.walAppended(unlogged.length)
+    }
+    for (const write of writes) {
+      this.#logged.add(write)
+      this.#parked.mark(write.id, write.version)
+    }
+    this.#logger.warn({ writes: writes.length }, 'L3 unavailable: writes parked in the write-ahead log')
+    this.#scheduleMaintenance()
+  }
+
+  /** Stored writes leave the log (with any older parked entry of their id). */
+  async #forgetLogged(stored: readonly QueuedWrite[]): Promise<void> {
+    if (!this.#wal) return
+    const settled: { id: string; version: number }[] = []
+    for (const write of stored) {
+      const parked = write.route.l3 && this.#parked.has(write.id)
+      if (!this.#logged.has(write) && !parked) continue
+      settled.push({ id: write.id, version: write.version })
+      if (parked) this.#parked.clearUpTo(write.id, write.version)
+    }
+    if (settled.length === 0) return
+    for (const write of settled) this.#settledInLog.push(write)
+    if (this.#settledInLog.length >= REMOVE_BATCH) await this.#removeSettled()
+    else this.#scheduleMaintenance()
+  }
+
+  async #removeSettled(): Promise<void> {
+    const settled = this.#settledInLog
+    if (settled.length === 0 || !this.#wal) return
+    this.#settledInLog = []
+    try {
+      await this.#wal.remove(settled)
+      this.#metrics.walDrained(settled.length)
+    } catch (error) {
+      // Left in the log, they are replayed later: harmless, every tier write is version-guarded.
+      this.#logger.warn({ err: describe(error) }, 'removing stored writes from the log failed')
+    }
+  }
+
+  /**
+   * Drains the log into the tiers in full batches, oldest first, removing what was stored. One
+   * drain at a time; a drain stops at the first L3 failure (the rest stays parked).
+   */
+  #drainLog(): Promise<number> {
+    this.#draining ??= this.#drainSteps().finally(() => {
+      this.#draining = undefined
+    })
+    return this.#draining
+  }
+
+  async #drainSteps(): Promise<number> {
+    const log = this.#wal!
+    let afterSeq = 0
+    let drained = 0
+    for (;;) {
+      const entries = await log.read(afterSeq, DRAIN_BATCH)
+      const last = entries[entries.length - 1]
+      if (last === undefined) break
+      afterSeq = last.seq
+      const newest = new Map<string, QueuedWrite>()
+      for (const { write } of entries) {
+        this.#clock.observe(write.version)
+        const held = newest.get(write.id)
+        if (held === undefined || held.version < write.version) newest.set(write.id, queuedOf(write))
+      }
+      const batch = [...newest.values()]
+      const toL3 = this.#l3 ? batch.filter((write) => write.route.l3) : []
+      const rejected = toL3.length > 0 ? await this.#writeL3(toL3) : undefined
+      const failed = await this.#writeL2(rejected ? batch.filter((w) => !rejected.has(w.id)) : batch)
+      // Refused writes leave the log too (logged as errors above); cache-only ones L2 missed stay.
+      const settled = failed.size > 0 ? batch.filter((write) => !failed.has(write.id)) : batch
+      await log.remove(settled.map(({ id, version }) => ({ id, version })))
+      this.#metrics.walDrained(settled.length)
+      for (const write of settled) this.#parked.clearUpTo(write.id, write.version)
+      drained += settled.length
+      this.#drainedFromLog += settled.length
+      if (entries.length < DRAIN_BATCH) break
+      this.#logger.info({ drained, left: log.stats().entries }, 'draining the write-ahead log')
+    }
+    if (drained > 0) this.#logger.info({ drained }, 'write-ahead log drained')
+    return drained
   }
 
   /** Drops L1's copy of writes a tier kept a newer version of (or refused), if L1 still holds them. */
@@ -427,6 +848,146 @@ export class SyncEngine {
       const version = versions.get(id)
       if (version !== undefined) this.#l1.deleteIfVersion(id, version)
     }
+  }
+
+  // ── existence filter ────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Ids this batch tombstones that are live in L3 now (one query per batch with deletes): only
+   * those are removed from the filter, so a remove is always of a held id (guarantee (a) of
+   * `ExistenceFilter`) — a delete of an id that never existed removes nothing.
+   */
+  async #liveTombstoned(writes: readonly QueuedWrite[]): Promise<Set<string> | undefined> {
+    const ids = writes.filter((write) => write.item === null).map((write) => write.id)
+    if (ids.length === 0) return undefined
+    const records = await this.#call('l3', 'read', () => this.#l3!.read(ids))
+    const live = new Set<string>()
+    for (const [id, record] of records) if (!record.tombstone) live.add(id)
+    return live
+  }
+
+  /** Adds every applied put (extra adds only cost false positives), removes deletes of live ids. */
+  #updateFilter(
+    writes: readonly QueuedWrite[],
+    rejected: ReadonlyMap<string, Error> | undefined,
+    liveBefore: Set<string> | undefined,
+  ): void {
+    const filter = this.#filter
+    if (!filter) return
+    for (const write of writes) {
+      if (rejected?.has(write.id)) continue
+      if (write.item !== null) filter.add(write.id)
+      else if (liveBefore?.has(write.id)) filter.remove(write.id)
+    }
+  }
+
+  /** Whether a trusted filter proves `id` absent from every tier (no backend call needed). */
+  #certainlyAbsent(id: string): boolean {
+    if (!this.#filterTrusted) return false
+    this.#filterChecks++
+    const absent = !this.#filter!.mightContain(id)
+    if (absent) this.#metrics.filterCheck(false)
+    return absent
+  }
+
+  // ── observability ───────────────────────────────────────────────────────────────────────────
+
+  /** A tier call through its breaker (deadline, fail fast when open), timed for metrics. */
+  async #call<T>(tier: BackendTier, operation: BackendOperation, call: () => Promise<T>): Promise<T> {
+    const started = this.#platform.now()
+    try {
+      const value = await this.#breakers[tier].run(call, { operation })
+      this.#metrics.backendCall(tier, operation, this.#platform.now() - started)
+      return value
+    } catch (error) {
+      this.#metrics.backendCall(tier, operation, this.#platform.now() - started, false)
+      throw error
+    }
+  }
+
+  #observeMetrics(): void {
+    this.#detachMetrics = this.#metrics.observe({
+      l1: () => this.#l1,
+      queue: () => this.#queue,
+      wal: () => this.#wal?.stats(),
+      filter: () => this.#filter,
+      breakers: () =>
+        [this.#l2 && this.#breakers.l2.stats(), this.#l3 && this.#breakers.l3.stats()].filter(
+          (stats) => stats !== undefined,
+        ),
+      backpressureLevel: () => severity(this.#pressure.level),
+      l2Reads: () => ({ corruptReads: this.#corruptL2Reads, failedReads: this.#failedL2Reads }),
+    })
+  }
+
+  // ── recovery ────────────────────────────────────────────────────────────────────────────────
+
+  /** Arms the maintenance timer while an outage left work behind. */
+  #scheduleMaintenance(): void {
+    if (this.#maintenanceTimer !== undefined || this.#state !== 'ready') return
+    const needed =
+      (this.#l3 && !this.#l3Connected) ||
+      this.#parked.size > 0 ||
+      this.#l2Stale.size > 0 ||
+      this.#settledInLog.length > 0
+    if (!needed) return
+    this.#maintenanceTimer = this.#platform.setTimer(() => {
+      this.#maintenanceTimer = undefined
+      this.#maintenance = this.#maintain().finally(() => {
+        this.#maintenance = undefined
+        this.#scheduleMaintenance()
+      })
+    }, MAINTENANCE_INTERVAL_MS)
+  }
+
+  /** Connects a late L3, drains parked writes, reconciles L2: each through its breaker (probes). */
+  async #maintain(): Promise<void> {
+    await this.#removeSettled()
+    try {
+      if (this.#l3 && !this.#l3Connected) {
+        await this.#breakers.l3.run(() => this.#l3!.init(), { operation: 'init' })
+        this.#l3Connected = true
+        await this.#warmFromL3()
+        this.#logger.info({}, 'L3 connected')
+      }
+      if (this.#l3Connected && this.#parked.size > 0 && this.#breakers.l3.state !== 'open') {
+        await this.#drainLog()
+      }
+    } catch (error) {
+      if (!(error instanceof CircuitOpenError)) {
+        this.#logger.warn({ err: describe(error) }, 'L3 still unavailable; retrying')
+      }
+    }
+    try {
+      if (this.#l2Stale.size > 0 && this.#breakers.l2.state !== 'open') await this.#reconcileL2()
+    } catch (error) {
+      if (!(error instanceof CircuitOpenError)) {
+        this.#logger.warn({ err: describe(error) }, 'L2 reconciliation failed; retrying')
+      }
+    }
+  }
+
+  /**
+   * Deletes the L2 copy of every id L2 missed a stored write of, so L2 never serves a version
+   * older than an acknowledged write; the next read back-fills it from L3.
+   */
+  async #reconcileL2(): Promise<void> {
+    const marks = this.#l2Stale.entries()
+    for (let start = 0; start < marks.length; start += DRAIN_BATCH) {
+      const chunk = marks.slice(start, start + DRAIN_BATCH)
+      await this.#call('l2', 'delete', () => this.#l2!.delete(chunk.map(([id]) => id)))
+      for (const [id, version] of chunk) this.#l2Stale.clearUpTo(id, version)
+    }
+    this.#logger.info({ ids: marks.length }, 'L2 reconciled after an outage')
+  }
+
+  #degradedTiers(): ('l2' | 'l3' | 'wal')[] {
+    const degraded: ('l2' | 'l3' | 'wal')[] = []
+    if (this.#l2 && (this.#breakers.l2.state !== 'closed' || this.#l2Stale.size > 0)) degraded.push('l2')
+    if (this.#l3 && (!this.#l3Connected || this.#breakers.l3.state !== 'closed' || this.#parked.size > 0)) {
+      degraded.push('l3')
+    }
+    return degraded
   }
 
   async #maybePurgeTombstones() {
@@ -444,6 +1005,7 @@ export class SyncEngine {
   /** Flushes every queued write now. Throws `FlushError` if some could not be written (they stay queued). */
   async flush(): Promise<FlushReport> {
     this.#assertReady('flush')
+    this.#metrics.operation('flush')
     const outcome = await this.#queue.flush()
     if (outcome.rejected && outcome.rejected.size > 0) {
       const [id, first] = outcome.rejected.entries().next().value as [string, Error]
@@ -468,32 +1030,60 @@ export class SyncEngine {
   /** The newest version of the item, or undefined if it does not exist (or was deleted). */
   async get(id: string): Promise<SyncItem | undefined> {
     if (this.#state !== 'ready') throw new EngineStateError(this.#state, 'get')
+    this.#metrics.operation('get')
     const entry = this.#l1.get(id)
+    this.#metrics.tierRead('l1', entry !== undefined)
     if (entry !== undefined) return entry.item ?? undefined
     return this.#readThrough(validateId(id))
   }
 
   async #readThrough(id: string): Promise<SyncItem | undefined> {
-    const pending = this.#queue.lookup(id)
-    if (pending && !pending.callerVersioned) {
-      // Writes go around L1; the first read of a pending write makes it hot.
-      this.#l1.set(pending)
-      return pending.item ?? undefined
+    const ticket = this.#races.begin()
+    try {
+      const pending = await this.#pendingWrite(id)
+      if (pending && !pending.callerVersioned) {
+        this.#metrics.tierRead(this.#queue.lookup(id) === pending ? 'queue' : 'wal', true)
+        if (pending.expiresAt !== 0 && pending.expiresAt <= this.#platform.now()) {
+          // Its TTL ran out before the flush: a cache-only write is gone; L3 keeps a durable one.
+          return pending.route.l3 ? (pending.item ?? undefined) : undefined
+        }
+        // Writes go around L1; the first read of a pending write makes it hot.
+        this.#l1.set(pending)
+        return pending.item ?? undefined
+      }
+      if (!pending && this.#certainlyAbsent(id)) return undefined
+      const fromL2 = this.#l2 && !this.#l2Stale.has(id) ? (await this.#readL2([id])).get(id) : undefined
+      if (this.#l2) this.#metrics.tierRead('l2', fromL2 !== undefined)
+      if (fromL2 !== undefined && !(pending && pending.version > fromL2.version)) {
+        return this.#admit(ticket, id, fromL2)
+      }
+      const record = this.#l3 ? (await this.#readL3([id])).get(id) : undefined
+      if (this.#l3) this.#metrics.tierRead('l3', record !== undefined)
+      if (this.#filterTrusted) {
+        const falsePositive = !record && !fromL2
+        if (falsePositive) this.#filterFalsePositives++
+        this.#metrics.filterCheck(true, falsePositive)
+      }
+      this.#backfillL2(record ? [record] : [])
+      return this.#admit(ticket, id, record ?? fromL2)
+    } finally {
+      this.#races.end(ticket)
     }
-    const fromL2 = this.#l2 ? (await this.#readL2([id])).get(id) : undefined
-    if (fromL2 !== undefined && !(pending && pending.version > fromL2.version)) {
-      return this.#admit(id, fromL2)
-    }
-    const record = this.#l3 ? (await this.#readL3([id])).get(id) : undefined
-    this.#backfillL2(record ? [record] : [])
-    return this.#admit(id, record ?? fromL2)
+  }
+
+  /** The newest write of `id` not yet stored: queued in memory, or parked in the log. */
+  async #pendingWrite(id: string): Promise<LoggedWrite | undefined> {
+    const queued = this.#queue.lookup(id)
+    if (queued !== undefined || !this.#parked.has(id)) return queued
+    return this.#wal!.latest(id)
   }
 
   /**
    * Takes a record read from a tier, preferring a newer write that arrived during the read, and
-   * back-fills L1 with live items (expiring with the record's own expiry, if it has one).
+   * back-fills L1 with live items (expiring with the record's own expiry, if it has one) — unless
+   * a write of the id raced the read.
    */
-  #admit(id: string, record: StoredRecord | undefined): SyncItem | undefined {
+  #admit(ticket: number, id: string, record: StoredRecord | undefined): SyncItem | undefined {
     const pending = this.#queue.lookup(id)
     // Strictly newer: at an equal version every tier keeps the first writer.
     if (pending && (!record || pending.version > record.version)) return pending.item ?? undefined
@@ -503,6 +1093,7 @@ export class SyncEngine {
     const now = this.#platform.now()
     if (record.expiresAt !== undefined && record.expiresAt <= now) return undefined
     const item = itemOf(record)
+    if (this.#races.raced(ticket, id)) return item
     const expiresAt = earliest(this.#expiry(undefined, now), record.expiresAt ?? 0)
     this.#l1.set({ id, item, version: item.version, expiresAt })
     return item
@@ -510,16 +1101,18 @@ export class SyncEngine {
 
   /**
    * Live L2 records by id. A corrupt value is a miss (counted; L3's copy is written back over it);
-   * an L2 that does not answer is skipped (counted) and L3 answers instead.
+   * an L2 that does not answer (or whose circuit is open) is skipped (counted) and L3 answers.
    */
   async #readL2(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
     const records = new Map<string, StoredRecord>()
     let values: Awaited<ReturnType<L2Store['read']>>
     try {
-      values = await this.#l2!.read(ids)
+      values = await this.#call('l2', 'read', () => this.#l2!.read(ids))
     } catch (error) {
       this.#failedL2Reads++
-      this.#logger.warn({ err: describe(error) }, 'L2 read failed; reading L3')
+      if (!(error instanceof CircuitOpenError)) {
+        this.#logger.warn({ err: describe(error) }, 'L2 read failed; reading L3')
+      }
       return records
     }
     for (const [id, value] of values) {
@@ -533,9 +1126,10 @@ export class SyncEngine {
 
   /** Writes L3 records back to L2 in the background (version-guarded, so never over a newer write). */
   #backfillL2(records: readonly StoredRecord[]) {
-    if (!this.#l2 || records.length === 0) return
+    const l2 = this.#l2
+    if (!l2 || records.length === 0 || this.#breakers.l2.state !== 'closed') return
     const entries = records.map((record) => ({ record, repair: true }))
-    const work = this.#l2.write(entries).then(
+    const work = this.#call('l2', 'write', () => l2.write(entries)).then(
       () => {},
       (error) => this.#logger.warn({ err: describe(error) }, 'L2 back-fill failed'),
     )
@@ -544,7 +1138,8 @@ export class SyncEngine {
 
   async #readL3(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
     try {
-      return await this.#l3!.read(ids)
+      if (!this.#l3Connected) throw new L3UnavailableError()
+      return await this.#call('l3', 'read', () => this.#l3!.read(ids))
     } catch (error) {
       throw error instanceof SyncError ? error : new BackendError('l3', describe(error), { cause: error })
     }
@@ -553,8 +1148,10 @@ export class SyncEngine {
   /** Items in the order of `ids` (undefined where absent): one L3 query for all L1 misses. */
   async getMany(ids: readonly string[]): Promise<(SyncItem | undefined)[]> {
     this.#assertReady('getMany')
+    this.#metrics.operation('getMany')
     const results: (SyncItem | undefined)[] = new Array(ids.length)
     const misses: string[] = []
+    const parked: string[] = []
     ids.forEach((id, index) => {
       const entry = this.#l1.get(id)
       if (entry !== undefined) {
@@ -564,25 +1161,47 @@ export class SyncEngine {
       validateId(id)
       const pending = this.#queue.lookup(id)
       if (pending && !pending.callerVersioned) results[index] = pending.item ?? undefined
+      else if (this.#parked.has(id)) parked.push(id)
+      else if (!pending && this.#certainlyAbsent(id)) results[index] = undefined
       else misses.push(id)
     })
-    if (misses.length === 0) return results
-    const records = new Map<string, StoredRecord>()
-    if (this.#l2) for (const [id, record] of await this.#readL2(misses)) records.set(id, record)
-    const l3Misses = misses.filter((id) => !records.has(id))
-    if (l3Misses.length > 0 && this.#l3) {
-      const fromL3 = await this.#readL3(l3Misses)
-      for (const [id, record] of fromL3) records.set(id, record)
-      this.#backfillL2([...fromL3.values()])
+    if (parked.length > 0) {
+      // Held only by the log (L3 unreachable): read your writes from there.
+      const fromLog = new Map<string, SyncItem | undefined>()
+      for (const id of new Set(parked)) {
+        const write = await this.#pendingWrite(id)
+        if (write && !write.callerVersioned) fromLog.set(id, write.item ?? undefined)
+        else misses.push(id)
+      }
+      ids.forEach((id, index) => {
+        if (fromLog.has(id)) results[index] = fromLog.get(id)
+      })
     }
-    const missing = new Set(misses)
-    const admitted = new Map<string, SyncItem | undefined>()
-    ids.forEach((id, index) => {
-      if (!missing.has(id)) return
-      if (!admitted.has(id)) admitted.set(id, this.#admit(id, records.get(id)))
-      results[index] = admitted.get(id)
-    })
-    return results
+    if (misses.length === 0) return results
+    const ticket = this.#races.begin()
+    try {
+      const records = new Map<string, StoredRecord>()
+      const l2Ids = this.#l2Stale.size > 0 ? misses.filter((id) => !this.#l2Stale.has(id)) : misses
+      if (this.#l2 && l2Ids.length > 0) {
+        for (const [id, record] of await this.#readL2(l2Ids)) records.set(id, record)
+      }
+      const l3Misses = misses.filter((id) => !records.has(id))
+      if (l3Misses.length > 0 && this.#l3) {
+        const fromL3 = await this.#readL3(l3Misses)
+        for (const [id, record] of fromL3) records.set(id, record)
+        this.#backfillL2([...fromL3.values()])
+      }
+      const missing = new Set(misses)
+      const admitted = new Map<string, SyncItem | undefined>()
+      ids.forEach((id, index) => {
+        if (!missing.has(id)) return
+        if (!admitted.has(id)) admitted.set(id, this.#admit(ticket, id, records.get(id)))
+        results[index] = admitted.get(id)
+      })
+      return results
+    } finally {
+      this.#races.end(ticket)
+    }
   }
 
   async contains(id: string): Promise<boolean> {
@@ -592,8 +1211,9 @@ export class SyncEngine {
   /** Where the item is: pending in the queue, synced (and in which tiers), or missing. */
   async status(id: string): Promise<ItemStatus> {
     this.#assertReady('status')
+    this.#metrics.operation('status')
     validateId(id)
-    const pending = this.#queue.lookup(id)
+    const pending = await this.#pendingWrite(id)
     if (pending) return { kind: 'pending', version: pending.version, deleted: pending.item === null }
     const inL1 = this.#l1.peek(id)
     const [inL2, record] = await Promise.all([
@@ -659,6 +1279,20 @@ export class SyncEngine {
       },
       l2: await this.#l2Health(),
       l3: await this.#l3Health(),
+      degraded: this.#degradedTiers(),
+      breakers: { l2: this.#breakers.l2.stats(), l3: this.#breakers.l3.stats() },
+      wal: this.#wal
+        ? { configured: true, ...this.#wal.stats(), parked: this.#parked.size, drained: this.#drainedFromLog }
+        : { configured: false },
+      filter: {
+        enabled: this.#filter !== undefined,
+        trusted: this.#filterTrusted,
+        ids: this.#filter?.size ?? 0,
+        checks: this.#filterChecks,
+        falsePositives: this.#filterFalsePositives,
+      },
+      l2Reconcile: { pending: this.#l2Stale.size },
+      backpressure: this.#pressure.snapshot(),
     }
   }
 
@@ -685,6 +1319,7 @@ export class SyncEngine {
     if (!this.#l3) return { configured: false, ok: false }
     const base = { configured: true, driver: this.#l3.driver, dialect: this.#l3.dialect }
     if (this.#state !== 'ready') return { ...base, ok: false, error: `engine is ${this.#state}` }
+    if (!this.#l3Connected) return { ...base, ok: false, error: 'not connected yet (started degraded)' }
     const started = this.#platform.now()
     try {
       await this.#l3.ping()
@@ -734,99 +1369,18 @@ export class SyncEngine {
   }
 }
 
-async function settle(done: Promise<FlushOutcome>, id: string): Promise<void> {
-  const error = failureOf(await done, id)
-  if (error) throw error
-}
-
-/** Why the write of `id` is not stored after this flush: refused for good, or failed for now (retried). */
-function failureOf(outcome: FlushOutcome, id: string): SyncError | undefined {
-  const refusal = outcome.rejected?.get(id)
-  if (refusal) return asSyncError(refusal)
-  const failure = outcome.failed.get(id)
-  return failure ? asFlushFailure(failure) : undefined
-}
-
-/** A write that failed to flush is still queued and retried: say so, keeping the backend's error as cause. */
-function asFlushFailure(failure: Error): SyncError {
-  if (failure instanceof FlushError) return failure
-  return new FlushError(`write not stored yet (it stays queued and is retried): ${failure.message}`, {
-    cause: failure,
-  })
-}
-
-function asSyncError(error: unknown): SyncError {
-  if (error instanceof SyncError) return error
-  return new InvalidArgumentError(describe(error))
-}
-
 function idOf(item: unknown): string {
   return item instanceof SyncItem ? item.id : String((item as { id?: unknown } | null)?.id ?? '')
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
+/** Whether an L3 failure means "unreachable" (park in the log) rather than a problem with this batch. */
+function isOutage(error: unknown): boolean {
+  return error instanceof CircuitOpenError || error instanceof L3UnavailableError
 }
 
-function recordOf(write: QueuedWrite): StoredRecord {
-  // A versioned item already has every field of a record (no copy on the flush path).
-  if (write.item !== null) return write.item
-  return {
-    id: write.id,
-    version: write.version,
-    updatedAt: write.updatedAt,
-    hash: '',
-    state: 'default',
-    contentType: 'binary',
-    mime: '',
-    content: null,
-    tombstone: true,
+/** L3 has not been connected yet (the engine started degraded). */
+class L3UnavailableError extends BackendError {
+  constructor() {
+    super('l3', 'not connected yet (the engine started without it); retried in the background')
   }
-}
-
-/**
- * The L2 entry of a write: the record plus its absolute expiry (so L1 copies made from L2 expire
- * with the key) and the TTL left now. A write whose TTL already ran out is not sent.
- */
-function l2EntryOf(write: QueuedWrite, now: number): L2WriteEntry | undefined {
-  const record = recordOf(write)
-  if (write.route.ttlMs === undefined || write.item === null) return { record }
-  const ttlMs = write.expiresAt - now
-  if (ttlMs <= 0) return undefined
-  const item = write.item
-  return {
-    ttlMs,
-    record: {
-      id: item.id,
-      version: item.version,
-      updatedAt: item.updatedAt,
-      hash: item.hash,
-      state: item.state,
-      contentType: item.contentType,
-      mime: item.mime,
-      content: item.content,
-      tombstone: false,
-      expiresAt: write.expiresAt,
-    },
-  }
-}
-
-/** The earlier of two expiry instants, where 0 means none. */
-function earliest(a: number, b: number): number {
-  if (a === 0) return b
-  if (b === 0) return a
-  return Math.min(a, b)
-}
-
-function itemOf(record: StoredRecord): SyncItem {
-  return SyncItem.restore({
-    id: record.id,
-    content: record.content ?? new Uint8Array(0),
-    contentType: record.contentType,
-    mime: record.mime,
-    hash: record.hash,
-    state: record.state,
-    version: record.version,
-    updatedAt: record.updatedAt,
-  })
 }

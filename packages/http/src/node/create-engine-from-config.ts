@@ -11,12 +11,13 @@ import {
 } from '@sync-engine/core'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
-import { createSqliteStore } from '@sync-engine/sql-sqlite'
-import { sqlitePathFor, sqlUrlScheme } from './sqlite-path.ts'
+import { createSqliteStore, SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
+import { sqlitePathFor, sqlUrlScheme, walPathFor } from './sqlite-path.ts'
 
 /**
  * An engine (not started) on the tiers the config names: L3 from `sqlUrl` (unset or `sqlite:` →
- * SQLite, `mysql://` / `mariadb://` → MySQL or MariaDB), L2 from `redisUrl` (unset → no L2).
+ * SQLite, `mysql://` / `mariadb://` → MySQL or MariaDB), L2 from `redisUrl` (unset → no L2), and
+ * the write-ahead log in `<dataDir>/wal.db` (ack `logged`, replay after a crash, L3 outages).
  * Throws `ConfigError` for an unknown scheme before opening anything; URLs are never quoted.
  */
 export async function createEngineFromConfig(
@@ -25,7 +26,8 @@ export async function createEngineFromConfig(
 ): Promise<SyncEngine> {
   const l3 = l3For(config)
   const l2 = config.redisUrl === undefined ? undefined : await l2For(config)
-  return new SyncEngine({ config, l3, ...(l2 ? { l2 } : {}), logger })
+  const wal = new SqliteWriteAheadLog({ path: walPathFor(config), maxBytes: config.walMaxBytes })
+  return new SyncEngine({ config, l3, wal, ...(l2 ? { l2 } : {}), logger })
 }
 
 function l3For(config: SyncConfig): L3Store {

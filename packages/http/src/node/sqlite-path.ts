@@ -37,3 +37,8 @@ export function sqlitePathFor(config: Pick<SyncConfig, 'sqlUrl' | 'dataDir'>): s
     throw new ConfigError(`${SQL_URL}: sqlite: needs a file path, e.g. sqlite:./data/sync.db`, ['sqlUrl'])
   return path
 }
+
+/** The write-ahead log's file: always local, beside the data (never on the L3 server). */
+export function walPathFor(config: Pick<SyncConfig, 'dataDir'>): string {
+  return join(config.dataDir, 'wal.db')
+}

@@ -38,7 +38,7 @@ export function problemFor(error: unknown): ProblemAnswer {
   if (isSyncError(error)) {
     const headers: Record<string, string> = error instanceof HttpError ? { ...error.headers } : {}
     // A retryable 503 (engine not ready, backend down) tells clients when to come back.
-    if (error.retryable && error.status === 503) headers['retry-after'] = '1'
+    if (error.retryable && error.status === 503) headers['retry-after'] = String(retryAfterSeconds(error))
     return {
       problem: problem(error.code, error.status, error.message),
       headers,
@@ -54,6 +54,12 @@ export function problemFor(error: unknown): ProblemAnswer {
     }
   }
   return { problem: problem('INTERNAL', 500, INTERNAL_DETAIL), headers: {}, internal: true }
+}
+
+/** Whole seconds (at least 1) from an error that knows when to retry (breaker, backpressure). */
+function retryAfterSeconds(error: object): number {
+  const ms = (error as { retryAfterMs?: unknown }).retryAfterMs
+  return typeof ms === 'number' && Number.isFinite(ms) ? Math.max(1, Math.ceil(ms / 1000)) : 1
 }
 
 export function problemResponse(answer: ProblemAnswer): Response {

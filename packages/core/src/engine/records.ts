@@ -1,0 +1,76 @@
+import type { QueuedWrite } from '../batch/queued-write.ts'
+import { SyncItem } from '../item/sync-item.ts'
+import { l1EntryBytes } from '../l1/l1-cache.ts'
+import type { L2WriteEntry } from '../l2/l2-store.ts'
+import type { StoredRecord } from '../l3/stored-record.ts'
+import type { LoggedWrite } from '../wal/write-ahead-log.ts'
+
+/** The record a tier stores for a write: the versioned item itself, or a tombstone. */
+export function recordOf(write: Pick<QueuedWrite, 'id' | 'version' | 'updatedAt' | 'item'>): StoredRecord {
+  // A versioned item already has every field of a record (no copy on the flush path).
+  if (write.item !== null) return write.item
+  return {
+    id: write.id,
+    version: write.version,
+    updatedAt: write.updatedAt,
+    hash: '',
+    state: 'default',
+    contentType: 'binary',
+    mime: '',
+    content: null,
+    tombstone: true,
+  }
+}
+
+/** A logged write back in queue form (replay and drain of the write-ahead log). */
+export function queuedOf(write: LoggedWrite): QueuedWrite {
+  const queued = { ...write, bytes: 0 }
+  return { ...queued, bytes: l1EntryBytes(queued) }
+}
+
+/**
+ * The L2 entry of a write: the record plus its absolute expiry (so L1 copies made from L2 expire
+ * with the key) and the TTL left now. A write whose TTL already ran out is not sent.
+ */
+export function l2EntryOf(write: QueuedWrite, now: number): L2WriteEntry | undefined {
+  const record = recordOf(write)
+  if (write.route.ttlMs === undefined || write.item === null) return { record }
+  const ttlMs = write.expiresAt - now
+  if (ttlMs <= 0) return undefined
+  const item = write.item
+  return {
+    ttlMs,
+    record: {
+      id: item.id,
+      version: item.version,
+      updatedAt: item.updatedAt,
+      hash: item.hash,
+      state: item.state,
+      contentType: item.contentType,
+      mime: item.mime,
+      content: item.content,
+      tombstone: false,
+      expiresAt: write.expiresAt,
+    },
+  }
+}
+
+/** The earlier of two expiry instants, where 0 means none. */
+export function earliest(a: number, b: number): number {
+  if (a === 0) return b
+  if (b === 0) return a
+  return Math.min(a, b)
+}
+
+export function itemOf(record: StoredRecord): SyncItem {
+  return SyncItem.restore({
+    id: record.id,
+    content: record.content ?? new Uint8Array(0),
+    contentType: record.contentType,
+    mime: record.mime,
+    hash: record.hash,
+    state: record.state,
+    version: record.version,
+    updatedAt: record.updatedAt,
+  })
+}

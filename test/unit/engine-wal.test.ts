@@ -1,0 +1,178 @@
+import { BackendError, EngineStateError, FlushError, SyncEngine, SyncItem } from '@sync-engine/core'
+import { createSqliteStore, SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
+import { afterEach, describe, expect, it } from 'vitest'
+import { FlakyL3 } from '../support/flaky-l3.ts'
+import { makeTempDir } from '../support/temp-dir.ts'
+
+/** Breakers that open on the first failure and probe again soon: outages play out quickly. */
+const FAST_BREAKERS = { l3: { failureThreshold: 1, openMs: 20, maxOpenMs: 20 } }
+
+const dirs: { remove: () => void }[] = []
+const engines: SyncEngine[] = []
+
+afterEach(async () => {
+  for (const engine of engines.splice(0)) await engine.shutdown().catch(() => {})
+  for (const dir of dirs.splice(0)) dir.remove()
+})
+
+function files() {
+  const dir = makeTempDir('engine-wal')
+  dirs.push(dir)
+  return { sync: `${dir.path}/sync.db`, wal: `${dir.path}/wal.db` }
+}
+
+function open(
+  paths: { sync: string; wal: string },
+  options: { down?: boolean; requireL3AtStart?: boolean } = {},
+) {
+  const l3 = new FlakyL3(createSqliteStore({ path: paths.sync }))
+  l3.down = options.down ?? false
+  const wal = new SqliteWriteAheadLog({ path: paths.wal, maxBytes: 64 * 1024 * 1024 })
+  const engine = new SyncEngine({
+    l3,
+    wal,
+    breakers: FAST_BREAKERS,
+    config: { requireL3AtStart: options.requireL3AtStart ?? false, batchFlushMs: 10 },
+  })
+  engines.push(engine)
+  return { engine, l3, wal }
+}
+
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 2_000; i++) {
+    if (await condition()) return
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  throw new Error(`gave up waiting for: ${what}`)
+}
+
+const item = (id: string, n: number) => SyncItem.fromJson(id, { n })
+
+describe('ack logged and the write-ahead log', () => {
+  it('is the default with a log: the receipt says logged and the write is in the log before it is stored', async () => {
+    const paths = files()
+    const { engine } = open(paths)
+    await engine.start()
+    const receipt = await engine.submit(item('a', 1))
+    expect(receipt.ack).toBe('logged')
+    const health = await engine.health()
+    expect(health.wal).toMatchObject({ configured: true })
+    expect(health.wal.configured && health.wal.entries).toBeGreaterThanOrEqual(1)
+  })
+
+  it('replays logged writes a crashed engine never stored, at the next start', async () => {
+    const paths = files()
+    const first = open(paths)
+    await first.engine.start()
+    // L3 refuses every flush: the acknowledged writes exist only in the log when the process "dies".
+    first.l3.failWrites = Number.MAX_SAFE_INTEGER
+    const receipts = await Promise.all([1, 2, 3].map((n) => first.engine.submit(item(`crash-${n}`, n))))
+    expect(receipts.every((r) => r.ack === 'logged')).toBe(true)
+    // No shutdown: the process is gone. Its log file stays; only the handles are dropped.
+    await first.wal.close()
+    engines.splice(engines.indexOf(first.engine), 1)
+
+    const second = open(paths)
+    await second.engine.start()
+    for (const [n, receipt] of receipts.entries()) {
+      const found = await second.engine.get(`crash-${n + 1}`)
+      expect(found?.version).toBe(receipt.version)
+      expect(found?.json()).toEqual({ n: n + 1 })
+    }
+    const stored = await createSqliteStore({ path: paths.sync }).read(['crash-1', 'crash-2', 'crash-3'])
+    expect(stored.size).toBe(3)
+    const health = await second.engine.health()
+    expect(health.wal.configured && health.wal.drained).toBe(3)
+  })
+
+  it('parks flushes in the log while L3 is down, serves them from there, and drains them when L3 returns', async () => {
+    const { engine, l3 } = open(files())
+    await engine.start()
+    l3.down = true
+    const receipts = await Promise.all(
+      Array.from({ length: 50 }, (_, n) => engine.submit(item(`park-${n}`, n), { ack: 'queued' })),
+    )
+    await until(async () => {
+      const health = await engine.health()
+      return health.queue.depth === 0 && health.wal.configured && health.wal.parked === 50
+    }, 'every write parked')
+    const degraded = await engine.health()
+    expect(degraded.degraded).toContain('l3')
+    // Read your writes: nothing is queued in memory and L3 is unreachable; the log answers.
+    expect((await engine.get('park-7'))?.version).toBe(receipts[7]!.version)
+    expect((await engine.getMany(['park-8', 'park-9'])).map((found) => found?.version)).toEqual([
+      receipts[8]!.version,
+      receipts[9]!.version,
+    ])
+    expect(await engine.status('park-10')).toMatchObject({ kind: 'pending', version: receipts[10]!.version })
+
+    l3.down = false
+    await until(async () => (await engine.health()).degraded.length === 0, 'the log drained')
+    const health = await engine.health()
+    expect(health.wal.configured && health.wal.parked).toBe(0)
+    for (const [n, receipt] of receipts.entries()) {
+      expect(await engine.status(`park-${n}`)).toMatchObject({
+        kind: 'synced',
+        version: receipt.version,
+        l3: true,
+      })
+    }
+  })
+
+  it('an ack stored write that lands in the log while L3 is down is reported as not stored (typed), and still drains', async () => {
+    const { engine, l3 } = open(files())
+    await engine.start()
+    l3.down = true
+    const error = await engine.submit(item('stored-1', 1), { ack: 'stored' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(FlushError)
+    l3.down = false
+    await until(async () => (await engine.status('stored-1')).kind === 'synced', 'drained')
+    expect((await engine.get('stored-1'))?.json()).toEqual({ n: 1 })
+  })
+
+  it('never lets an older logged copy overwrite a newer direct write when the log drains', async () => {
+    const paths = files()
+    const first = open(paths)
+    await first.engine.start()
+    first.l3.failWrites = Number.MAX_SAFE_INTEGER
+    await first.engine.submit(item('race', 1))
+    await first.wal.close()
+    engines.splice(engines.indexOf(first.engine), 1)
+    // Meanwhile another process stored a newer version straight into L3.
+    const direct = createSqliteStore({ path: paths.sync })
+    await direct.init()
+    const newer = item('race', 2).withVersion(Number.MAX_SAFE_INTEGER - 1, Date.now())
+    await direct.write([newer])
+    await direct.close()
+
+    const second = open(paths)
+    await second.engine.start()
+    expect((await second.engine.get('race'))?.json()).toEqual({ n: 2 })
+    expect((await second.engine.get('race'))?.version).toBe(newer.version)
+  })
+})
+
+describe('starting while L3 is unreachable', () => {
+  it('starts degraded: writes are logged and readable, /ready names l3, and L3 is connected and drained when it returns', async () => {
+    const { engine, l3 } = open(files(), { down: true })
+    await engine.start()
+    expect(engine.state).toBe('ready')
+    const health = await engine.health()
+    expect(health.degraded).toEqual(['l3'])
+    expect(health.l3.ok).toBe(false)
+    const receipt = await engine.submit(item('late', 1))
+    expect(receipt.ack).toBe('logged')
+    expect((await engine.get('late'))?.version).toBe(receipt.version)
+    l3.down = false
+    await until(async () => (await engine.health()).degraded.length === 0, 'L3 connected and the log drained')
+    expect(await engine.status('late')).toMatchObject({ kind: 'synced', l3: true, version: receipt.version })
+  })
+
+  it('refuses to start with requireL3AtStart, with a typed backend error, and ends failed', async () => {
+    const { engine } = open(files(), { down: true, requireL3AtStart: true })
+    const error = await engine.start().catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(BackendError)
+    expect(engine.state).toBe('failed')
+    await expect(engine.submit(item('x', 1))).rejects.toBeInstanceOf(EngineStateError)
+  })
+})
