@@ -8,11 +8,13 @@ import {
   type L2Value,
   type L2WriteEntry,
   type L2WriteResult,
+  type L3Store,
   type Platform,
   type RedisStore,
   type StoredRecord,
   type SyncConfigInput,
   SyncEngine,
+  type SyncEngineOptions,
 } from '@sync-engine/core'
 import { openRedisStore } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
@@ -53,8 +55,12 @@ export interface SqlRow {
 export interface OpenOptions {
   /** Wraps the L2 store the engine gets (to observe what the engine asks of it). */
   wrapL2?: (store: RedisStore) => L2Store
+  /** Wraps the L3 store the engine gets. */
+  wrapL3?: (store: L3Store) => L3Store
   /** The engine's platform (clock and timers); the real one by default. */
   platform?: Platform
+  /** Circuit breaker options per tier. */
+  breakers?: SyncEngineOptions['breakers']
 }
 
 export interface EngineHarness {
@@ -152,12 +158,14 @@ export function useEngineHarness(name: string): EngineHarness {
     async open(config = {}, options = {}) {
       const redisStore = await openRedisStore(redisUrl(), { prefix })
       stores.push(redisStore)
-      const l3 = createMysqlStore({ url: mysqlUrl(), table })
-      stores.push(l3)
+      const mysqlStore = createMysqlStore({ url: mysqlUrl(), table })
+      stores.push(mysqlStore)
       const l2 = options.wrapL2 ? options.wrapL2(redisStore) : redisStore
+      const l3 = options.wrapL3 ? options.wrapL3(mysqlStore) : mysqlStore
       const engine = new SyncEngine({
         l2,
         l3,
+        ...(options.breakers ? { breakers: options.breakers } : {}),
         config: { sqlTable: table, redisPrefix: prefix, ...config },
         ...(options.platform ? { platform: options.platform } : {}),
       })
