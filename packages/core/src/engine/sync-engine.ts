@@ -124,6 +124,7 @@ export class SyncEngine {
   #filterChecks = 0
   #filterFalsePositives = 0
   #maintenanceTimer: TimerHandle | undefined
+  #connecting: Promise<void> | undefined
   #maintenance: Promise<void> | undefined
   #draining: Promise<number> | undefined
   #drainedFromLog = 0
@@ -944,12 +945,7 @@ export class SyncEngine {
   async #maintain(): Promise<void> {
     await this.#removeSettled()
     try {
-      if (this.#l3 && !this.#l3Connected) {
-        await this.#breakers.l3.run(() => this.#l3!.init(), { operation: 'init' })
-        this.#l3Connected = true
-        await this.#warmFromL3()
-        this.#logger.info({}, 'L3 connected')
-      }
+      if (this.#l3 && !this.#l3Connected) await this.#connectLateL3()
       if (this.#l3Connected && this.#parked.size > 0 && this.#breakers.l3.state !== 'open') {
         await this.#drainLog()
       }
@@ -965,6 +961,19 @@ export class SyncEngine {
         this.#logger.warn({ err: describe(error) }, 'L2 reconciliation failed; retrying')
       }
     }
+  }
+
+  /** Connects an L3 that was unreachable at start (once at a time; through its breaker). */
+  #connectLateL3(): Promise<void> {
+    this.#connecting ??= (async () => {
+      await this.#breakers.l3.run(() => this.#l3!.init(), { operation: 'init' })
+      await this.#warmFromL3()
+      this.#l3Connected = true
+      this.#logger.info({}, 'L3 connected')
+    })().finally(() => {
+      this.#connecting = undefined
+    })
+    return this.#connecting
   }
 
   /**
@@ -1138,7 +1147,8 @@ export class SyncEngine {
 
   async #readL3(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
     try {
-      if (!this.#l3Connected) throw new L3UnavailableError()
+      // A read need not wait for the maintenance tick to find a returned L3.
+      if (!this.#l3Connected) await this.#connectLateL3()
       return await this.#call('l3', 'read', () => this.#l3!.read(ids))
     } catch (error) {
       throw error instanceof SyncError ? error : new BackendError('l3', describe(error), { cause: error })
