@@ -50,11 +50,18 @@ export interface Verdict {
   readonly name?: string
   readonly subject: string
   readonly baseline: string
-  readonly metric: 'throughput' | 'median latency'
+  /**
+   * `absolute`: an observed figure against a fixed bound, with no baseline (e.g. lookups/s at least
+   * 1,000,000, backend calls at most 0); `ratio` then holds the figure, `target` the bound.
+   */
+  readonly metric: 'throughput' | 'median latency' | 'absolute'
   readonly ratio: number
   /** e.g. 0.5 for "throughput ≥ 50 % of raw", 1.15 for "latency ≤ 115 % of raw". */
   readonly target: number
   readonly pass: boolean
+  /** `absolute` only: what the figure counts ("lookups/s"), and whether the bound is a floor. */
+  readonly unit?: string
+  readonly atLeast?: boolean
 }
 
 export interface ScenarioResult {
@@ -99,6 +106,29 @@ export function latencyVerdict(
     ratio,
     target,
     pass: ratio <= target,
+  }
+}
+
+/**
+ * An absolute target, for the few the design states without a baseline: `observed` at least
+ * `bound` (`atLeast`) or at most it, e.g. 1,000,000 lookups/s, or 0 backend calls.
+ */
+export function absoluteVerdict(
+  subject: Measurement,
+  observed: number,
+  bound: number,
+  options: { unit: string; atLeast: boolean; name?: string },
+): Verdict {
+  return {
+    ...(options.name ? { name: options.name } : {}),
+    subject: subject.label,
+    baseline: '',
+    metric: 'absolute',
+    ratio: observed,
+    target: bound,
+    pass: options.atLeast ? observed >= bound : observed <= bound,
+    unit: options.unit,
+    atLeast: options.atLeast,
   }
 }
 
@@ -162,6 +192,9 @@ function latencyRow(label: string, role: Role, set: LatencySet): string[] {
 }
 
 function verdictText(v: Verdict): string {
+  if (v.metric === 'absolute') {
+    return `${formatRate(v.ratio)} ${v.unit} (target ${v.atLeast ? '≥' : '≤'} ${formatRate(v.target)}): **${v.pass ? 'PASS' : 'MISS'}**`
+  }
   const bound = v.metric === 'throughput' ? '≥' : '≤'
   return `${v.metric} ${formatRatio(v.ratio)} (target ${bound} ${formatRatio(v.target)}): **${v.pass ? 'PASS' : 'MISS'}**`
 }
@@ -202,11 +235,51 @@ function scenarioMarkdown(result: ScenarioResult): string {
   const details = result.measurements.filter((m) => m.detail)
   for (const m of details) parts.push(`- *${m.label}:* ${m.detail}`)
   if (details.length > 0) parts.push('')
-  for (const v of result.verdicts)
-    parts.push(`**Ratio:** ${v.subject} ÷ ${v.baseline}, ${verdictText(v)}`, '')
+  for (const v of result.verdicts) {
+    parts.push(
+      v.metric === 'absolute'
+        ? `**Target:** ${v.subject}, ${verdictText(v)}`
+        : `**Ratio:** ${v.subject} ÷ ${v.baseline}, ${verdictText(v)}`,
+      '',
+    )
+  }
   // Separate paragraphs inside one quote: adjacent `>` lines would merge into one.
   if (result.notes.length > 0) parts.push(result.notes.map((note) => `> ${note}`).join('\n>\n'), '')
   return parts.join('\n')
+}
+
+const SUMMARY_HEADER = ['scenario', 'engine', 'baseline (same run)', 'compared', 'ratio', 'target', 'result']
+
+/** The summary table's rows of these results: one per verdict. */
+function summaryRows(results: readonly ScenarioResult[]): string[][] {
+  return results.flatMap((r) => {
+    if (r.skipped) return [[r.title, '—', '—', '—', '—', '—', r.skipped]]
+    if (r.verdicts.length === 0) return [[r.title, '—', '—', '—', '—', '—', 'info']]
+    return r.verdicts.map((v) => {
+      if (v.metric === 'absolute') {
+        return [
+          v.name ? `${r.title} (${v.name})` : r.title,
+          `${formatRate(v.ratio)} ${v.unit}`,
+          '— (absolute target)',
+          v.unit ?? '',
+          '—',
+          `${v.atLeast ? '≥' : '≤'} ${formatRate(v.target)}`,
+          v.pass ? 'PASS' : '**MISS**',
+        ]
+      }
+      const subject = r.measurements.find((m) => m.label === v.subject)
+      const baseline = r.measurements.find((m) => m.label === v.baseline)
+      return [
+        v.name ? `${r.title} (${v.name})` : r.title,
+        verdictFigure(subject, v),
+        `${verdictFigure(baseline, v)} (${baseline ? ROLE_LABEL[baseline.role] : '?'})`,
+        v.metric,
+        formatRatio(v.ratio),
+        `${v.metric === 'throughput' ? '≥' : '≤'} ${formatRatio(v.target)}`,
+        v.pass ? 'PASS' : '**MISS**',
+      ]
+    })
+  })
 }
 
 export function renderMarkdown(machine: MachineInfo, results: readonly ScenarioResult[], command: string) {
@@ -216,26 +289,7 @@ export function renderMarkdown(machine: MachineInfo, results: readonly ScenarioR
   const services = Object.entries(machine.services)
     .map(([name, version]) => `${name} ${version}`)
     .join(', ')
-  const summary = table(
-    ['scenario', 'engine', 'baseline (same run)', 'compared', 'ratio', 'target', 'result'],
-    results.flatMap((r) => {
-      if (r.skipped) return [[r.title, '—', '—', '—', '—', '—', r.skipped]]
-      if (r.verdicts.length === 0) return [[r.title, '—', '—', '—', '—', '—', 'info']]
-      return r.verdicts.map((v) => {
-        const subject = r.measurements.find((m) => m.label === v.subject)
-        const baseline = r.measurements.find((m) => m.label === v.baseline)
-        return [
-          v.name ? `${r.title} (${v.name})` : r.title,
-          verdictFigure(subject, v),
-          `${verdictFigure(baseline, v)} (${baseline ? ROLE_LABEL[baseline.role] : '?'})`,
-          v.metric,
-          formatRatio(v.ratio),
-          `${v.metric === 'throughput' ? '≥' : '≤'} ${formatRatio(v.target)}`,
-          v.pass ? 'PASS' : '**MISS**',
-        ]
-      })
-    }),
-  )
+  const summary = table(SUMMARY_HEADER, summaryRows(results))
   return [
     '# Benchmarks',
     '',
@@ -294,8 +348,73 @@ export function renderText(results: readonly ScenarioResult[]): string {
       )
       if (m.detail) lines.push(`      ${m.detail}`)
     }
-    for (const v of r.verdicts)
-      lines.push(`  => ${v.subject} ÷ ${v.baseline}: ${verdictText(v).replaceAll('**', '')}`)
+    for (const v of r.verdicts) {
+      const compared = v.metric === 'absolute' ? v.subject : `${v.subject} ÷ ${v.baseline}`
+      lines.push(`  => ${compared}: ${verdictText(v).replaceAll('**', '')}`)
+    }
   }
   return lines.join('\n')
+}
+
+/**
+ * `existing` (a docs/benchmarks.md from an earlier run) with the sections and summary rows of
+ * `results` replaced, or appended where the scenario had none; everything else is kept as it was.
+ * Each merged section says when and how it was measured, since the header describes the last full
+ * run. For `npm run bench -- --only=<id> --write`.
+ */
+export function mergeMarkdown(
+  existing: string,
+  machine: MachineInfo,
+  results: readonly ScenarioResult[],
+  command: string,
+): string {
+  const lines = existing.replace(/\n+$/, '').split('\n')
+  const summaryAt = lines.indexOf('## Summary')
+  if (summaryAt < 0)
+    throw new Error('docs/benchmarks.md has no "## Summary": run the full `npm run bench` once')
+  // The summary table: its first `|` line after the heading, up to the first line that is not one.
+  let tableStart = summaryAt + 1
+  while (tableStart < lines.length && !lines[tableStart]!.startsWith('|')) tableStart++
+  let tableEnd = tableStart
+  while (tableEnd < lines.length && lines[tableEnd]!.startsWith('|')) tableEnd++
+  // Each result's rows replace its old ones where they were, or go at the end.
+  const titleOf = (row: string) => {
+    const first = row.split(' | ')[0]!.replace(/^\| /, '')
+    return results.find((r) => first === r.title || first.startsWith(`${r.title} (`))?.title
+  }
+  const fresh = new Map(
+    results.map((r) => [r.title, summaryRows([r]).map((cells) => `| ${cells.join(' | ')} |`)]),
+  )
+  const rows: string[] = []
+  for (const row of lines.slice(tableStart + 2, tableEnd)) {
+    const title = titleOf(row)
+    if (title === undefined) rows.push(row)
+    else if (fresh.has(title)) {
+      rows.push(...fresh.get(title)!)
+      fresh.delete(title)
+    }
+  }
+  for (const added of fresh.values()) rows.push(...added)
+
+  // Sections: `## <title>` up to the next `## `.
+  const sections: { title: string; text: string }[] = []
+  let current: string[] | undefined
+  for (const line of lines.slice(tableEnd)) {
+    if (line.startsWith('## ')) {
+      current = [line]
+      sections.push({ title: line.slice(3), text: '' })
+    } else current?.push(line)
+    if (current) sections[sections.length - 1]!.text = current.join('\n').replace(/\n+$/, '')
+  }
+  const provenance = `*Measured on its own with \`${command}\`: ${machine.date}, commit ${machine.commit}, 1-min load average ${machine.loadStart.toFixed(2)} at the start and ${(machine.loadEnd ?? Number.NaN).toFixed(2)} at the end; the machine, versions and services are those in the table at the top.*`
+  for (const result of results) {
+    const [heading, ...rest] = scenarioMarkdown(result).replace(/\n+$/, '').split('\n')
+    const text = [heading, '', provenance, ...rest].join('\n')
+    const found = sections.find((s) => s.title === result.title)
+    if (found) found.text = text
+    else sections.push({ title: result.title, text })
+  }
+  // As a full run writes it: a blank line after the last section.
+  const body = sections.map((s) => s.text).join('\n\n')
+  return [...lines.slice(0, tableStart + 2), ...rows, '', body, '', ''].join('\n')
 }

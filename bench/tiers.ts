@@ -1,10 +1,14 @@
 import {
+  BackendError,
   type L2Store,
   type L3Store,
+  type L3WriteResult,
   RedisKeyLayout,
+  type StoredRecord,
   type SyncConfigInput,
   SyncEngine,
   SyncItem,
+  type WriteAheadLog,
 } from '@sync-engine/core'
 import { openRedisStore } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
@@ -107,6 +111,7 @@ export async function openTieredEngine(
   mysql: MysqlService,
   label: string,
   config: SyncConfigInput = {},
+  extra: { wal?: WriteAheadLog } = {},
 ): Promise<TieredEngine> {
   const prefix = redis.prefix(label)
   const table = mysql.table(label)
@@ -121,7 +126,7 @@ export async function openTieredEngine(
   }
   countL2(l2, counts)
   countL3(l3, counts)
-  const engine = new SyncEngine({ l2, l3, config })
+  const engine = new SyncEngine({ l2, l3, config, ...(extra.wal ? { wal: extra.wal } : {}) })
   const keys = new RedisKeyLayout(prefix)
   const close = async () => {
     await engine.shutdown().catch(() => {})
@@ -179,5 +184,95 @@ export function tiersOrSkip(
   if (redis.available && mysql.available) return { redis, mysql }
   return {
     skip: `Skipped: ${missing.map((s) => `${s.label} unreachable (${s.available ? '' : s.reason})`).join('; ')}.`,
+  }
+}
+
+/** The L3Store methods `GatedL3` counts. */
+export type L3Method =
+  | 'init'
+  | 'write'
+  | 'read'
+  | 'scanIds'
+  | 'maxVersion'
+  | 'count'
+  | 'purgeTombstones'
+  | 'ping'
+
+/**
+ * An L3 store seen through a gate (the idea of test/support/flaky-l3.ts, for benchmarks): every
+ * call is counted by method, and while `down` is set every call but `close` throws a
+ * `BackendError` without reaching the database — an unreachable L3 as the engine sees it.
+ */
+export class GatedL3 implements L3Store {
+  down = false
+  readonly calls: Record<L3Method, number> = {
+    init: 0,
+    write: 0,
+    read: 0,
+    scanIds: 0,
+    maxVersion: 0,
+    count: 0,
+    purgeTombstones: 0,
+    ping: 0,
+  }
+  /** Calls refused because `down` was set. */
+  refused = 0
+
+  constructor(readonly inner: L3Store) {}
+
+  get dialect() {
+    return this.inner.dialect
+  }
+  get driver() {
+    return this.inner.driver
+  }
+  get capabilities() {
+    return this.inner.capabilities
+  }
+  /** Calls of every method, summed. */
+  get total(): number {
+    return Object.values(this.calls).reduce((sum, n) => sum + n, 0)
+  }
+  #enter(method: L3Method): void {
+    this.calls[method]++
+    if (this.down) {
+      this.refused++
+      throw new BackendError('l3', 'benchmark outage: L3 unreachable')
+    }
+  }
+  async init(): Promise<void> {
+    this.#enter('init')
+    return this.inner.init()
+  }
+  async write(records: readonly StoredRecord[]): Promise<L3WriteResult> {
+    this.#enter('write')
+    return this.inner.write(records)
+  }
+  async read(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
+    this.#enter('read')
+    return this.inner.read(ids)
+  }
+  async scanIds(options: { after?: string; limit: number; prefix?: string }): Promise<string[]> {
+    this.#enter('scanIds')
+    return this.inner.scanIds(options)
+  }
+  async maxVersion(): Promise<number> {
+    this.#enter('maxVersion')
+    return this.inner.maxVersion()
+  }
+  async count(): Promise<number> {
+    this.#enter('count')
+    return this.inner.count()
+  }
+  async purgeTombstones(olderThanMs: number): Promise<number> {
+    this.#enter('purgeTombstones')
+    return this.inner.purgeTombstones(olderThanMs)
+  }
+  async ping(): Promise<void> {
+    this.#enter('ping')
+    return this.inner.ping()
+  }
+  close(): Promise<void> {
+    return this.inner.close()
   }
 }

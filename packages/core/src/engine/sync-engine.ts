@@ -156,7 +156,7 @@ export class SyncEngine {
     this.#l3 = options.l3
     this.#wal = options.wal
     this.#metrics = new EngineMetrics(options.meter)
-    this.#pressure.onChange((level, previous) =>
+    this.#pressure.onChange((_level, previous) =>
       this.#logger.warn({ previous, ...this.#pressure.snapshot() }, 'backpressure level changed'),
     )
     this.#breakers = {
