@@ -77,7 +77,7 @@ const L2_AND_L3: Route = Object.freeze({ l2: true, l3: true, ttlMs: undefined })
 const TOMBSTONE_PURGE_INTERVAL_MS = 3_600_000
 const SHUTDOWN_FLUSH_ATTEMPTS = 3
 /** How often the engine retries what an outage left behind (connect L3, drain the log, reconcile L2). */
-const MAINTENANCE_INTERVAL_MS = 250
+const MAINTENANCE_INTERVAL_MS = 100
 /** Log entries per drain step: full batches, not a trickle (the seed system drained 20/s). */
 const DRAIN_BATCH = 5_000
 /**
@@ -810,13 +810,10 @@ export class SyncEngine {
 
   async #drainSteps(): Promise<number> {
     const log = this.#wal!
-    let afterSeq = 0
     let drained = 0
-    for (;;) {
-      const entries = await log.read(afterSeq, DRAIN_BATCH)
-      const last = entries[entries.length - 1]
-      if (last === undefined) break
-      afterSeq = last.seq
+    let entries = await log.read(0, DRAIN_BATCH)
+    while (entries.length > 0) {
+      const afterSeq = entries[entries.length - 1]!.seq
       const newest = new Map<string, QueuedWrite>()
       for (const { write } of entries) {
         this.#clock.observe(write.version)
@@ -825,20 +822,44 @@ export class SyncEngine {
       }
       const batch = [...newest.values()]
       const toL3 = this.#l3 ? batch.filter((write) => write.route.l3) : []
-      const rejected = toL3.length > 0 ? await this.#writeL3(toL3) : undefined
-      const failed = await this.#writeL2(rejected ? batch.filter((w) => !rejected.has(w.id)) : batch)
-      // Refused writes leave the log too (logged as errors above); cache-only ones L2 missed stay.
-      const settled = failed.size > 0 ? batch.filter((write) => !failed.has(write.id)) : batch
-      await log.remove(settled.map(({ id, version }) => ({ id, version })))
-      this.#metrics.walDrained(settled.length)
-      for (const write of settled) this.#parked.clearUpTo(write.id, write.version)
+      const writingL3 = toL3.length > 0 ? this.#writeL3(toL3) : Promise.resolve(undefined)
+      // The next page is read while L3 works on this one (a macrotask later, so the L3 statement
+      // is on the wire before the local read takes the thread).
+      const next =
+        entries.length < DRAIN_BATCH
+          ? Promise.resolve([])
+          : this.#later(() => log.read(afterSeq, DRAIN_BATCH))
+      let settled: QueuedWrite[]
+      try {
+        const rejected = await writingL3
+        const failed = await this.#writeL2(rejected ? batch.filter((w) => !rejected.has(w.id)) : batch)
+        // Refused writes leave the log too (logged as errors above); cache-only ones L2 missed stay.
+        settled = failed.size > 0 ? batch.filter((write) => !failed.has(write.id)) : batch
+      } catch (error) {
+        await next.catch(() => {})
+        throw error
+      }
+      // Removal from the log is batched (`#removeSettled`): the writes are stored, the entries
+      // are only replayed once more if the process dies first.
+      for (const { id, version } of settled) {
+        this.#settledInLog.push({ id, version })
+        this.#parked.clearUpTo(id, version)
+      }
       drained += settled.length
       this.#drainedFromLog += settled.length
-      if (entries.length < DRAIN_BATCH) break
-      this.#logger.info({ drained, left: log.stats().entries }, 'draining the write-ahead log')
+      entries = await next
+      if (entries.length > 0) this.#logger.info({ drained }, 'draining the write-ahead log')
     }
+    await this.#removeSettled()
     if (drained > 0) this.#logger.info({ drained }, 'write-ahead log drained')
     return drained
+  }
+
+  /** Runs `work` in a later macrotask (after pending I/O callbacks and sends). */
+  #later<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#platform.setTimer(() => work().then(resolve, reject), 0)
+    })
   }
 
   /** Drops L1's copy of writes a tier kept a newer version of (or refused), if L1 still holds them. */
@@ -1043,7 +1064,12 @@ export class SyncEngine {
     const entry = this.#l1.get(id)
     this.#metrics.tierRead('l1', entry !== undefined)
     if (entry !== undefined) return entry.item ?? undefined
-    return this.#readThrough(validateId(id))
+    validateId(id)
+    // Certainly absent (nothing pending, a trusted filter says no): answered without a tier call.
+    if (this.#filterTrusted && !this.#parked.has(id) && this.#queue.lookup(id) === undefined) {
+      if (this.#certainlyAbsent(id)) return undefined
+    }
+    return this.#readThrough(id)
   }
 
   async #readThrough(id: string): Promise<SyncItem | undefined> {
@@ -1060,7 +1086,6 @@ export class SyncEngine {
         this.#l1.set(pending)
         return pending.item ?? undefined
       }
-      if (!pending && this.#certainlyAbsent(id)) return undefined
       const fromL2 = this.#l2 && !this.#l2Stale.has(id) ? (await this.#readL2([id])).get(id) : undefined
       if (this.#l2) this.#metrics.tierRead('l2', fromL2 !== undefined)
       if (fromL2 !== undefined && !(pending && pending.version > fromL2.version)) {
