@@ -2,6 +2,7 @@ import {
   BackendError,
   type L2Store,
   type L3Store,
+  type L3WriteOptions,
   type L3WriteResult,
   RedisKeyLayout,
   type StoredRecord,
@@ -90,12 +91,12 @@ function countL3(store: L3Store, counts: TierCounts): void {
     counts.l3ReadIds += ids.length
     return read(ids)
   }
-  store.write = async (records) => {
+  store.write = async (records, options) => {
     counts.l3Writes++
     counts.l3WriteRecords += records.length
     const t0 = nowMs()
     try {
-      return await write(records)
+      return await write(records, options)
     } finally {
       counts.l3WriteMs += nowMs() - t0
     }
@@ -244,9 +245,9 @@ export class GatedL3 implements L3Store {
     this.#enter('init')
     return this.inner.init()
   }
-  async write(records: readonly StoredRecord[]): Promise<L3WriteResult> {
+  async write(records: readonly StoredRecord[], options?: L3WriteOptions): Promise<L3WriteResult> {
     this.#enter('write')
-    return this.inner.write(records)
+    return this.inner.write(records, options)
   }
   async read(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
     this.#enter('read')

@@ -1,4 +1,10 @@
-import { BackendError, type L3Store, type L3WriteResult, type StoredRecord } from '@sync-engine/core'
+import {
+  BackendError,
+  type L3Store,
+  type L3WriteOptions,
+  type L3WriteResult,
+  type StoredRecord,
+} from '@sync-engine/core'
 
 /**
  * Wraps a real L3 store and makes its next `failWrites` writes throw a `BackendError` without
@@ -30,7 +36,7 @@ export class FlakyL3 implements L3Store {
     this.#check()
     return this.inner.init()
   }
-  async write(records: readonly StoredRecord[]): Promise<L3WriteResult> {
+  async write(records: readonly StoredRecord[], options?: L3WriteOptions): Promise<L3WriteResult> {
     this.#check()
     this.writes++
     if (this.failWrites > 0) {
@@ -38,7 +44,7 @@ export class FlakyL3 implements L3Store {
       this.failedWrites++
       throw new BackendError('l3', 'injected outage')
     }
-    return this.inner.write(records)
+    return this.inner.write(records, options)
   }
   async read(ids: readonly string[]) {
     this.#check()

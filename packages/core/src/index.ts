@@ -59,7 +59,7 @@ export type {
   RedisReply,
   RedisTransport,
 } from './l2/redis-transport.ts'
-export type { L3Capabilities, L3Store, L3WriteResult } from './l3/l3-store.ts'
+export type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult } from './l3/l3-store.ts'
 export { mysqlDialect } from './l3/mysql-dialect.ts'
 export { ITEM_COLUMNS, type SqlDialect } from './l3/sql-dialect.ts'
 export { SqlStore } from './l3/sql-store.ts'

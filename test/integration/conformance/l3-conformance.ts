@@ -189,6 +189,20 @@ export function runL3Conformance(name: string, makeStore: () => Promise<L3Fixtur
         expectSameRecord(await readOne('a'), newer)
       })
 
+      it('still guards versions when asked not to report stale ids (a log drain)', async () => {
+        const newer = jsonRecord('quiet', 5, '{"v":"five"}')
+        await store.write([newer])
+        const result = await store.write(
+          [jsonRecord('quiet', 3, '{"v":"three"}'), jsonRecord('quiet-new', 1, '1')],
+          {
+            reportStale: false,
+          },
+        )
+        expect(result.stale).toEqual([])
+        expectSameRecord(await readOne('quiet'), newer)
+        expect((await readOne('quiet-new'))?.version).toBe(1)
+      })
+
       it('an equal version is a no-op (the first writer wins) and is not stale (an idempotent retry)', async () => {
         const first = jsonRecord('a', 5, '{"v":"first"}')
         await store.write([first])

@@ -668,13 +668,21 @@ export class SyncEngine {
    * The L3 part of a flush or drain, through L3's breaker. Returns the ids L3 refused for good;
    * throws when L3 is unreachable (or fails), having written nothing the caller can count on.
    */
-  async #writeL3(writes: readonly QueuedWrite[]): Promise<ReadonlyMap<string, Error> | undefined> {
+  async #writeL3(
+    writes: readonly QueuedWrite[],
+    { invalidateL1 = false } = {},
+  ): Promise<ReadonlyMap<string, Error> | undefined> {
     if (!this.#l3Connected) throw new L3UnavailableError()
     const l3 = this.#l3!
     const liveBefore = this.#filterTrusted ? await this.#liveTombstoned(writes) : undefined
-    const result: L3WriteResult = await this.#call('l3', 'write', () => l3.write(writes.map(recordOf)))
-    // The guard kept a newer stored version: L1 must not go on serving the older one.
-    this.#dropFromL1(result.stale, writes)
+    const options = invalidateL1 ? { reportStale: false } : undefined
+    const result: L3WriteResult = await this.#call('l3', 'write', () =>
+      l3.write(writes.map(recordOf), options),
+    )
+    // The guard kept a newer stored version: L1 must not go on serving the older one. A drain
+    // does not ask which (MySQL would read every version back): it drops L1's copies of exactly
+    // the versions it wrote, and the next read of those ids asks the tiers.
+    this.#dropFromL1(invalidateL1 ? writes.map((write) => write.id) : result.stale, writes)
     const rejected = result.rejected && result.rejected.size > 0 ? result.rejected : undefined
     if (rejected) {
       // Refused for good (e.g. larger than the server's packet limit): never stored, so never served.
@@ -822,7 +830,8 @@ export class SyncEngine {
       }
       const batch = [...newest.values()]
       const toL3 = this.#l3 ? batch.filter((write) => write.route.l3) : []
-      const writingL3 = toL3.length > 0 ? this.#writeL3(toL3) : Promise.resolve(undefined)
+      const writingL3 =
+        toL3.length > 0 ? this.#writeL3(toL3, { invalidateL1: true }) : Promise.resolve(undefined)
       // The next page is read while L3 works on this one (a macrotask later, so the L3 statement
       // is on the wire before the local read takes the thread).
       const next =

@@ -26,6 +26,15 @@ export interface L3Capabilities {
 }
 
 /** L3, the ground truth: what the engine needs from SQL, whatever the dialect or driver. */
+export interface L3WriteOptions {
+  /**
+   * Report the ids the version guard kept a newer version of (`stale`). Default true. False lets a
+   * store skip the work of finding them (MySQL reads the versions back): for callers that
+   * invalidate their caches instead, such as a log drain.
+   */
+  readonly reportStale?: boolean
+}
+
 export interface L3Store {
   readonly dialect: string
   readonly driver: string
@@ -36,7 +45,7 @@ export interface L3Store {
    * Version-guarded upsert of items and tombstones, atomically. Ids must be distinct. Records that
    * cannot be stored are returned in `rejected`, never sent, and do not stop the others.
    */
-  write(records: readonly StoredRecord[]): Promise<L3WriteResult>
+  write(records: readonly StoredRecord[], options?: L3WriteOptions): Promise<L3WriteResult>
   /** Records for the ids that have one, tombstones included. */
   read(ids: readonly string[]): Promise<Map<string, StoredRecord>>
   /** Ids in order after `after` (keyset pagination), live items only, optionally under a prefix. */

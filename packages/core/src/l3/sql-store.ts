@@ -6,7 +6,7 @@ import {
   PayloadTooLargeError,
 } from '../errors.ts'
 import type { ContentType } from '../item/sync-item.ts'
-import type { L3Capabilities, L3Store, L3WriteResult } from './l3-store.ts'
+import type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult } from './l3-store.ts'
 import { COLUMN_LIMITS, ITEM_COLUMNS, type SqlDialect, TABLE_NAME_PATTERN } from './sql-dialect.ts'
 import type { SqlResult, SqlRow, SqlStatement, SqlTransport, SqlValue } from './sql-transport.ts'
 import type { StoredRecord } from './stored-record.ts'
@@ -103,7 +103,7 @@ export class SqlStore implements L3Store {
    * If the server still refuses a batch's data, the batch is halved until the refused records are
    * alone; they are rejected and the others written (each half in its own transaction).
    */
-  async write(records: readonly StoredRecord[]): Promise<L3WriteResult> {
+  async write(records: readonly StoredRecord[], options?: L3WriteOptions): Promise<L3WriteResult> {
     if (records.length === 0) return { applied: 0, stale: [] }
     await this.transport.connect?.()
     const rejected = new Map<string, Error>()
@@ -117,13 +117,19 @@ export class SqlStore implements L3Store {
     if (this.sqlDialect.ordersRowsForLocks) {
       rows.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0))
     }
-    const outcome = rows.length > 0 ? await this.#writeIsolating(rows, rejected) : { applied: 0, stale: [] }
+    const reportStale = options?.reportStale ?? true
+    const outcome =
+      rows.length > 0 ? await this.#writeIsolating(rows, rejected, reportStale) : { applied: 0, stale: [] }
     return rejected.size > 0 ? { ...outcome, rejected } : outcome
   }
 
-  async #writeIsolating(rows: readonly Row[], rejected: Map<string, Error>): Promise<Outcome> {
+  async #writeIsolating(
+    rows: readonly Row[],
+    rejected: Map<string, Error>,
+    reportStale: boolean,
+  ): Promise<Outcome> {
     try {
-      return await this.#writeAtomically(rows)
+      return await this.#writeAtomically(rows, reportStale)
     } catch (error) {
       if (!(error instanceof InvalidArgumentError)) throw error
       if (rows.length === 1) {
@@ -131,13 +137,13 @@ export class SqlStore implements L3Store {
         return { applied: 0, stale: [] }
       }
       const half = rows.length >>> 1
-      const first = await this.#writeIsolating(rows.slice(0, half), rejected)
-      const second = await this.#writeIsolating(rows.slice(half), rejected)
+      const first = await this.#writeIsolating(rows.slice(0, half), rejected, reportStale)
+      const second = await this.#writeIsolating(rows.slice(half), rejected, reportStale)
       return { applied: first.applied + second.applied, stale: [...first.stale, ...second.stale] }
     }
   }
 
-  async #writeAtomically(rows: readonly Row[]): Promise<Outcome> {
+  async #writeAtomically(rows: readonly Row[], reportStale: boolean): Promise<Outcome> {
     const chunks = this.#chunks(rows)
     const statements: SqlStatement[] = chunks.map((chunk) => {
       const params: SqlValue[] = []
@@ -159,6 +165,10 @@ export class SqlStore implements L3Store {
       return { sql: this.#upsertSql(chunk.length), params }
     })
     const exact = this.sqlDialect.upsertCountsChangedRows
+    if (!reportStale) {
+      await this.transport.runAtomically(statements)
+      return { applied: rows.length, stale: [] }
+    }
     // Without exact counts, read the versions back in the same transaction: the upserts hold the
     // rows' locks, so what it reads is what they left, whatever other writers do next.
     if (!exact) statements.push(...this.#versionStatements(rows.map((row) => row.record.id)))
