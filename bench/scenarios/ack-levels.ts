@@ -1,11 +1,4 @@
-import {
-  type AckLevel,
-  encodeEnvelope,
-  mysqlDialect,
-  RedisKeyLayout,
-  type SqlValue,
-  type SyncItem,
-} from '@sync-engine/core'
+import { type AckLevel, mysqlDialect, RedisKeyLayout } from '@sync-engine/core'
 import { SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
 import type { Redis } from 'ioredis'
 import type { Connection } from 'mysql2/promise'
@@ -21,7 +14,8 @@ import {
 } from '../report.ts'
 import type { MysqlService, RedisService } from '../services.ts'
 import { median, nowMs, summarize } from '../stats.ts'
-import { makeItems, openTieredEngine, type TierCounts, tiersOrSkip } from '../tiers.ts'
+import { buildTieredFixture, RAW_ROWS_PER_STATEMENT, type TieredFixture } from '../tiered-fixture.ts'
+import { openTieredEngine, type TierCounts, tiersOrSkip } from '../tiers.ts'
 
 const N = 50_000
 const ROUNDS = 5
@@ -30,20 +24,12 @@ const CHUNK = 1_000
 /** Raw baseline: rows per transaction and SETs per pipeline. */
 const BATCH = 1_000
 /** Raw baseline: rows per upsert statement (two statements per transaction, as in tiered-write). */
-const ROWS_PER_STATEMENT = 500
+const ROWS_PER_STATEMENT = RAW_ROWS_PER_STATEMENT
 /** `logged` must keep at least this share of `queued`'s throughput. */
 const TARGET = 0.5
 const WAL_MAX_BYTES = 1024 * 1024 * 1024
 
-interface Fixture {
-  readonly items: readonly SyncItem[]
-  readonly chunks: readonly (readonly SyncItem[])[]
-  /** Raw baseline: the bind parameters of each 500-row statement, in the engine's column order. */
-  readonly statementParams: readonly SqlValue[][]
-  /** Raw baseline: the L2 envelope of each item (what the engine's Redis value holds). */
-  readonly envelopes: readonly Buffer[]
-  readonly lastText: string
-}
+type Fixture = TieredFixture
 
 interface RunResult {
   /** First submit until every item is in MariaDB and Redis (flush resolved; raw: last pipeline). */
@@ -64,36 +50,6 @@ interface Variant {
   readonly batchSampleOf: string
   run(ctx: BenchContext, redis: RedisService, mysql: MysqlService, fixture: Fixture): Promise<RunResult>
   readonly results: RunResult[]
-}
-
-function buildFixture(): Fixture {
-  const items = makeItems(N)
-  const chunks: SyncItem[][] = []
-  for (let i = 0; i < N; i += CHUNK) chunks.push(items.slice(i, i + CHUNK))
-  const decoder = new TextDecoder()
-  const updatedAt = Date.now()
-  const versioned = items.map((item, i) => item.withVersion(updatedAt * 1000 + i, updatedAt))
-  const statementParams: SqlValue[][] = []
-  for (let start = 0; start < N; start += ROWS_PER_STATEMENT) {
-    const params: SqlValue[] = []
-    for (const item of versioned.slice(start, start + ROWS_PER_STATEMENT)) {
-      params.push(
-        item.id,
-        item.version,
-        item.updatedAt,
-        item.hash,
-        item.state,
-        item.contentType,
-        item.mime,
-        decoder.decode(item.content),
-        null,
-        0,
-      )
-    }
-    statementParams.push(params)
-  }
-  const envelopes = versioned.map((item) => Buffer.from(encodeEnvelope(item)))
-  return { items, chunks, statementParams, envelopes, lastText: decoder.decode(items[N - 1]!.content) }
 }
 
 /** Every item is in the table and under the prefix, and the last one holds the right text. */
@@ -287,7 +243,7 @@ export const ackLevels: Scenario = {
     if (services.skip !== undefined) return skippedResult(this, services.skip)
     const { redis, mysql } = services
     for (const variant of variants) variant.results.length = 0
-    const fixture = buildFixture()
+    const fixture = buildTieredFixture(N, CHUNK)
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? variants : [...variants].reverse()
       for (const variant of order) {

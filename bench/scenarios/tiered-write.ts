@@ -1,12 +1,4 @@
-import {
-  encodeEnvelope,
-  mysqlDialect,
-  RedisKeyLayout,
-  type SqlValue,
-  type SubmitOptions,
-  type SyncEngine,
-  type SyncItem,
-} from '@sync-engine/core'
+import { mysqlDialect, RedisKeyLayout, type SubmitOptions, type SyncEngine } from '@sync-engine/core'
 import type { Redis } from 'ioredis'
 import type { Connection } from 'mysql2/promise'
 import { collectGarbage } from '../fixtures.ts'
@@ -20,14 +12,15 @@ import {
 } from '../report.ts'
 import type { MysqlService, RedisService } from '../services.ts'
 import { median, nowMs, summarize } from '../stats.ts'
-import { makeItems, openTieredEngine, type TierCounts, tiersOrSkip } from '../tiers.ts'
+import { buildTieredFixture, RAW_ROWS_PER_STATEMENT, type TieredFixture } from '../tiered-fixture.ts'
+import { openTieredEngine, type TierCounts, tiersOrSkip } from '../tiers.ts'
 
 const N = 20_000
 const ROUNDS = 5
 /** Rows per transaction and SETs per pipeline of the raw baseline; submits in flight for ack 'stored'. */
 const BATCH = 1_000
 /** Rows per upsert statement of the raw baseline: two statements per transaction. */
-const ROWS_PER_STATEMENT = 500
+const ROWS_PER_STATEMENT = RAW_ROWS_PER_STATEMENT
 const TARGET = 0.8
 /** What the profile and the ablations of 2026-11-25 showed (this machine). */
 const PROFILE =
@@ -38,14 +31,7 @@ const PROFILE =
 const QUEUED: SubmitOptions = { ack: 'queued' }
 const STORED: SubmitOptions = { ack: 'stored' }
 
-interface Fixture {
-  readonly items: readonly SyncItem[]
-  readonly chunks: readonly (readonly SyncItem[])[]
-  /** Raw baseline: the bind parameters of each 500-row statement, in the engine's column order. */
-  readonly statementParams: readonly SqlValue[][]
-  /** Raw baseline: the L2 envelope of each item (what the engine's Redis value holds). */
-  readonly envelopes: readonly Buffer[]
-}
+type Fixture = TieredFixture
 
 interface RunResult {
   readonly ms: number
@@ -63,36 +49,6 @@ interface Variant {
   readonly batchSampleOf?: string
   run(redis: RedisService, mysql: MysqlService, fixture: Fixture): Promise<RunResult>
   readonly results: RunResult[]
-}
-
-function buildFixture(): Fixture {
-  const items = makeItems(N)
-  const chunks: SyncItem[][] = []
-  for (let i = 0; i < N; i += BATCH) chunks.push(items.slice(i, i + BATCH))
-  const decoder = new TextDecoder()
-  const updatedAt = Date.now()
-  const versioned = items.map((item, i) => item.withVersion(updatedAt * 1000 + i, updatedAt))
-  const statementParams: SqlValue[][] = []
-  for (let start = 0; start < N; start += ROWS_PER_STATEMENT) {
-    const params: SqlValue[] = []
-    for (const item of versioned.slice(start, start + ROWS_PER_STATEMENT)) {
-      params.push(
-        item.id,
-        item.version,
-        item.updatedAt,
-        item.hash,
-        item.state,
-        item.contentType,
-        item.mime,
-        decoder.decode(item.content),
-        null,
-        0,
-      )
-    }
-    statementParams.push(params)
-  }
-  const envelopes = versioned.map((item) => Buffer.from(encodeEnvelope(item)))
-  return { items, chunks, statementParams, envelopes }
 }
 
 /** Every item is in the table and under the prefix, and the last one holds the right text. */
@@ -288,7 +244,7 @@ export const tieredWrite: Scenario = {
     if (services.skip !== undefined) return skippedResult(this, services.skip)
     const { redis, mysql } = services
     for (const variant of variants) variant.results.length = 0
-    const fixture = buildFixture()
+    const fixture = buildTieredFixture(N, BATCH)
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? variants : [...variants].reverse()
       for (const variant of order) {

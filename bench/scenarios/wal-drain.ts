@@ -1,11 +1,4 @@
-import {
-  type HealthReport,
-  type L2Store,
-  mysqlDialect,
-  type SqlValue,
-  SyncEngine,
-  type SyncItem,
-} from '@sync-engine/core'
+import { type HealthReport, type L2Store, mysqlDialect, SyncEngine } from '@sync-engine/core'
 import { openRedisStore } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
 import { SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
@@ -22,14 +15,15 @@ import {
 } from '../report.ts'
 import type { MysqlService, RedisService } from '../services.ts'
 import { median, nowMs, summarize } from '../stats.ts'
-import { GatedL3, makeItems, tiersOrSkip } from '../tiers.ts'
+import { buildTieredFixture, RAW_ROWS_PER_STATEMENT, type TieredFixture } from '../tiered-fixture.ts'
+import { GatedL3, tiersOrSkip } from '../tiers.ts'
 
 const N = 100_000
 const ROUNDS = 3
 /** Submits in flight at once while L3 is down (ack 'logged': one group commit per chunk). */
 const CHUNK = 1_000
 /** Raw baseline: rows per upsert statement, and per transaction (the engine drains 5,000 log entries a step). */
-const ROWS_PER_STATEMENT = 500
+const ROWS_PER_STATEMENT = RAW_ROWS_PER_STATEMENT
 const TXN_ROWS = 5_000
 const TARGET = 0.7
 const WAL_MAX_BYTES = 1024 * 1024 * 1024
@@ -40,14 +34,7 @@ const POLL_MS = 5
 /** Give up waiting (parking or draining) after this long: the engine is stuck. */
 const GIVE_UP_MS = 180_000
 
-interface Fixture {
-  readonly items: readonly SyncItem[]
-  readonly chunks: readonly (readonly SyncItem[])[]
-  /** Raw baseline: the bind parameters of each 500-row statement, in the engine's column order. */
-  readonly statementParams: readonly SqlValue[][]
-  /** Raw baseline: the version each row carries. */
-  readonly rawVersions: readonly number[]
-}
+type Fixture = TieredFixture
 
 interface RunResult {
   /** Engine: from L3 coming back until `health()` showed no degraded tier and nothing parked. Raw: the upserts. */
@@ -80,35 +67,6 @@ interface Variant {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function buildFixture(): Fixture {
-  const items = makeItems(N)
-  const chunks: SyncItem[][] = []
-  for (let i = 0; i < N; i += CHUNK) chunks.push(items.slice(i, i + CHUNK))
-  const decoder = new TextDecoder()
-  const updatedAt = Date.now()
-  const versioned = items.map((item, i) => item.withVersion(updatedAt * 1000 + i, updatedAt))
-  const statementParams: SqlValue[][] = []
-  for (let start = 0; start < N; start += ROWS_PER_STATEMENT) {
-    const params: SqlValue[] = []
-    for (const item of versioned.slice(start, start + ROWS_PER_STATEMENT)) {
-      params.push(
-        item.id,
-        item.version,
-        item.updatedAt,
-        item.hash,
-        item.state,
-        item.contentType,
-        item.mime,
-        decoder.decode(item.content),
-        null,
-        0,
-      )
-    }
-    statementParams.push(params)
-  }
-  return { items, chunks, statementParams, rawVersions: versioned.map((item) => item.version) }
-}
 
 /** Every item is in the table, live, at exactly the version it was acknowledged with. */
 async function verifyVersions(
@@ -365,7 +323,7 @@ export const walDrain: Scenario = {
     if (services.skip !== undefined) return skippedResult(this, services.skip)
     const { redis, mysql } = services
     for (const variant of variants) variant.results.length = 0
-    const fixture = buildFixture()
+    const fixture = buildTieredFixture(N, CHUNK)
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? variants : [...variants].reverse()
       for (const variant of order) {

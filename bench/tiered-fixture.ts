@@ -1,0 +1,57 @@
+import { encodeEnvelope, type SqlValue, type SyncItem } from '@sync-engine/core'
+import { makeItems } from './tiers.ts'
+
+/** Rows per multi-row statement of the raw MySQL baselines. */
+export const RAW_ROWS_PER_STATEMENT = 500
+
+/** Items for a write scenario into Redis + MariaDB, and what the raw baselines send for them. */
+export interface TieredFixture {
+  readonly items: readonly SyncItem[]
+  /** `items` in groups of the scenario's chunk size (submits in flight at once, or one batch). */
+  readonly chunks: readonly (readonly SyncItem[])[]
+  /** Raw baseline: the bind parameters of each 500-row statement, in the engine's column order. */
+  readonly statementParams: readonly SqlValue[][]
+  /** Raw baseline: the version each row carries. */
+  readonly rawVersions: readonly number[]
+  /** Raw baseline: the L2 envelope of each item (what the engine's Redis value holds). */
+  readonly envelopes: readonly Buffer[]
+  /** The JSON text of the last item (to verify a run). */
+  readonly lastText: string
+}
+
+/** Built before timing: the baselines bind values an application would already hold. */
+export function buildTieredFixture(n: number, chunkSize: number): TieredFixture {
+  const items = makeItems(n)
+  const chunks: SyncItem[][] = []
+  for (let i = 0; i < n; i += chunkSize) chunks.push(items.slice(i, i + chunkSize))
+  const decoder = new TextDecoder()
+  const updatedAt = Date.now()
+  const versioned = items.map((item, i) => item.withVersion(updatedAt * 1000 + i, updatedAt))
+  const statementParams: SqlValue[][] = []
+  for (let start = 0; start < n; start += RAW_ROWS_PER_STATEMENT) {
+    const params: SqlValue[] = []
+    for (const item of versioned.slice(start, start + RAW_ROWS_PER_STATEMENT)) {
+      params.push(
+        item.id,
+        item.version,
+        item.updatedAt,
+        item.hash,
+        item.state,
+        item.contentType,
+        item.mime,
+        decoder.decode(item.content),
+        null,
+        0,
+      )
+    }
+    statementParams.push(params)
+  }
+  return {
+    items,
+    chunks,
+    statementParams,
+    rawVersions: versioned.map((item) => item.version),
+    envelopes: versioned.map((item) => Buffer.from(encodeEnvelope(item))),
+    lastText: decoder.decode(items[n - 1]!.content),
+  }
+}
