@@ -130,6 +130,20 @@ describe('ack logged and the write-ahead log', () => {
     expect((await engine.get('stored-1'))?.json()).toEqual({ n: 1 })
   })
 
+  it('a read racing a logged write (prepared, not yet queued) does not leave the older version in L1', async () => {
+    const { engine } = open(files())
+    await engine.start()
+    const first = await engine.submit(item('race-l1', 1), { ack: 'stored' })
+    const logging = engine.submit(item('race-l1', 2), { ack: 'logged' })
+    // Microtasks only: the write is prepared and its append waits for the group commit (a macrotask).
+    for (let i = 0; i < 20; i++) await null
+    // This read finds the write neither queued nor parked, and reads version 1 from L3 (allowed:
+    // the write is not acknowledged yet).
+    expect((await engine.get('race-l1'))?.version).toBe(first.version)
+    const second = await logging
+    expect((await engine.get('race-l1'))?.version).toBe(second.version)
+  })
+
   it('never lets an older logged copy overwrite a newer direct write when the log drains', async () => {
     const paths = files()
     const first = open(paths)

@@ -336,6 +336,8 @@ export class SyncEngine {
 
   async #shutdown(): Promise<void> {
     if (this.#state === 'created') {
+      // Never started, but the stores may already hold connections (a connected Redis client).
+      await this.#closeStores()
       this.#setState('stopped')
       return
     }
@@ -355,17 +357,8 @@ export class SyncEngine {
       const outcome = await this.#queue.flush()
       unflushed = outcome.failed.size
     }
-    await this.#l3
-      ?.close()
-      .catch((error) => this.#logger.error({ err: describe(error) }, 'closing L3 failed'))
-    await this.#l2
-      ?.close()
-      .catch((error) => this.#logger.error({ err: describe(error) }, 'closing L2 failed'))
     await this.#removeSettled()
-    // Last: writes parked during the shutdown flush are in it, and the next start replays them.
-    await this.#wal
-      ?.close()
-      .catch((error) => this.#logger.error({ err: describe(error) }, 'closing the log failed'))
+    await this.#closeStores()
     if (this.#queue.depth > 0) {
       this.#setState('failed')
       throw new FlushError(
@@ -373,6 +366,19 @@ export class SyncEngine {
       )
     }
     this.#setState('stopped')
+  }
+
+  /** Closes every store; the log last: writes parked during the shutdown flush are in it. */
+  async #closeStores(): Promise<void> {
+    await this.#l3
+      ?.close()
+      .catch((error) => this.#logger.error({ err: describe(error) }, 'closing L3 failed'))
+    await this.#l2
+      ?.close()
+      .catch((error) => this.#logger.error({ err: describe(error) }, 'closing L2 failed'))
+    await this.#wal
+      ?.close()
+      .catch((error) => this.#logger.error({ err: describe(error) }, 'closing the log failed'))
   }
 
   #setState(next: EngineState) {
@@ -396,7 +402,7 @@ export class SyncEngine {
     const write = this.#prepareWrite(item, options)
     const ack = this.#ackLevel(options?.ack)
     if (ack === 'logged') await this.#log([write])
-    const done = this.#queue.enqueue(write)
+    const done = this.#enqueue(write, ack)
     if (ack === 'stored') await settle(done, write.id)
     return { id: write.id, version: write.version, ack }
   }
@@ -420,7 +426,7 @@ export class SyncEngine {
     const write = this.#prepareDelete(id, options)
     const ack = this.#ackLevel(options?.ack)
     if (ack === 'logged') await this.#log([write])
-    const done = this.#queue.enqueue(write)
+    const done = this.#enqueue(write, ack)
     if (ack === 'stored') await settle(done, id)
     return { id, version: write.version, ack }
   }
@@ -470,7 +476,7 @@ export class SyncEngine {
     }
     const waits: Promise<void>[] = []
     for (const { index, write } of prepared) {
-      const done = this.#queue.enqueue(write)
+      const done = this.#enqueue(write, ack)
       if (ack !== 'stored') continue
       waits.push(
         done.then((outcome) => {
@@ -511,6 +517,20 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * Queues a prepared write. A logged write was prepared before its append: a read in between
+   * found it nowhere (not yet queued) and may have put an older version into L1. Now that it is
+   * visible, it replaces such an entry, and reads still in flight learn of it.
+   */
+  #enqueue(write: QueuedWrite, ack: AckLevel): Promise<FlushOutcome> {
+    const done = this.#queue.enqueue(write)
+    if (ack === 'logged') {
+      this.#supersedeInL1(write)
+      this.#races.noteWrite(write.id)
+    }
+    return done
+  }
+
   /** Appends writes to the log (group-committed with every other append of this tick). */
   async #log(writes: readonly QueuedWrite[]): Promise<void> {
     await this.#wal!.append(writes)
@@ -539,16 +559,21 @@ export class SyncEngine {
       callerVersioned,
       expiresAt: this.#expiry(route.ttlMs, updatedAt),
     }
-    if (callerVersioned) {
-      // Possibly older than what L3 holds: not served from L1 until a read compared it with L3;
-      // an older L1 entry must not be served either.
-      const cached = this.#l1.peek(stored.id)
-      if (cached !== undefined && cached.version < version) this.#l1.delete(stored.id)
-    } else {
-      this.#l1.replaceIfPresent(write)
-    }
+    this.#supersedeInL1(write)
     this.#races.noteWrite(write.id)
     return write
+  }
+
+  /** L1 must not go on serving a version older than this write (write-around: it is not admitted). */
+  #supersedeInL1(write: QueuedWrite): void {
+    if (!write.callerVersioned) {
+      this.#l1.replaceIfPresent(write)
+      return
+    }
+    // Possibly older than what L3 holds: not served from L1 until a read compared it with L3;
+    // an older L1 entry must not be served either.
+    const cached = this.#l1.peek(write.id)
+    if (cached !== undefined && cached.version < write.version) this.#l1.delete(write.id)
   }
 
   /**
@@ -1091,8 +1116,9 @@ export class SyncEngine {
           // Its TTL ran out before the flush: a cache-only write is gone; L3 keeps a durable one.
           return pending.route.l3 ? (pending.item ?? undefined) : undefined
         }
-        // Writes go around L1; the first read of a pending write makes it hot.
-        this.#l1.set(pending)
+        // Writes go around L1; the first read of a pending write makes it hot — unless a newer
+        // write of the id came while this read waited (for the log), which L1 would then hide.
+        if (!this.#races.raced(ticket, id)) this.#l1.set(pending)
         return pending.item ?? undefined
       }
       const fromL2 = this.#l2 && !this.#l2Stale.has(id) ? (await this.#readL2([id])).get(id) : undefined
@@ -1158,11 +1184,20 @@ export class SyncEngine {
       }
       return records
     }
+    const corrupt: string[] = []
     for (const [id, value] of values) {
       if (isCorrupt(value)) {
         this.#corruptL2Reads++
+        corrupt.push(id)
         this.#logger.warn({ id, reason: value.reason }, 'corrupt L2 value; served from L3 and repaired')
       } else records.set(id, value)
+    }
+    // Drop the damaged values before the back-fill: a value whose header still looks sound (say, a
+    // forged higher version) would otherwise make the version guard refuse the repair forever.
+    if (corrupt.length > 0) {
+      await this.#call('l2', 'delete', () => this.#l2!.delete(corrupt)).catch((error: unknown) =>
+        this.#logger.warn({ err: describe(error) }, 'dropping corrupt L2 values failed'),
+      )
     }
     return records
   }
