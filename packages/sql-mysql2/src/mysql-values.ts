@@ -13,6 +13,19 @@ export function toDriverValue(value: SqlValue): ExecuteValues {
 }
 
 /**
+ * A statement's parameters as mysql2 binds them. Only bytes that are not a Buffer need converting:
+ * without any (JSON rows, ids, numbers) the array goes as it is, not copied (an upsert binds tens
+ * of thousands). mysql2 only reads it.
+ */
+export function toDriverValues(params: readonly SqlValue[]): ExecuteValues[] {
+  for (let i = 0; i < params.length; i++) {
+    const value = params[i]
+    if (value instanceof Uint8Array && !Buffer.isBuffer(value)) return params.map(toDriverValue)
+  }
+  return params as ExecuteValues[]
+}
+
+/**
  * A driver result as a `SqlResult`. Binary columns are copied out of mysql2's packet buffers (a
  * view would pin the whole network chunk in memory for as long as the caller caches the bytes).
  * BIGINTs arrive as numbers when exact (`supportBigNumbers`) and as strings otherwise: those

@@ -126,6 +126,69 @@ describeWithMysql('mysql2 transport on MariaDB/MySQL', () => {
     })
   })
 
+  describe('transactions', () => {
+    /** A version-guarded upsert of one row of `table` whose payload is `payload` (a CHECK refuses non-JSON). */
+    const upsert = (table: string) =>
+      `INSERT INTO \`${table}\` (id, version, updated_at, hash, state, content_type, mime, payload, payload_blob, tombstone)
+        VALUES (?, ?, 0, '', 'default', 'json', 'application/json', ?, NULL, 0)
+        ON DUPLICATE KEY UPDATE version = IF(VALUES(version) > version, VALUES(version), version)`
+    const session = {
+      sql: 'SELECT @@SESSION.autocommit AS autocommit, @@SESSION.tx_isolation AS level, @@SESSION.sql_mode AS mode, CONNECTION_ID() AS id',
+      params: [],
+    }
+
+    it('run on connections of their own with autocommit off (no BEGIN), READ COMMITTED and strict; single statements autocommit', async () => {
+      const t = transport({ poolSize: 1 })
+      // The first call on a new connection may still open its transaction with BEGIN.
+      await t.runAtomically([session])
+      const [inside] = await t.runAtomically([session])
+      expect(Number(inside!.rows[0]?.autocommit)).toBe(0)
+      expect(inside!.rows[0]?.level).toBe('READ-COMMITTED')
+      expect(String(inside!.rows[0]?.mode)).toContain('STRICT_TRANS_TABLES')
+      const single = await t.run(session)
+      expect(Number(single.rows[0]?.autocommit)).toBe(1)
+      expect(Number(single.rows[0]?.id)).not.toBe(Number(inside!.rows[0]?.id))
+    })
+
+    it('a statement the server refuses undoes the statements before it, and the connection holds no transaction after', async () => {
+      const { table } = await store()
+      const t = transport({ poolSize: 1 })
+      for (let attempt = 0; attempt < 2; attempt++) {
+        // Twice: on a fresh connection (which may use BEGIN) and on one with autocommit off.
+        const error = await rejection(
+          t.runAtomically([
+            { sql: upsert(table), params: [`kept-${attempt}`, 1, '{}'] },
+            { sql: upsert(table), params: [`refused-${attempt}`, 1, 'not json'] },
+          ]),
+        )
+        expect(error).toBeInstanceOf(InvalidArgumentError)
+      }
+      const [rows] = await admin.query(`SELECT COUNT(*) AS n FROM \`${table}\``)
+      expect(Number((rows as { n: number }[])[0]!.n)).toBe(0)
+
+      const results = await t.runAtomically([
+        { sql: upsert(table), params: ['a', 1, '{}'] },
+        { sql: upsert(table), params: ['b', 1, '[]'] },
+        session,
+      ])
+      const id = Number(results[2]!.rows[0]?.id)
+      const [open] = await admin.query(
+        'SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX WHERE trx_mysql_thread_id = ?',
+        [id],
+      )
+      expect(Number((open as { n: number }[])[0]!.n)).toBe(0)
+      // Committed, and no metadata lock left behind on the table: DDL does not wait for the pool.
+      await admin.query('SET SESSION lock_wait_timeout = 2')
+      try {
+        await admin.query(`ALTER TABLE \`${table}\` COMMENT = 'unlocked'`)
+      } finally {
+        await admin.query('SET SESSION lock_wait_timeout = DEFAULT')
+      }
+      const [committed] = await admin.query(`SELECT id FROM \`${table}\` ORDER BY id`)
+      expect((committed as { id: Buffer }[]).map((r) => String(r.id))).toEqual(['a', 'b'])
+    })
+  })
+
   describe('refused data', () => {
     it("rejects only the JSON MariaDB's JSON_VALID refuses (nesting of 32+, lone surrogate escapes), typed, and writes the rest", async () => {
       const { store: s } = await store()

@@ -118,6 +118,33 @@ describe('SqlStore statement shapes', () => {
     expect((await store.write([binaryRecord('x'.repeat(512), 1, patternBytes(max))])).applied).toBe(1)
   })
 
+  it('prices rows by the UTF-8 bytes of their text columns: multi-byte ids and states stay within the limit, and the announced maximum still fits', async () => {
+    const limit = 64 * 1024
+    const transport = new RecordingTransport(limit)
+    const store = await storeOver(transport)
+    // 170 three-byte characters: 510 bytes of id in 170 UTF-16 units; a state of 2-byte characters.
+    const wide = (i: number) => `${'日'.repeat(168)}${String(i).padStart(2, '0')}`
+    const state = 'é'.repeat(64)
+    const records = Array.from({ length: 60 }, (_, i) => ({
+      ...binaryRecord(wide(i), 1, patternBytes(2_000 + i * 50)),
+      state,
+    }))
+    const result = await store.write(records)
+    expect(result.applied).toBe(60)
+    expect(result.rejected).toBeUndefined()
+    const statements = transport.batches.flat().filter((s) => s.sql.startsWith('INSERT'))
+    expect(statements.length).toBeGreaterThan(1)
+    for (const s of statements) expect(estimatedBytes(s)).toBeLessThanOrEqual(limit)
+    const max = store.capabilities.maxContentBytes!
+    const largest = { ...binaryRecord(wide(99), 2, patternBytes(max)), state }
+    expect((await store.write([largest])).applied).toBe(1)
+    const tooBig = { ...binaryRecord('too-big', 1, patternBytes(limit)), state }
+    const mixed = await store.write([tooBig, { ...binaryRecord(wide(98), 1, patternBytes(10)), state }])
+    expect(mixed.applied).toBe(1)
+    expect(mixed.rejected?.get('too-big')).toBeInstanceOf(PayloadTooLargeError)
+    expect((await store.read([wide(99), wide(98)])).size).toBe(2)
+  })
+
   it('isolates the records whose data the server refuses, and writes every other record', async () => {
     const transport = new RecordingTransport(undefined, 'poison')
     const store = await storeOver(transport)

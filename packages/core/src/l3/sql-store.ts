@@ -16,8 +16,14 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
 /** Writes refuse JSON that is not UTF-8 rather than store U+FFFD, and keep a leading BOM as bytes. */
 const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
-/** Ids per IN list; partial lists are padded to a power of two (see `inLists`). */
+/** Ids per IN list of a read; partial lists are padded to a power of two (see `inLists`). */
 const READ_CHUNK = 512
+/**
+ * Ids per IN list of the version read-back after a write (`SELECT id, version`, small rows): as
+ * many as MySQL's largest upsert, so a 5,000-record write reads its versions back in 3 round trips,
+ * not 10. (A prepared 2048-id list costs the server ~1 MB per connection.)
+ */
+const VERSION_CHUNK = 2048
 /** Per parameter on MySQL's binary protocol: a length (at most 9 bytes) and a type (2). */
 const PARAM_OVERHEAD = 11
 /** An integer parameter travels as an 8-byte number. */
@@ -37,6 +43,7 @@ interface Row {
   readonly record: StoredRecord
   /** The JSON text (payload column), or null for binary items and tombstones. */
   readonly text: string | null
+  /** At most this many bytes (see `#row`); 0 when the transport sets no limit. */
   readonly bytes: number
 }
 
@@ -108,8 +115,9 @@ export class SqlStore implements L3Store {
     await this.transport.connect?.()
     const rejected = new Map<string, Error>()
     const rows: Row[] = []
+    const limit = this.transport.maxStatementBytes
     for (const record of records) {
-      const row = this.#row(record)
+      const row = this.#row(record, limit)
       if (row instanceof Error) rejected.set(String(record.id), row)
       else rows.push(row)
     }
@@ -192,8 +200,11 @@ export class SqlStore implements L3Store {
     return { applied: applied + checked.applied, stale: checked.stale }
   }
 
-  /** Validates a record and prices its row; an error says why it cannot be stored. */
-  #row(record: StoredRecord): Row | Error {
+  /**
+   * Validates a record and prices its row against `limit` (the transport's `maxStatementBytes`);
+   * an error says why it cannot be stored.
+   */
+  #row(record: StoredRecord, limit: number | undefined): Row | Error {
     const { id } = record
     if (typeof id !== 'string' || id.length === 0 || !id.isWellFormed()) {
       return new InvalidIdError('id must be a non-empty string of well-formed UTF-16')
@@ -226,20 +237,25 @@ export class SqlStore implements L3Store {
         }
       }
     }
-    const limit = this.transport.maxStatementBytes
     // Without a statement-size limit (SQLite) rows need no price: only the row count bounds a statement.
     if (limit === undefined) return { record, text: payload, bytes: 0 }
-    const metadata =
-      ITEM_COLUMNS.length * PARAM_OVERHEAD +
-      idBytes +
-      3 * NUMBER_BYTES +
-      utf8Length(record.hash) +
-      utf8Length(record.state) +
-      utf8Length(record.contentType) +
-      utf8Length(record.mime) +
-      this.#rowSqlBytes
+    const fixed = ITEM_COLUMNS.length * PARAM_OVERHEAD + 3 * NUMBER_BYTES + this.#rowSqlBytes
+    const { hash, state, contentType, mime } = record
+    // The text columns at 3 bytes per UTF-16 unit: an upper bound that needs no pass over them (the
+    // pass cost more than the rest of this method). Only a row that does not fit at that price is
+    // counted exactly, so the announced `maxContentBytes` still fits.
+    let metadata = fixed + 3 * (id.length + hash.length + state.length + contentType.length + mime.length)
     if (this.#statementBytes + metadata + contentBytes > limit) {
-      return new PayloadTooLargeError(contentBytes, Math.max(0, limit - this.#statementBytes - metadata))
+      metadata =
+        fixed +
+        utf8Length(id) +
+        utf8Length(hash) +
+        utf8Length(state) +
+        utf8Length(contentType) +
+        utf8Length(mime)
+      if (this.#statementBytes + metadata + contentBytes > limit) {
+        return new PayloadTooLargeError(contentBytes, Math.max(0, limit - this.#statementBytes - metadata))
+      }
     }
     return { record, text: payload, bytes: metadata + contentBytes }
   }
@@ -281,7 +297,7 @@ export class SqlStore implements L3Store {
   }
 
   #versionStatements(ids: readonly string[]): SqlStatement[] {
-    return inLists(ids).map((list) => ({
+    return inLists(ids, VERSION_CHUNK).map((list) => ({
       sql: this.sqlDialect.selectVersions(this.table, list.length),
       params: list,
     }))
@@ -289,7 +305,7 @@ export class SqlStore implements L3Store {
 
   async read(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
     const found = new Map<string, StoredRecord>()
-    for (const list of inLists([...new Set(ids)])) {
+    for (const list of inLists([...new Set(ids)], READ_CHUNK)) {
       const { rows } = await this.transport.run({
         sql: this.sqlDialect.selectByIds(this.table, list.length),
         params: list,
@@ -369,13 +385,14 @@ function powersOfTwo<T>(rows: readonly T[]): T[][] {
 }
 
 /**
- * `ids` as IN lists of at most READ_CHUNK, the last padded to a power of two by repeating its last
- * id (harmless in IN): reads of any size use one of ten statement texts, prepared once.
+ * `ids` as IN lists of at most `chunk` (a power of two), the last padded to a power of two by
+ * repeating its last id (harmless in IN): reads of any size use one of a dozen statement texts,
+ * prepared once.
  */
-function inLists(ids: readonly string[]): string[][] {
+function inLists(ids: readonly string[], chunk: number): string[][] {
   const lists: string[][] = []
-  for (let start = 0; start < ids.length; start += READ_CHUNK) {
-    const list = ids.slice(start, start + READ_CHUNK)
+  for (let start = 0; start < ids.length; start += chunk) {
+    const list = ids.slice(start, start + chunk)
     const size = 2 ** Math.ceil(Math.log2(list.length))
     while (list.length < size) list.push(list.at(-1)!)
     lists.push(list)
