@@ -138,9 +138,9 @@ async function engineRun(
     // Every L3 write call of the drain: when it started and ended, and how many records it carried.
     const writes: { start: number; end: number; records: number }[] = []
     const write = l3.write.bind(l3)
-    l3.write = async (records) => {
+    l3.write = async (records, options) => {
       const start = nowMs()
-      const result = await write(records)
+      const result = await write(records, options)
       writes.push({ start, end: nowMs(), records: records.length })
       return result
     }

@@ -480,6 +480,29 @@ describe('SqliteWriteAheadLog: remove, read, latest', () => {
     expect(log.stats()).toMatchObject({ entries: 1, bytes: walEntryBytes(json('keep', hlc(1))) })
   })
 
+  it('removeThrough deletes every entry up to a seq, keeps the later ones, and keeps stats exact', async () => {
+    const path = newPath()
+    const log = await openLog(path)
+    await log.append([json('a', hlc(1)), json('b', hlc(1)), json('a', hlc(2))])
+    const through = (await readAll(log))[1]!.seq
+    await log.append([json('c', hlc(1))])
+    await log.removeThrough(through)
+    const left = (await readAll(log)).map((e) => e.write)
+    expect(left.map((w) => `${w.id}@${w.version - hlc(0)}`)).toEqual(['a@2', 'c@1'])
+    expect(log.stats()).toMatchObject({
+      entries: 2,
+      bytes: left.reduce((sum, w) => sum + walEntryBytes(w), 0),
+    })
+    await log.removeThrough(0)
+    expect(log.stats().entries).toBe(2)
+    await log.close()
+    const reopened = await openLog(path)
+    expect(reopened.stats()).toMatchObject({
+      entries: 2,
+      bytes: left.reduce((sum, w) => sum + walEntryBytes(w), 0),
+    })
+  })
+
   it('takes effect in call order: a remove sees the appends issued before it', async () => {
     const log = await openLog()
     const appended = log.append([json('x', hlc(1))])

@@ -93,6 +93,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
   #insertStatements = new Map<number, Database.Statement>()
   #insertGroup!: (group: readonly PendingAppend[]) => Counts
   #removeSettled!: (settled: ReadonlyMap<string, number>) => Counts
+  #removeRange!: (seq: number) => Counts
   #selectAfter!: Database.Statement
   #selectLatest!: Database.Statement
 
@@ -208,6 +209,17 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     this.#bytes -= removed.bytes
   }
 
+  async removeThrough(seq: number): Promise<void> {
+    this.#usable('remove')
+    if (typeof seq !== 'number' || Number.isNaN(seq)) {
+      throw new InvalidArgumentError(`seq must be a number, got ${String(seq)}`)
+    }
+    this.#commitPending()
+    const removed = this.#run(() => this.#removeRange(seq))
+    this.#entries -= removed.entries
+    this.#bytes -= removed.bytes
+  }
+
   async latest(id: string): Promise<LoggedWrite | undefined> {
     this.#usable('read')
     this.#commitPending()
@@ -309,6 +321,15 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
         }
       }
       return removed
+    })
+
+    // A range of the primary key: counted first (for the stats), then deleted in the same transaction.
+    const countThrough = db.prepare('SELECT COUNT(*), TOTAL(bytes) FROM wal WHERE seq <= ?').raw(true)
+    const deleteThrough = db.prepare('DELETE FROM wal WHERE seq <= ?')
+    this.#removeRange = db.transaction((seq: number) => {
+      const [entries, bytes] = countThrough.get(seq) as [number, number]
+      if (entries > 0) deleteThrough.run(seq)
+      return { entries, bytes }
     })
 
     // Raw rows (arrays): about twice as fast to read as objects, which matters when draining.

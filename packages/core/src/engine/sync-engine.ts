@@ -844,9 +844,14 @@ export class SyncEngine {
   async #drainSteps(): Promise<number> {
     const log = this.#wal!
     let drained = 0
+    let throughSeq = 0
+    /** Entries read but not stored (cache-only writes L2 missed): then the log is trimmed by id. */
+    let keptAny = false
+    const settledAll: { id: string; version: number }[] = []
     let entries = await log.read(0, DRAIN_BATCH)
     while (entries.length > 0) {
       const afterSeq = entries[entries.length - 1]!.seq
+      throughSeq = afterSeq
       const newest = new Map<string, QueuedWrite>()
       for (const { write } of entries) {
         this.#clock.observe(write.version)
@@ -873,10 +878,11 @@ export class SyncEngine {
         await next.catch(() => {})
         throw error
       }
-      // Removal from the log is batched (`#removeSettled`): the writes are stored, the entries
-      // are only replayed once more if the process dies first.
+      if (settled.length < batch.length) keptAny = true
+      // The log is trimmed once, at the end: the writes are stored, the entries are only replayed
+      // once more if the process dies first.
       for (const { id, version } of settled) {
-        this.#settledInLog.push({ id, version })
+        settledAll.push({ id, version })
         this.#parked.clearUpTo(id, version)
       }
       drained += settled.length
@@ -884,7 +890,15 @@ export class SyncEngine {
       entries = await next
       if (entries.length > 0) this.#logger.info({ drained }, 'draining the write-ahead log')
     }
-    await this.#removeSettled()
+    // Every entry up to the last one read was stored (entries appended meanwhile come after it):
+    // one range delete. Otherwise by id, keeping the entries that still wait for L2.
+    if (!keptAny && throughSeq > 0) {
+      await log.removeThrough(throughSeq)
+      this.#metrics.walDrained(settledAll.length)
+    } else {
+      for (const write of settledAll) this.#settledInLog.push(write)
+      await this.#removeSettled()
+    }
     if (drained > 0) this.#logger.info({ drained }, 'write-ahead log drained')
     return drained
   }

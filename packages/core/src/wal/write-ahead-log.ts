@@ -50,6 +50,11 @@ export interface WriteAheadLog {
   read(afterSeq: number, limit: number): Promise<WalEntry[]>
   /** Removes, for each settled write, every entry of its id whose version is ≤ its version. */
   remove(settled: readonly SettledWrite[]): Promise<void>
+  /**
+   * Removes every entry with `seq ≤ seq`: a drain that stored everything it read up to there
+   * (cheaper than `remove` by id: one range of the log, not one lookup per write).
+   */
+  removeThrough(seq: number): Promise<void>
   /** The newest logged write of `id` (highest version), or undefined. */
   latest(id: string): Promise<LoggedWrite | undefined>
   /** Counters kept in memory (no I/O). */
