@@ -33,7 +33,7 @@ import type { BackendTier } from '../resilience/backend-tier.ts'
 import type { BreakerOptions } from '../resilience/breaker-options.ts'
 import { CircuitBreaker } from '../resilience/circuit-breaker.ts'
 import { CircuitOpenError } from '../resilience/circuit-open-error.ts'
-import type { LoggedWrite, WriteAheadLog } from '../wal/write-ahead-log.ts'
+import type { LoggedWrite, WalEntry, WriteAheadLog } from '../wal/write-ahead-log.ts'
 import type { EngineState, StateListener } from './engine-state.ts'
 import { asSyncError, describe, failureOf, settle } from './flush-failures.ts'
 import { type Logger, silentLogger } from './logger.ts'
@@ -78,6 +78,11 @@ const TOMBSTONE_PURGE_INTERVAL_MS = 3_600_000
 const SHUTDOWN_FLUSH_ATTEMPTS = 3
 /** How often the engine retries what an outage left behind (connect L3, drain the log, reconcile L2). */
 const MAINTENANCE_INTERVAL_MS = 100
+/**
+ * The tick while writes wait for L3 (parked, or L3 not connected): a tick only asks the breaker
+ * (no I/O while it is open), and the probe that starts the drain should not wait long.
+ */
+const RECOVERY_INTERVAL_MS = 20
 /** Log entries per drain step: full batches, not a trickle (the seed system drained 20/s). */
 const DRAIN_BATCH = 5_000
 /**
@@ -843,64 +848,74 @@ export class SyncEngine {
 
   async #drainSteps(): Promise<number> {
     const log = this.#wal!
-    let drained = 0
+    const progress = { drained: 0, keptAny: false, settled: [] as { id: string; version: number }[] }
     let throughSeq = 0
-    /** Entries read but not stored (cache-only writes L2 missed): then the log is trimmed by id. */
-    let keptAny = false
-    const settledAll: { id: string; version: number }[] = []
+    // Two steps in flight: while L3 stores one page (its own transaction, rows in id order, so the
+    // two cannot deadlock; versions decide between them), the next is read and sent.
+    let previous: Promise<void> | undefined
     let entries = await log.read(0, DRAIN_BATCH)
-    while (entries.length > 0) {
-      const afterSeq = entries[entries.length - 1]!.seq
-      throughSeq = afterSeq
-      const newest = new Map<string, QueuedWrite>()
-      for (const { write } of entries) {
-        this.#clock.observe(write.version)
-        const held = newest.get(write.id)
-        if (held === undefined || held.version < write.version) newest.set(write.id, queuedOf(write))
+    try {
+      while (entries.length > 0) {
+        throughSeq = entries[entries.length - 1]!.seq
+        // Until the breaker has closed, the step in flight is its probe: a second would be refused.
+        if (previous && this.#breakers.l3.state !== 'closed') {
+          await previous
+          previous = undefined
+        }
+        const step = this.#drainStep(entries, progress)
+        step.catch(() => {}) // awaited below; this only keeps a failure from going unobserved meanwhile
+        const next =
+          entries.length < DRAIN_BATCH
+            ? Promise.resolve([])
+            : this.#later(() => log.read(throughSeq, DRAIN_BATCH))
+        if (previous) await previous
+        previous = step
+        entries = await next
+        if (entries.length > 0)
+          this.#logger.info({ drained: progress.drained }, 'draining the write-ahead log')
       }
-      const batch = [...newest.values()]
-      const toL3 = this.#l3 ? batch.filter((write) => write.route.l3) : []
-      const writingL3 =
-        toL3.length > 0 ? this.#writeL3(toL3, { invalidateL1: true }) : Promise.resolve(undefined)
-      // The next page is read while L3 works on this one (a macrotask later, so the L3 statement
-      // is on the wire before the local read takes the thread).
-      const next =
-        entries.length < DRAIN_BATCH
-          ? Promise.resolve([])
-          : this.#later(() => log.read(afterSeq, DRAIN_BATCH))
-      let settled: QueuedWrite[]
-      try {
-        const rejected = await writingL3
-        const failed = await this.#writeL2(rejected ? batch.filter((w) => !rejected.has(w.id)) : batch)
-        // Refused writes leave the log too (logged as errors above); cache-only ones L2 missed stay.
-        settled = failed.size > 0 ? batch.filter((write) => !failed.has(write.id)) : batch
-      } catch (error) {
-        await next.catch(() => {})
-        throw error
-      }
-      if (settled.length < batch.length) keptAny = true
-      // The log is trimmed once, at the end: the writes are stored, the entries are only replayed
-      // once more if the process dies first.
-      for (const { id, version } of settled) {
-        settledAll.push({ id, version })
-        this.#parked.clearUpTo(id, version)
-      }
-      drained += settled.length
-      this.#drainedFromLog += settled.length
-      entries = await next
-      if (entries.length > 0) this.#logger.info({ drained }, 'draining the write-ahead log')
+      await previous
+    } catch (error) {
+      await previous?.catch(() => {})
+      throw error
     }
     // Every entry up to the last one read was stored (entries appended meanwhile come after it):
     // one range delete. Otherwise by id, keeping the entries that still wait for L2.
-    if (!keptAny && throughSeq > 0) {
+    if (!progress.keptAny && throughSeq > 0) {
       await log.removeThrough(throughSeq)
-      this.#metrics.walDrained(settledAll.length)
+      this.#metrics.walDrained(progress.settled.length)
     } else {
-      for (const write of settledAll) this.#settledInLog.push(write)
+      for (const write of progress.settled) this.#settledInLog.push(write)
       await this.#removeSettled()
     }
-    if (drained > 0) this.#logger.info({ drained }, 'write-ahead log drained')
-    return drained
+    if (progress.drained > 0) this.#logger.info({ drained: progress.drained }, 'write-ahead log drained')
+    return progress.drained
+  }
+
+  /** One page of the log into the tiers; what was stored is no longer parked. */
+  async #drainStep(
+    entries: readonly WalEntry[],
+    progress: { drained: number; keptAny: boolean; settled: { id: string; version: number }[] },
+  ): Promise<void> {
+    const newest = new Map<string, QueuedWrite>()
+    for (const { write } of entries) {
+      this.#clock.observe(write.version)
+      const held = newest.get(write.id)
+      if (held === undefined || held.version < write.version) newest.set(write.id, queuedOf(write))
+    }
+    const batch = [...newest.values()]
+    const toL3 = this.#l3 ? batch.filter((write) => write.route.l3) : []
+    const rejected = toL3.length > 0 ? await this.#writeL3(toL3, { invalidateL1: true }) : undefined
+    const failed = await this.#writeL2(rejected ? batch.filter((w) => !rejected.has(w.id)) : batch)
+    // Refused writes leave the log too (logged as errors above); cache-only ones L2 missed stay.
+    const settled = failed.size > 0 ? batch.filter((write) => !failed.has(write.id)) : batch
+    if (settled.length < batch.length) progress.keptAny = true
+    for (const { id, version } of settled) {
+      progress.settled.push({ id, version })
+      this.#parked.clearUpTo(id, version)
+    }
+    progress.drained += settled.length
+    this.#drainedFromLog += settled.length
   }
 
   /** Runs `work` in a later macrotask (after pending I/O callbacks and sends). */
@@ -995,19 +1010,19 @@ export class SyncEngine {
   /** Arms the maintenance timer while an outage left work behind. */
   #scheduleMaintenance(): void {
     if (this.#maintenanceTimer !== undefined || this.#state !== 'ready') return
-    const needed =
-      (this.#l3 && !this.#l3Connected) ||
-      this.#parked.size > 0 ||
-      this.#l2Stale.size > 0 ||
-      this.#settledInLog.length > 0
+    const waitingForL3 = (this.#l3 !== undefined && !this.#l3Connected) || this.#parked.size > 0
+    const needed = waitingForL3 || this.#l2Stale.size > 0 || this.#settledInLog.length > 0
     if (!needed) return
-    this.#maintenanceTimer = this.#platform.setTimer(() => {
-      this.#maintenanceTimer = undefined
-      this.#maintenance = this.#maintain().finally(() => {
-        this.#maintenance = undefined
-        this.#scheduleMaintenance()
-      })
-    }, MAINTENANCE_INTERVAL_MS)
+    this.#maintenanceTimer = this.#platform.setTimer(
+      () => {
+        this.#maintenanceTimer = undefined
+        this.#maintenance = this.#maintain().finally(() => {
+          this.#maintenance = undefined
+          this.#scheduleMaintenance()
+        })
+      },
+      waitingForL3 ? RECOVERY_INTERVAL_MS : MAINTENANCE_INTERVAL_MS,
+    )
   }
 
   /** Connects a late L3, drains parked writes, reconciles L2: each through its breaker (probes). */
