@@ -69,6 +69,8 @@ export const bentocacheL1: Scenario = {
       for (let i = 0; i < KEYS; i++) await bento.set({ key: ids[i]!, value: values[i], ttl: TTL_MS })
       // The counter sees BentoCache's traffic: every set went to Redis.
       if (bentoCommands.sent < KEYS) throw new Error(`setup: BentoCache sent ${bentoCommands.sent} commands`)
+      // Writes go around L1: one read of each id admits it (as for any hot item).
+      await tiers.engine.getMany(ids)
       const health = await tiers.engine.health()
       if (health.l1.items !== KEYS) throw new Error(`setup: engine L1 holds ${health.l1.items} items`)
 
