@@ -500,6 +500,12 @@ export class SyncEngine {
    * emergency). A write that fails validation is refused by validation, not counted here.
    */
   async #admitWrites(options: SubmitOptions | undefined): Promise<void> {
+    // The hot path: well under every threshold, the level is normal whatever its history, so it
+    // need not be recomputed (that allocates) on every submit.
+    if (this.#pressure.level === 'normal' && this.#queue.bytes < this.#config.queueMaxBytes / 2) {
+      const wal = this.#wal?.stats()
+      if (wal === undefined || wal.bytes < wal.maxBytes / 2) return
+    }
     this.#updatePressure()
     if (this.#pressure.level === 'normal') return
     const target = this.#pressure.l1ShrinkTarget()
