@@ -24,8 +24,7 @@ export function recordOf(write: Pick<QueuedWrite, 'id' | 'version' | 'updatedAt'
 
 /** A logged write back in queue form (replay and drain of the write-ahead log). */
 export function queuedOf(write: LoggedWrite): QueuedWrite {
-  const queued = { ...write, bytes: 0 }
-  return { ...queued, bytes: l1EntryBytes(queued) }
+  return { ...write, bytes: l1EntryBytes(write) }
 }
 
 /**
