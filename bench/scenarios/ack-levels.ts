@@ -2,6 +2,7 @@ import { type AckLevel, mysqlDialect, RedisKeyLayout } from '@sync-engine/core'
 import { SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
 import type { Redis } from 'ioredis'
 import type { Connection } from 'mysql2/promise'
+import { runAlternatingRounds } from '../alternating-rounds.ts'
 import { collectGarbage } from '../fixtures.ts'
 import {
   type BenchContext,
@@ -242,16 +243,10 @@ export const ackLevels: Scenario = {
     const services = tiersOrSkip(ctx)
     if (services.skip !== undefined) return skippedResult(this, services.skip)
     const { redis, mysql } = services
-    for (const variant of variants) variant.results.length = 0
     const fixture = buildTieredFixture(N, CHUNK)
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? variants : [...variants].reverse()
-      for (const variant of order) {
-        const result = await variant.run(ctx, redis, mysql, fixture)
-        variant.results.push(result)
-        ctx.log(`ack-levels: round ${round + 1}/${ROUNDS} ${variant.label}: ${result.ms.toFixed(0)} ms`)
-      }
-    }
+    await runAlternatingRounds(ctx, 'ack-levels', ROUNDS, variants, (variant) =>
+      variant.run(ctx, redis, mysql, fixture),
+    )
     const measurements = variants.map(toMeasurement)
     const [queued, logged, stored, raw] = measurements as [Measurement, Measurement, Measurement, Measurement]
     const ofRaw = (m: Measurement) => formatPercent(m.throughput / raw.throughput)

@@ -8,6 +8,7 @@ import {
 } from '@sync-engine/core'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
 import Database from 'better-sqlite3'
+import { runAlternatingRounds } from '../alternating-rounds.ts'
 import { collectGarbage, makeIds, makeValues } from '../fixtures.ts'
 import { type BenchContext, type Measurement, type Role, type Scenario, verdict } from '../report.ts'
 import { median, nowMs, summarize } from '../stats.ts'
@@ -277,18 +278,9 @@ export const sqliteWrite: Scenario = {
   id: 'sqlite-write',
   title: 'SQLite write throughput',
   async run(ctx: BenchContext) {
-    for (const variant of variants) variant.results.length = 0
     const fixture = buildFixture()
     if (N % TXN_ROWS !== 0 || TXN_ROWS % ROWS_PER_STATEMENT !== 0) throw new Error('N, TXN_ROWS mismatch')
-    for (let round = 0; round < ROUNDS; round++) {
-      // Alternate the order, so no variant always runs first (cold) or right after another's garbage.
-      const order = round % 2 === 0 ? variants : [...variants].reverse()
-      for (const variant of order) {
-        const result = await variant.run(ctx, fixture)
-        variant.results.push(result)
-        ctx.log(`sqlite-write: round ${round + 1}/${ROUNDS} ${variant.label}: ${result.ms.toFixed(0)} ms`)
-      }
-    }
+    await runAlternatingRounds(ctx, 'sqlite-write', ROUNDS, variants, (variant) => variant.run(ctx, fixture))
     const measurements = variants.map(toMeasurement)
     const notes: string[] = []
     const { batchFlushCount } = parseConfig({})

@@ -1,6 +1,7 @@
 import { mysqlDialect, RedisKeyLayout, type SubmitOptions, type SyncEngine } from '@sync-engine/core'
 import type { Redis } from 'ioredis'
 import type { Connection } from 'mysql2/promise'
+import { runAlternatingRounds } from '../alternating-rounds.ts'
 import { collectGarbage } from '../fixtures.ts'
 import {
   type BenchContext,
@@ -243,16 +244,10 @@ export const tieredWrite: Scenario = {
     const services = tiersOrSkip(ctx)
     if (services.skip !== undefined) return skippedResult(this, services.skip)
     const { redis, mysql } = services
-    for (const variant of variants) variant.results.length = 0
     const fixture = buildTieredFixture(N, BATCH)
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? variants : [...variants].reverse()
-      for (const variant of order) {
-        const result = await variant.run(redis, mysql, fixture)
-        variant.results.push(result)
-        ctx.log(`tiered-write: round ${round + 1}/${ROUNDS} ${variant.label}: ${result.ms.toFixed(0)} ms`)
-      }
-    }
+    await runAlternatingRounds(ctx, 'tiered-write', ROUNDS, variants, (variant) =>
+      variant.run(redis, mysql, fixture),
+    )
     const measurements = variants.map(toMeasurement)
     const baseline = measurements[2]!
     return {

@@ -3,6 +3,7 @@ import { openRedisStore } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
 import { SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
 import type { Connection } from 'mysql2/promise'
+import { runAlternatingRounds } from '../alternating-rounds.ts'
 import { collectGarbage } from '../fixtures.ts'
 import {
   type BenchContext,
@@ -322,16 +323,10 @@ export const walDrain: Scenario = {
     const services = tiersOrSkip(ctx)
     if (services.skip !== undefined) return skippedResult(this, services.skip)
     const { redis, mysql } = services
-    for (const variant of variants) variant.results.length = 0
     const fixture = buildTieredFixture(N, CHUNK)
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? variants : [...variants].reverse()
-      for (const variant of order) {
-        const result = await variant.run(ctx, redis, mysql, fixture)
-        variant.results.push(result)
-        ctx.log(`wal-drain: round ${round + 1}/${ROUNDS} ${variant.label}: ${result.ms.toFixed(0)} ms`)
-      }
-    }
+    await runAlternatingRounds(ctx, 'wal-drain', ROUNDS, variants, (variant) =>
+      variant.run(ctx, redis, mysql, fixture),
+    )
     const measurements = variants.map(toMeasurement)
     const [subject, baseline, withL2] = measurements as [Measurement, Measurement, Measurement]
     return {
