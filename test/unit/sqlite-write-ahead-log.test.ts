@@ -503,6 +503,104 @@ describe('SqliteWriteAheadLog: remove, read, latest', () => {
     })
   })
 
+  it('removeThrough hides entries at once, deletes their rows in the background, and both survive a reopen', async () => {
+    const path = newPath()
+    let log = await openLog(path)
+    // More rows than one compaction step deletes.
+    const writes = Array.from({ length: 5_000 }, (_, i) => json(`r${i}`, hlc(i)))
+    await log.append(writes)
+    const entries = await readAll(log)
+    const through = entries[3_999]!.seq
+    const kept = writes.slice(4_000)
+    const keptBytes = kept.reduce((sum, w) => sum + walEntryBytes(w), 0)
+    await log.removeThrough(through)
+    expect(log.stats()).toMatchObject({ entries: 1_000, bytes: keptBytes })
+    // Closed in the same tick: no row deleted yet, the watermark alone says what is gone.
+    await log.close()
+    expect(rowCount(path)).toBe(5_000)
+    log = await openLog(path)
+    expect(log.stats()).toMatchObject({ entries: 1_000, bytes: keptBytes })
+    expect((await readAll(log)).map((e) => e.write.id)).toEqual(kept.map((w) => w.id))
+    expect((await log.read(0, 10)).map((e) => e.write.id)).toEqual(kept.slice(0, 10).map((w) => w.id))
+    expect(await log.latest('r0')).toBeUndefined()
+    expect((await log.latest('r4000'))?.version).toBe(hlc(4_000))
+    // A remove by id of a removed entry counts nothing twice.
+    await log.remove([{ id: 'r1', version: hlc(1) }])
+    expect(log.stats().entries).toBe(1_000)
+    // The open resumed deleting the rows.
+    await vi.waitFor(() => expect(rowCount(path)).toBe(1_000), { timeout: 10_000, interval: 20 })
+    expect((await readAll(log)).map((e) => e.write.id)).toEqual(kept.map((w) => w.id))
+    // A watermark never moves back, nor past the newest entry (the next append stays visible).
+    await log.removeThrough(entries[10]!.seq)
+    expect(log.stats()).toMatchObject({ entries: 1_000, bytes: keptBytes })
+    await log.removeThrough(Number.MAX_SAFE_INTEGER)
+    expect(log.stats()).toMatchObject({ entries: 0, bytes: 0 })
+    await log.append([json('after', hlc(9_999))])
+    expect((await log.read(0, 10)).map((e) => e.write.id)).toEqual(['after'])
+  })
+
+  it('opens a log of format 1 (no watermark) with every entry, and upgrades it', async () => {
+    const path = newPath()
+    const log = await openLog(path)
+    const writes = [json('a', hlc(1)), tombstone('b', hlc(2)), json('c', hlc(3))]
+    await log.append(writes)
+    await log.close()
+    const db = new Database(path)
+    db.exec('DROP TABLE wal_meta')
+    db.pragma('user_version = 1')
+    db.close()
+    const reopened = await openLog(path)
+    const entries = await reopened.read(0, 10)
+    expect(entries).toHaveLength(3)
+    for (const [i, entry] of entries.entries()) expectSameWrite(entry.write, writes[i]!)
+    await reopened.removeThrough(entries[0]!.seq)
+    expect((await reopened.read(0, 10)).map((e) => e.write.id)).toEqual(['b', 'c'])
+    await reopened.close()
+    const check = new Database(path, { readonly: true })
+    expect(check.pragma('user_version', { simple: true })).toBe(2)
+    check.close()
+  })
+
+  it('reads a page on the reader thread exactly as it reads it inline', async () => {
+    const path = newPath()
+    const log = await openLog(path)
+    const writes: LoggedWrite[] = []
+    for (let i = 0; i < 700; i++) {
+      const kind = i % 5
+      if (kind === 0) writes.push(tombstone(`t${i}`, hlc(i)))
+      else if (kind === 1)
+        writes.push(put(SyncItem.fromBinary(`b${i}`, new Uint8Array([i & 255, 0, 255])), hlc(i)))
+      else if (kind === 2)
+        writes.push({
+          ...json(`x${i}`, hlc(i)),
+          route: { l2: true, l3: false, ttlMs: 5_000 },
+          expiresAt: T + i,
+        })
+      else if (kind === 3)
+        writes.push(put(SyncItem.fromJson(`v${i}`, { i }), i + 1, { callerVersioned: true }))
+      else writes.push(json(`é${i}`, hlc(i), { text: 'ünïcödé ✓', i }))
+    }
+    await log.append(writes)
+    // 700 entries in one call: the reader thread; pages of 100: inline.
+    const threaded = await log.read(0, 700)
+    const inline: Awaited<ReturnType<typeof log.read>> = []
+    for (let after = 0; ; ) {
+      const page = await log.read(after, 100)
+      if (page.length === 0) break
+      inline.push(...page)
+      after = page.at(-1)!.seq
+    }
+    expect(threaded.map((e) => e.seq)).toEqual(inline.map((e) => e.seq))
+    threaded.forEach((entry, i) => {
+      expectSameWrite(entry.write, writes[i]!)
+      expectSameWrite(inline[i]!.write, writes[i]!)
+    })
+    // The thread sees what was appended just before the call.
+    const appended = log.append([json('late', hlc(10_000))])
+    expect((await log.read(threaded.at(-1)!.seq, 1_000)).map((e) => e.write.id)).toEqual(['late'])
+    await appended
+  })
+
   it('takes effect in call order: a remove sees the appends issued before it', async () => {
     const log = await openLog()
     const appended = log.append([json('x', hlc(1))])
@@ -639,6 +737,10 @@ describe('SqliteWriteAheadLog: against a model', () => {
       }),
       weight: 2,
     },
+    {
+      arbitrary: fc.record({ kind: fc.constant('removeThrough' as const), index: fc.nat({ max: 12 }) }),
+      weight: 1,
+    },
     { arbitrary: fc.constant({ kind: 'reopen' as const }), weight: 1 },
   )
   const MAX_BYTES = 700
@@ -668,6 +770,12 @@ describe('SqliteWriteAheadLog: against a model', () => {
           } else if (op.kind === 'remove') {
             await log.remove(op.settled)
             model = model.filter((w) => !op.settled.some((s) => s.id === w.id && w.version <= s.version))
+          } else if (op.kind === 'removeThrough') {
+            // Through the seq of the model's index-th entry (or past the end).
+            const seqs = (await readAll(log)).map((e) => e.seq)
+            const seq = seqs[op.index] ?? (seqs.at(-1) ?? 0) + 1
+            await log.removeThrough(seq)
+            model = model.slice(Math.min(op.index + 1, model.length))
           } else {
             log = await reopen(log, path, MAX_BYTES)
           }

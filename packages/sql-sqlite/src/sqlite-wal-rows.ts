@@ -14,8 +14,12 @@ export function walEntryBytes(write: LoggedWrite): number {
   )
 }
 
-/** Bumped when the row format changes; a log written by a newer format is refused, not misread. */
-export const WAL_FORMAT_VERSION = 1
+/**
+ * Bumped when the file format changes; a log written by a newer format is refused, not misread.
+ * 2: `wal_meta.removed_through` (entries at or below it are removed, whether or not their rows are
+ * still in the file). A format-1 file opens as it is and becomes format 2.
+ */
+export const WAL_FORMAT_VERSION = 2
 
 /**
  * One row per logged write. The item's columns are NULL for a tombstone (`content_type IS NULL`).
@@ -45,7 +49,14 @@ CREATE TABLE IF NOT EXISTS wal (
   caller_versioned INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS wal_id_version ON wal (id, version);
+CREATE TABLE IF NOT EXISTS wal_meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
 `
+
+/** The `wal_meta` key of the removal watermark: every entry with `seq` ≤ it is removed. */
+export const REMOVED_THROUGH_KEY = 'removed_through'
 
 /** The columns an insert binds, in `pushRow` order (`seq` is assigned by SQLite). */
 export const INSERT_COLUMNS = [
@@ -67,8 +78,13 @@ export const INSERT_COLUMNS = [
   'caller_versioned',
 ] as const
 
-/** The columns a read selects, in `toEntryWrite` order: `seq` first, then the inserted ones. */
-export const SELECT_COLUMNS = ['seq', ...INSERT_COLUMNS].join(', ')
+const SELECTED = ['seq', ...INSERT_COLUMNS] as const
+
+/** The columns a read selects, in `toLoggedWrite` order: `seq` first, then the inserted ones. */
+export const SELECT_COLUMNS = SELECTED.join(', ')
+
+/** Where a selected row holds the content. */
+export const CONTENT_COLUMN = SELECTED.indexOf('content')
 
 type SqlParam = string | number | Uint8Array | null
 
@@ -119,7 +135,7 @@ export function toLoggedWrite(row: WalRow): LoggedWrite {
       ? null
       : SyncItem.restore({
           id,
-          content: plainBytes(row[6] as Buffer | null),
+          content: plainBytes(row[6] as Uint8Array | null),
           contentType,
           mime: row[7] as string,
           hash: row[8] as string,
@@ -143,7 +159,9 @@ export function toLoggedWrite(row: WalRow): LoggedWrite {
  * Buffer would compare and serialise differently. NULL (an empty blob some bindings store as NULL)
  * reads as no bytes: the row is a live item, `content_type` says so.
  */
-function plainBytes(blob: Buffer | null): Uint8Array {
+function plainBytes(blob: Uint8Array | null): Uint8Array {
   if (blob === null) return new Uint8Array(0)
+  // Rows from the reader thread already hold plain views.
+  if (Object.getPrototypeOf(blob) === Uint8Array.prototype) return blob
   return new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength)
 }

@@ -11,8 +11,10 @@ import {
 } from '@sync-engine/core'
 import Database from 'better-sqlite3'
 import {
+  CONTENT_COLUMN,
   INSERT_COLUMNS,
   pushRow,
+  REMOVED_THROUGH_KEY,
   SELECT_COLUMNS,
   toLoggedWrite,
   WAL_FORMAT_VERSION,
@@ -20,6 +22,7 @@ import {
   type WalRow,
   walEntryBytes,
 } from './sqlite-wal-rows.ts'
+import { WalReaderThread } from './wal-reader-thread.ts'
 
 export interface SqliteWriteAheadLogOptions {
   /** The log's own SQLite file (the engine uses `<dataDir>/wal.db`), never the L3 file. */
@@ -33,7 +36,15 @@ export interface SqliteWriteAheadLogOptions {
    *   the pages) but not a power loss or an OS crash.
    */
   synchronous?: 'full' | 'normal'
+  /**
+   * Read large pages (a drain's, a replay's) on a worker thread, so turning rows into values
+   * overlaps the caller's work instead of blocking it (default true; a `:memory:` log reads inline).
+   */
+  readThread?: boolean
 }
+
+/** Reads of at least this many entries go to the reader thread; smaller ones are not worth a hop. */
+const THREAD_READ_MIN_ROWS = 512
 
 /**
  * Rows per INSERT statement: 16 parameters a row, well under SQLite's 32,766. Measured against a
@@ -45,7 +56,18 @@ const ROWS_PER_INSERT = 100
 /** What the -wal file is cut back to after a checkpoint (SQLite keeps it at its peak otherwise). */
 const JOURNAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 
+/**
+ * Rows one compaction step deletes (a few milliseconds of the thread), and the pause between
+ * steps, so that deleting what `removeThrough` removed never holds the thread for long: deleting
+ * 100,000 rows at once took 300–450 ms, all of it at the end of a drain.
+ */
+const COMPACTION_STEP_ROWS = 2_000
+const COMPACTION_PAUSE_MS = 5
+
 type Lifecycle = 'new' | 'open' | 'closed'
+
+/** A page of entries after a seq, oldest first (inline and on the reader thread alike). */
+const SELECT_AFTER_SQL = `SELECT ${SELECT_COLUMNS} FROM wal WHERE seq > ? ORDER BY seq LIMIT ?`
 
 /** One `append` call waiting for its group's commit. */
 interface PendingAppend {
@@ -70,12 +92,18 @@ interface Counts {
  *
  * `stats()` is kept in memory: counted from the file at `open()`, then updated by every commit.
  * That is exact as long as this object is the file's only writer (one engine per data dir).
+ *
+ * `removeThrough` is a watermark: one committed row says every entry up to a seq is removed, and
+ * reads skip those entries from then on. Their rows are deleted afterwards, a few thousand per
+ * step, between other work (and after a restart, from `open`). A seq is never reused, so the
+ * watermark can only ever cover entries that were appended before it was set.
  */
 export class SqliteWriteAheadLog implements WriteAheadLog {
   readonly driver = 'better-sqlite3'
   readonly #path: string
   readonly #maxBytes: number
   readonly #synchronous: 'full' | 'normal'
+  readonly #reader: WalReaderThread | undefined
   #state: Lifecycle = 'new'
   #db: Database.Database | undefined
   #entries = 0
@@ -85,6 +113,13 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
   /** Bytes of the pending appends: admitted against `maxBytes`, not committed yet. */
   #reservedBytes = 0
   #scheduled = false
+  /** Every entry with a seq at or below this is removed (rows may still be in the file). */
+  #removedThrough = 0
+  #compactionTimer: ReturnType<typeof setTimeout> | undefined
+  readonly #compactionStep = () => {
+    this.#compactionTimer = undefined
+    this.#compact()
+  }
   readonly #commitScheduled = () => {
     this.#scheduled = false
     this.#commitPending()
@@ -93,12 +128,13 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
   #insertStatements = new Map<number, Database.Statement>()
   #insertGroup!: (group: readonly PendingAppend[]) => Counts
   #removeSettled!: (settled: ReadonlyMap<string, number>) => Counts
-  #removeRange!: (seq: number) => Counts
+  #removeRange!: (seq: number) => Counts & { through: number }
+  #deleteRemovedRows!: () => number
   #selectAfter!: Database.Statement
   #selectLatest!: Database.Statement
 
   constructor(options: SqliteWriteAheadLogOptions) {
-    const { path, maxBytes, synchronous = 'full' } = options
+    const { path, maxBytes, synchronous = 'full', readThread = true } = options
     if (typeof path !== 'string' || path.length === 0) {
       throw new InvalidArgumentError('the write-ahead log needs a file path')
     }
@@ -111,6 +147,10 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     this.#path = path
     this.#maxBytes = maxBytes
     this.#synchronous = synchronous
+    this.#reader =
+      readThread && path !== ':memory:'
+        ? new WalReaderThread(path, SELECT_AFTER_SQL, CONTENT_COLUMN)
+        : undefined
   }
 
   /** Append transactions committed by this object (group commit: one per tick of appends). */
@@ -141,9 +181,14 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
         db!.pragma(`user_version = ${WAL_FORMAT_VERSION}`)
       })()
       this.#prepare(db)
+      const watermark = db
+        .prepare('SELECT value FROM wal_meta WHERE key = ?')
+        .pluck()
+        .get(REMOVED_THROUGH_KEY) as number | undefined
+      this.#removedThrough = watermark ?? 0
       const counts = db
-        .prepare('SELECT COUNT(*) AS entries, COALESCE(SUM(bytes), 0) AS bytes FROM wal')
-        .get() as Counts
+        .prepare('SELECT COUNT(*) AS entries, COALESCE(SUM(bytes), 0) AS bytes FROM wal WHERE seq > ?')
+        .get(this.#removedThrough) as Counts
       this.#entries = counts.entries
       this.#bytes = counts.bytes
     } catch (error) {
@@ -152,6 +197,8 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     }
     this.#db = db
     this.#state = 'open'
+    // Rows a previous process removed but had not deleted yet.
+    this.#scheduleCompaction()
   }
 
   append(writes: readonly LoggedWrite[]): Promise<void> {
@@ -190,7 +237,13 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     }
     this.#commitPending()
     if (limit === 0) return []
-    const rows = this.#run(() => this.#selectAfter.all(afterSeq, limit) as WalRow[])
+    const from = Math.max(afterSeq, this.#removedThrough)
+    const rows =
+      this.#reader && limit >= THREAD_READ_MIN_ROWS
+        ? await this.#reader.query([from, limit]).catch((error: unknown) => {
+            throw this.#failure('query failed', error)
+          })
+        : this.#run(() => this.#selectAfter.all(from, limit) as WalRow[])
     return rows.map((row) => ({ seq: row[0] as number, write: toLoggedWrite(row) }))
   }
 
@@ -215,15 +268,18 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
       throw new InvalidArgumentError(`seq must be a number, got ${String(seq)}`)
     }
     this.#commitPending()
+    if (seq <= this.#removedThrough) return
     const removed = this.#run(() => this.#removeRange(seq))
+    this.#removedThrough = removed.through
     this.#entries -= removed.entries
     this.#bytes -= removed.bytes
+    this.#scheduleCompaction()
   }
 
   async latest(id: string): Promise<LoggedWrite | undefined> {
     this.#usable('read')
     this.#commitPending()
-    const row = this.#run(() => this.#selectLatest.get(id) as WalRow | undefined)
+    const row = this.#run(() => this.#selectLatest.get(id, this.#removedThrough) as WalRow | undefined)
     return row === undefined ? undefined : toLoggedWrite(row)
   }
 
@@ -235,8 +291,12 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     if (this.#state === 'closed') return
     if (this.#state === 'open') this.#commitPending()
     this.#state = 'closed'
+    // Rows left undeleted are deleted by the next open: the watermark is in the file.
+    clearTimeout(this.#compactionTimer)
+    this.#compactionTimer = undefined
     this.#db?.close()
     this.#db = undefined
+    await this.#reader?.close()
   }
 
   /**
@@ -267,6 +327,23 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
           call.reject(this.#failure('append failed', callError))
         }
       }
+    }
+  }
+
+  #scheduleCompaction(): void {
+    if (this.#compactionTimer !== undefined || this.#state !== 'open') return
+    this.#compactionTimer = setTimeout(this.#compactionStep, COMPACTION_PAUSE_MS)
+    // Pending deletes of removed rows never keep a process alive.
+    this.#compactionTimer.unref?.()
+  }
+
+  /** Deletes one step of removed rows; schedules the next while any are left. */
+  #compact(): void {
+    if (this.#state !== 'open') return
+    try {
+      if (this.#deleteRemovedRows() === COMPACTION_STEP_ROWS) this.#scheduleCompaction()
+    } catch {
+      // The rows stay (removed all the same: reads skip them); the next removeThrough or open retries.
     }
   }
 
@@ -309,13 +386,14 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
       return added
     })
 
+    // Rows below the watermark were counted out already: compaction deletes them, not this.
     const deleteSettled = db
-      .prepare('DELETE FROM wal WHERE id = ? AND version <= ? RETURNING bytes')
+      .prepare('DELETE FROM wal WHERE id = ? AND version <= ? AND seq > ? RETURNING bytes')
       .raw(true)
     this.#removeSettled = db.transaction((settled: ReadonlyMap<string, number>) => {
       const removed: Counts = { entries: 0, bytes: 0 }
       for (const [id, version] of settled) {
-        for (const [bytes] of deleteSettled.all(id, version) as [number][]) {
+        for (const [bytes] of deleteSettled.all(id, version, this.#removedThrough) as [number][]) {
           removed.entries++
           removed.bytes += bytes
         }
@@ -323,21 +401,34 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
       return removed
     })
 
-    // A range of the primary key: counted first (for the stats), then deleted in the same transaction.
-    const countThrough = db.prepare('SELECT COUNT(*), TOTAL(bytes) FROM wal WHERE seq <= ?').raw(true)
-    const deleteThrough = db.prepare('DELETE FROM wal WHERE seq <= ?')
+    // A range of the primary key: counted (for the stats), then the watermark moves past it.
+    const countRange = db
+      .prepare('SELECT COUNT(*), TOTAL(bytes) FROM wal WHERE seq > ? AND seq <= ?')
+      .raw(true)
+    const setWatermark = db.prepare(
+      'INSERT INTO wal_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    )
+    // Never past the highest seq assigned: a watermark ahead of it would hide the next appends.
+    const highestSeq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'wal'").pluck()
     this.#removeRange = db.transaction((seq: number) => {
-      const [entries, bytes] = countThrough.get(seq) as [number, number]
-      if (entries > 0) deleteThrough.run(seq)
-      return { entries, bytes }
+      const through = Math.min(seq, (highestSeq.get() as number | undefined) ?? 0)
+      if (through <= this.#removedThrough) return { entries: 0, bytes: 0, through: this.#removedThrough }
+      const [entries, bytes] = countRange.get(this.#removedThrough, through) as [number, number]
+      setWatermark.run(REMOVED_THROUGH_KEY, through)
+      return { entries, bytes, through }
     })
+    // The oldest removed rows, one step's worth (rowid order: a range scan of the table).
+    const deleteRemoved = db.prepare(
+      'DELETE FROM wal WHERE seq IN (SELECT seq FROM wal WHERE seq <= ? ORDER BY seq LIMIT ?)',
+    )
+    this.#deleteRemovedRows = () => deleteRemoved.run(this.#removedThrough, COMPACTION_STEP_ROWS).changes
 
     // Raw rows (arrays): about twice as fast to read as objects, which matters when draining.
-    this.#selectAfter = db
-      .prepare(`SELECT ${SELECT_COLUMNS} FROM wal WHERE seq > ? ORDER BY seq LIMIT ?`)
-      .raw(true)
+    this.#selectAfter = db.prepare(SELECT_AFTER_SQL).raw(true)
     this.#selectLatest = db
-      .prepare(`SELECT ${SELECT_COLUMNS} FROM wal WHERE id = ? ORDER BY version DESC, seq DESC LIMIT 1`)
+      .prepare(
+        `SELECT ${SELECT_COLUMNS} FROM wal WHERE id = ? AND seq > ? ORDER BY version DESC, seq DESC LIMIT 1`,
+      )
       .raw(true)
   }
 

@@ -1,6 +1,5 @@
 import type { QueuedWrite } from '../batch/queued-write.ts'
 import { SyncItem } from '../item/sync-item.ts'
-import { l1EntryBytes } from '../l1/l1-cache.ts'
 import type { L2WriteEntry } from '../l2/l2-store.ts'
 import type { StoredRecord } from '../l3/stored-record.ts'
 import type { LoggedWrite } from '../wal/write-ahead-log.ts'
@@ -22,16 +21,11 @@ export function recordOf(write: Pick<QueuedWrite, 'id' | 'version' | 'updatedAt'
   }
 }
 
-/** A logged write back in queue form (replay and drain of the write-ahead log). */
-export function queuedOf(write: LoggedWrite): QueuedWrite {
-  return { ...write, bytes: l1EntryBytes(write) }
-}
-
 /**
  * The L2 entry of a write: the record plus its absolute expiry (so L1 copies made from L2 expire
  * with the key) and the TTL left now. A write whose TTL already ran out is not sent.
  */
-export function l2EntryOf(write: QueuedWrite, now: number): L2WriteEntry | undefined {
+export function l2EntryOf(write: LoggedWrite, now: number): L2WriteEntry | undefined {
   const record = recordOf(write)
   if (write.route.ttlMs === undefined || write.item === null) return { record }
   const ttlMs = write.expiresAt - now

@@ -33,7 +33,7 @@ import type { BackendTier } from '../resilience/backend-tier.ts'
 import type { BreakerOptions } from '../resilience/breaker-options.ts'
 import { CircuitBreaker } from '../resilience/circuit-breaker.ts'
 import { CircuitOpenError } from '../resilience/circuit-open-error.ts'
-import type { LoggedWrite, WalEntry, WriteAheadLog } from '../wal/write-ahead-log.ts'
+import type { LoggedWrite, SettledWrite, WalEntry, WriteAheadLog } from '../wal/write-ahead-log.ts'
 import type { EngineState, StateListener } from './engine-state.ts'
 import { asSyncError, describe, failureOf, settle } from './flush-failures.ts'
 import { type Logger, silentLogger } from './logger.ts'
@@ -48,7 +48,7 @@ import type {
   SubmitReceipt,
   TierHealth,
 } from './receipts.ts'
-import { earliest, itemOf, l2EntryOf, queuedOf, recordOf } from './records.ts'
+import { earliest, itemOf, l2EntryOf, recordOf } from './records.ts'
 import { VersionMarks } from './version-marks.ts'
 
 export interface SyncEngineOptions {
@@ -92,6 +92,14 @@ const DRAIN_BATCH = 5_000
  * version-guarded.
  */
 const REMOVE_BATCH = 10_000
+
+/** What a drain has done so far: counts, and the writes it stored (removed from the log at its end). */
+interface DrainProgress {
+  drained: number
+  /** Some entries stay in the log (cache-only writes L2 missed): the log is not cleared by range. */
+  keptAny: boolean
+  settled: SettledWrite[]
+}
 
 /**
  * The engine: one object per process that owns L1, the write queue, the log and the tiers.
@@ -705,7 +713,7 @@ export class SyncEngine {
    * throws when L3 is unreachable (or fails), having written nothing the caller can count on.
    */
   async #writeL3(
-    writes: readonly QueuedWrite[],
+    writes: readonly LoggedWrite[],
     { invalidateL1 = false } = {},
   ): Promise<ReadonlyMap<string, Error> | undefined> {
     if (!this.#l3Connected) throw new L3UnavailableError()
@@ -718,7 +726,8 @@ export class SyncEngine {
     // The guard kept a newer stored version: L1 must not go on serving the older one. A drain
     // does not ask which (MySQL would read every version back): it drops L1's copies of exactly
     // the versions it wrote, and the next read of those ids asks the tiers.
-    this.#dropFromL1(invalidateL1 ? writes.map((write) => write.id) : result.stale, writes)
+    if (invalidateL1) this.#dropVersionsFromL1(writes)
+    else this.#dropFromL1(result.stale, writes)
     const rejected = result.rejected && result.rejected.size > 0 ? result.rejected : undefined
     if (rejected) {
       // Refused for good (e.g. larger than the server's packet limit): never stored, so never served.
@@ -739,16 +748,16 @@ export class SyncEngine {
    * cache-only ones. A write L3 already stored is not failed when L2 misses it; its id is marked
    * instead (L2 may hold an older copy), reads skip L2 for it, and reconciliation drops that copy.
    */
-  async #writeL2(writes: readonly QueuedWrite[]): Promise<Map<string, Error>> {
+  async #writeL2(writes: readonly LoggedWrite[]): Promise<Map<string, Error>> {
     const failed = new Map<string, Error>()
     const l2 = this.#l2
     if (!l2 || writes.length === 0) return failed
     const now = this.#platform.now()
     const entries: L2WriteEntry[] = []
-    const sent: QueuedWrite[] = []
+    const sent: LoggedWrite[] = []
     // A write to L3 only (durable) makes any L2 copy of its id older than the truth: drop it,
     // so L2 cannot serve a version below one already stored. The next read back-fills L2.
-    const bypassed: QueuedWrite[] = []
+    const bypassed: LoggedWrite[] = []
     for (const write of writes) {
       if (!write.route.l2) {
         if (write.route.l3) bypassed.push(write)
@@ -780,7 +789,7 @@ export class SyncEngine {
     return failed
   }
 
-  #l2Missed(writes: readonly QueuedWrite[], error: unknown, failed: Map<string, Error>): void {
+  #l2Missed(writes: readonly LoggedWrite[], error: unknown, failed: Map<string, Error>): void {
     const failure = error instanceof Error ? error : new Error(String(error))
     let marked = 0
     for (const write of writes) {
@@ -854,7 +863,7 @@ export class SyncEngine {
 
   async #drainSteps(): Promise<number> {
     const log = this.#wal!
-    const progress = { drained: 0, keptAny: false, settled: [] as { id: string; version: number }[] }
+    const progress: DrainProgress = { drained: 0, keptAny: false, settled: [] }
     let throughSeq = 0
     // Two steps in flight: while L3 stores one page (its own transaction, rows in id order, so the
     // two cannot deadlock; versions decide between them), the next is read and sent.
@@ -899,15 +908,13 @@ export class SyncEngine {
   }
 
   /** One page of the log into the tiers; what was stored is no longer parked. */
-  async #drainStep(
-    entries: readonly WalEntry[],
-    progress: { drained: number; keptAny: boolean; settled: { id: string; version: number }[] },
-  ): Promise<void> {
-    const newest = new Map<string, QueuedWrite>()
+  async #drainStep(entries: readonly WalEntry[], progress: DrainProgress): Promise<void> {
+    // The newest entry of each id; the logged writes themselves go to the tiers (no copies).
+    const newest = new Map<string, LoggedWrite>()
     for (const { write } of entries) {
       this.#clock.observe(write.version)
       const held = newest.get(write.id)
-      if (held === undefined || held.version < write.version) newest.set(write.id, queuedOf(write))
+      if (held === undefined || held.version < write.version) newest.set(write.id, write)
     }
     const batch = [...newest.values()]
     const toL3 = this.#l3 ? batch.filter((write) => write.route.l3) : []
@@ -916,12 +923,18 @@ export class SyncEngine {
     // Refused writes leave the log too (logged as errors above); cache-only ones L2 missed stay.
     const settled = failed.size > 0 ? batch.filter((write) => !failed.has(write.id)) : batch
     if (settled.length < batch.length) progress.keptAny = true
-    for (const { id, version } of settled) {
-      progress.settled.push({ id, version })
-      this.#parked.clearUpTo(id, version)
+    for (const write of settled) {
+      progress.settled.push(write)
+      this.#parked.clearUpTo(write.id, write.version)
     }
     progress.drained += settled.length
     this.#drainedFromLog += settled.length
+  }
+
+  /** Drops L1's copy of each write's own version, if L1 holds exactly that version. */
+  #dropVersionsFromL1(writes: readonly LoggedWrite[]) {
+    if (this.#l1.count === 0) return
+    for (const write of writes) this.#l1.deleteIfVersion(write.id, write.version)
   }
 
   /** Runs `work` in a later macrotask (after pending I/O callbacks and sends). */
@@ -932,7 +945,7 @@ export class SyncEngine {
   }
 
   /** Drops L1's copy of writes a tier kept a newer version of (or refused), if L1 still holds them. */
-  #dropFromL1(ids: readonly string[], writes: readonly QueuedWrite[]) {
+  #dropFromL1(ids: readonly string[], writes: readonly LoggedWrite[]) {
     if (ids.length === 0) return
     const versions = new Map(writes.map((write) => [write.id, write.version]))
     for (const id of ids) {
@@ -948,7 +961,7 @@ export class SyncEngine {
    * those are removed from the filter, so a remove is always of a held id (guarantee (a) of
    * `ExistenceFilter`) — a delete of an id that never existed removes nothing.
    */
-  async #liveTombstoned(writes: readonly QueuedWrite[]): Promise<Set<string> | undefined> {
+  async #liveTombstoned(writes: readonly LoggedWrite[]): Promise<Set<string> | undefined> {
     const ids = writes.filter((write) => write.item === null).map((write) => write.id)
     if (ids.length === 0) return undefined
     const records = await this.#call('l3', 'read', () => this.#l3!.read(ids))
@@ -959,7 +972,7 @@ export class SyncEngine {
 
   /** Adds every applied put (extra adds only cost false positives), removes deletes of live ids. */
   #updateFilter(
-    writes: readonly QueuedWrite[],
+    writes: readonly LoggedWrite[],
     rejected: ReadonlyMap<string, Error> | undefined,
     liveBefore: Set<string> | undefined,
   ): void {
