@@ -23,7 +23,7 @@ function files() {
 
 function open(
   paths: { sync: string; wal: string },
-  options: { down?: boolean; requireL3AtStart?: boolean } = {},
+  options: { down?: boolean; requireL3AtStart?: boolean; queueMaxBytes?: number } = {},
 ) {
   const l3 = new FlakyL3(createSqliteStore({ path: paths.sync }))
   l3.down = options.down ?? false
@@ -32,7 +32,11 @@ function open(
     l3,
     wal,
     breakers: FAST_BREAKERS,
-    config: { requireL3AtStart: options.requireL3AtStart ?? false, batchFlushMs: 10 },
+    config: {
+      requireL3AtStart: options.requireL3AtStart ?? false,
+      batchFlushMs: 10,
+      ...(options.queueMaxBytes === undefined ? {} : { queueMaxBytes: options.queueMaxBytes }),
+    },
   })
   engines.push(engine)
   return { engine, l3, wal }
@@ -118,6 +122,73 @@ describe('ack logged and the write-ahead log', () => {
       })
     }
   })
+
+  for (const held of ['all', 'some'] as const) {
+    it(`drains what it parked with ${held} of the writes held in memory: reads keys${held === 'all' ? '' : ' and the rest by seq'}, stores every acknowledged version`, async () => {
+      const { engine, l3, wal } = open(files())
+      // Counted from the start: drain attempts during the outage read the log too.
+      const calls = { read: 0, keys: 0, bySeq: new Set<number>() }
+      const read = wal.read.bind(wal)
+      const keys = wal.keys.bind(wal)
+      const readSeqs = wal.readSeqs.bind(wal)
+      wal.read = (after, limit) => {
+        calls.read++
+        return read(after, limit)
+      }
+      wal.keys = (after, limit) => {
+        calls.keys++
+        return keys(after, limit)
+      }
+      wal.readSeqs = (seqs) => {
+        for (const seq of seqs) calls.bySeq.add(seq)
+        return readSeqs(seqs)
+      }
+      await engine.start()
+      l3.down = true
+      const receipts = await Promise.all(
+        Array.from({ length: 30 }, (_, n) => engine.submit(item(`held-${n}`, n))),
+      )
+      if (held === 'some') {
+        // Past the memory budget (the queue's), parked writes are only in the log. Five at a time
+        // keeps the queue itself well below that budget.
+        await until(async () => {
+          const health = await engine.health()
+          return health.queue.depth === 0 && health.wal.configured && health.wal.parked === 30
+        }, 'the first 30 parked')
+        engine.reconfigure({ queueMaxBytes: 6_000 })
+      }
+      for (let n = 30; n < 60; n += 5) {
+        const chunk = [n, n + 1, n + 2, n + 3, n + 4].map((k) => engine.submit(item(`held-${k}`, k)))
+        receipts.push(...(await Promise.all(chunk)))
+      }
+      // A newer version of one id, parked too: only it may be stored (its older entry is not held).
+      const newer = await engine.submit(item('held-3', 1_000))
+      await until(async () => {
+        const health = await engine.health()
+        return health.queue.depth === 0 && health.wal.configured && health.wal.parked === 60
+      }, 'every write parked')
+      const seqOf = new Map((await keys(0, 1_000)).map((k) => [`${k.id}@${k.version}`, k.seq]))
+      l3.down = false
+      await until(async () => (await engine.health()).degraded.length === 0, 'the log drained')
+
+      expect(calls.keys).toBeGreaterThan(0)
+      expect(calls.read).toBe(0)
+      // Read in full: held-3's superseded entry, and (past the budget) the writes parked after it.
+      const expected = [seqOf.get(`held-3@${receipts[3]!.version}`)]
+      if (held === 'some') {
+        for (let n = 30; n < 60; n++) expected.push(seqOf.get(`held-${n}@${receipts[n]!.version}`))
+        expected.push(seqOf.get(`held-3@${newer.version}`))
+      }
+      expect([...calls.bySeq].sort((a, b) => a - b)).toEqual(expected)
+      for (const [n, receipt] of receipts.entries()) {
+        const version = n === 3 ? newer.version : receipt.version
+        expect(await engine.status(`held-${n}`)).toMatchObject({ kind: 'synced', version, l3: true })
+      }
+      expect((await engine.get('held-3'))?.json()).toEqual({ n: 1_000 })
+      const health = await engine.health()
+      expect(health.wal.configured && [health.wal.parked, health.wal.entries]).toEqual([0, 0])
+    })
+  }
 
   it('an ack stored write that lands in the log while L3 is down is reported as not stored (typed), and still drains', async () => {
     const { engine, l3 } = open(files())

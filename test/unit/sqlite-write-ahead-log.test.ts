@@ -601,6 +601,39 @@ describe('SqliteWriteAheadLog: remove, read, latest', () => {
     await appended
   })
 
+  it('keys are the seq, id and version of what read returns; readSeqs returns the entries still there', async () => {
+    const log = await openLog()
+    const writes = Array.from({ length: 600 }, (_, i) =>
+      i % 7 === 0 ? tombstone(`k${i % 50}`, hlc(i)) : json(`k${i % 50}`, hlc(i)),
+    )
+    await log.append(writes)
+    const entries = await log.read(0, 1_000)
+    const expected = entries.map((e) => ({ seq: e.seq, id: e.write.id, version: e.write.version }))
+    // 600 keys at once on the reader thread; pages of 100 inline.
+    expect(await log.keys(0, 1_000)).toEqual(expected)
+    const paged = []
+    for (let after = 0; ; ) {
+      const page = await log.keys(after, 100)
+      if (page.length === 0) break
+      paged.push(...page)
+      after = page.at(-1)!.seq
+    }
+    expect(paged).toEqual(expected)
+    expect(await log.keys(expected[9]!.seq, 3)).toEqual(expected.slice(10, 13))
+
+    // By seq, oldest first, whatever the order asked; gone or removed entries are simply absent.
+    const wanted = [expected[599]!.seq, expected[0]!.seq, expected[300]!.seq, expected[1]!.seq, 10 ** 9]
+    await log.removeThrough(expected[0]!.seq)
+    const found = await log.readSeqs(wanted)
+    expect(found.map((e) => e.seq)).toEqual([expected[1]!.seq, expected[300]!.seq, expected[599]!.seq])
+    expectSameWrite(found[0]!.write, writes[1]!)
+    expectSameWrite(found[2]!.write, writes[599]!)
+    // More seqs than one statement binds.
+    const many = await log.readSeqs(expected.map((k) => k.seq))
+    expect(many.map((e) => e.seq)).toEqual(expected.slice(1).map((k) => k.seq))
+    expect(await log.readSeqs([])).toEqual([])
+  })
+
   it('takes effect in call order: a remove sees the appends issued before it', async () => {
     const log = await openLog()
     const appended = log.append([json('x', hlc(1))])

@@ -144,6 +144,7 @@ export type {
   LoggedWrite,
   SettledWrite,
   WalEntry,
+  WalKey,
   WalStats,
   WriteAheadLog,
 } from './wal/write-ahead-log.ts'

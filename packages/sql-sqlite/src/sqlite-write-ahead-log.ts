@@ -6,6 +6,7 @@ import {
   type SettledWrite,
   type WalEntry,
   WalFullError,
+  type WalKey,
   type WalStats,
   type WriteAheadLog,
 } from '@sync-engine/core'
@@ -66,8 +67,20 @@ const COMPACTION_PAUSE_MS = 5
 
 type Lifecycle = 'new' | 'open' | 'closed'
 
-/** A page of entries after a seq, oldest first (inline and on the reader thread alike). */
-const SELECT_AFTER_SQL = `SELECT ${SELECT_COLUMNS} FROM wal WHERE seq > ? ORDER BY seq LIMIT ?`
+/** Pages after a seq, oldest first (inline and on the reader thread alike): entries, or keys only. */
+const PAGE_STATEMENTS = {
+  entries: {
+    sql: `SELECT ${SELECT_COLUMNS} FROM wal WHERE seq > ? ORDER BY seq LIMIT ?`,
+    contentColumn: CONTENT_COLUMN,
+  },
+  keys: { sql: 'SELECT seq, id, version FROM wal WHERE seq > ? ORDER BY seq LIMIT ?' },
+} as const
+type PageStatement = keyof typeof PAGE_STATEMENTS
+
+/** Seqs bound per `readSeqs` statement. */
+const SEQS_PER_SELECT = 500
+
+const toEntry = (row: WalRow): WalEntry => ({ seq: row[0] as number, write: toLoggedWrite(row) })
 
 /** One `append` call waiting for its group's commit. */
 interface PendingAppend {
@@ -103,7 +116,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
   readonly #path: string
   readonly #maxBytes: number
   readonly #synchronous: 'full' | 'normal'
-  readonly #reader: WalReaderThread | undefined
+  readonly #reader: WalReaderThread<PageStatement> | undefined
   #state: Lifecycle = 'new'
   #db: Database.Database | undefined
   #entries = 0
@@ -131,6 +144,8 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
   #removeRange!: (seq: number) => Counts & { through: number }
   #deleteRemovedRows!: () => number
   #selectAfter!: Database.Statement
+  #selectKeysAfter!: Database.Statement
+  #selectSeqs!: (count: number) => Database.Statement
   #selectLatest!: Database.Statement
 
   constructor(options: SqliteWriteAheadLogOptions) {
@@ -147,10 +162,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     this.#path = path
     this.#maxBytes = maxBytes
     this.#synchronous = synchronous
-    this.#reader =
-      readThread && path !== ':memory:'
-        ? new WalReaderThread(path, SELECT_AFTER_SQL, CONTENT_COLUMN)
-        : undefined
+    this.#reader = readThread && path !== ':memory:' ? new WalReaderThread(path, PAGE_STATEMENTS) : undefined
   }
 
   /** Append transactions committed by this object (group commit: one per tick of appends). */
@@ -228,6 +240,30 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
   }
 
   async read(afterSeq: number, limit: number): Promise<WalEntry[]> {
+    const rows = await this.#page('entries', afterSeq, limit)
+    return rows.map(toEntry)
+  }
+
+  async keys(afterSeq: number, limit: number): Promise<WalKey[]> {
+    const rows = await this.#page('keys', afterSeq, limit)
+    return rows.map((row) => ({ seq: row[0] as number, id: row[1] as string, version: row[2] as number }))
+  }
+
+  async readSeqs(seqs: readonly number[]): Promise<WalEntry[]> {
+    this.#usable('read')
+    this.#commitPending()
+    const wanted = seqs.filter((seq) => Number.isSafeInteger(seq) && seq > this.#removedThrough)
+    const entries: WalEntry[] = []
+    for (let start = 0; start < wanted.length; start += SEQS_PER_SELECT) {
+      const chunk = wanted.slice(start, start + SEQS_PER_SELECT)
+      const rows = this.#run(() => this.#selectSeqs(chunk.length).all(...chunk) as WalRow[])
+      for (const row of rows) entries.push(toEntry(row))
+    }
+    return entries.sort((a, b) => a.seq - b.seq)
+  }
+
+  /** Up to `limit` rows after `afterSeq` (and after the watermark), from the named page query. */
+  async #page(statement: PageStatement, afterSeq: number, limit: number): Promise<WalRow[]> {
     this.#usable('read')
     if (typeof afterSeq !== 'number' || Number.isNaN(afterSeq)) {
       throw new InvalidArgumentError(`afterSeq must be a number, got ${String(afterSeq)}`)
@@ -238,13 +274,13 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     this.#commitPending()
     if (limit === 0) return []
     const from = Math.max(afterSeq, this.#removedThrough)
-    const rows =
-      this.#reader && limit >= THREAD_READ_MIN_ROWS
-        ? await this.#reader.query([from, limit]).catch((error: unknown) => {
-            throw this.#failure('query failed', error)
-          })
-        : this.#run(() => this.#selectAfter.all(from, limit) as WalRow[])
-    return rows.map((row) => ({ seq: row[0] as number, write: toLoggedWrite(row) }))
+    if (this.#reader && limit >= THREAD_READ_MIN_ROWS) {
+      return this.#reader.query(statement, [from, limit]).catch((error: unknown) => {
+        throw this.#failure('query failed', error)
+      })
+    }
+    const select = statement === 'entries' ? this.#selectAfter : this.#selectKeysAfter
+    return this.#run(() => select.all(from, limit) as WalRow[])
   }
 
   async remove(settled: readonly SettledWrite[]): Promise<void> {
@@ -424,7 +460,18 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     this.#deleteRemovedRows = () => deleteRemoved.run(this.#removedThrough, COMPACTION_STEP_ROWS).changes
 
     // Raw rows (arrays): about twice as fast to read as objects, which matters when draining.
-    this.#selectAfter = db.prepare(SELECT_AFTER_SQL).raw(true)
+    this.#selectAfter = db.prepare(PAGE_STATEMENTS.entries.sql).raw(true)
+    this.#selectKeysAfter = db.prepare(PAGE_STATEMENTS.keys.sql).raw(true)
+    const bySeqs = new Map<number, Database.Statement>()
+    this.#selectSeqs = (count) => {
+      let statement = bySeqs.get(count)
+      if (statement === undefined) {
+        const marks = Array(count).fill('?').join(', ')
+        statement = db.prepare(`SELECT ${SELECT_COLUMNS} FROM wal WHERE seq IN (${marks})`).raw(true)
+        bySeqs.set(count, statement)
+      }
+      return statement
+    }
     this.#selectLatest = db
       .prepare(
         `SELECT ${SELECT_COLUMNS} FROM wal WHERE id = ? AND seq > ? ORDER BY version DESC, seq DESC LIMIT 1`,

@@ -2,20 +2,31 @@
 // worker starts with no TypeScript loader, whatever runs the main thread (tsx, Vitest, plain node).
 //
 // It owns a read-only connection to the log's file (WAL journal mode: readers never block the
-// writer on the main thread) and answers one query per message. Rows go back in raw form (arrays
-// in SELECT order); their content bytes are copied into one ArrayBuffer per answer, transferred,
-// so the main thread receives one buffer and cheap views into it instead of one Buffer per row.
+// writer on the main thread) and answers one query per message, naming one of the statements it
+// was started with. Rows go back in raw form (arrays in SELECT order); a statement that selects
+// content has those bytes copied into one ArrayBuffer per answer, transferred, so the main thread
+// receives one buffer and cheap views into it instead of one Buffer per row.
 import { parentPort, workerData } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 
-const { path, sql, contentColumn } = workerData
+const { path, statements } = workerData
 const db = new Database(path, { readonly: true, fileMustExist: true })
 db.pragma('busy_timeout = 5000')
-const select = db.prepare(sql).raw(true)
+const prepared = new Map(
+  Object.entries(statements).map(([name, { sql, contentColumn }]) => [
+    name,
+    { select: db.prepare(sql).raw(true), contentColumn },
+  ]),
+)
 
 parentPort.on('message', (request) => {
   try {
+    const { select, contentColumn } = prepared.get(request.statement)
     const rows = select.all(...request.params)
+    if (contentColumn === undefined) {
+      parentPort.postMessage({ id: request.id, rows })
+      return
+    }
     let total = 0
     for (const row of rows) {
       const content = row[contentColumn]

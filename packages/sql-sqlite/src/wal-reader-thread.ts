@@ -8,8 +8,14 @@ interface Pending {
 
 type Answer = { id: number; rows: WalRow[] } | { id: number; error: string }
 
+/** A statement the reader thread prepares: its SQL, and which selected column holds content bytes. */
+export interface ReaderStatement {
+  readonly sql: string
+  readonly contentColumn?: number
+}
+
 /**
- * Runs one SELECT of the log on a worker thread, with its own read-only connection to the file.
+ * Runs SELECTs of the log on a worker thread, with its own read-only connection to the file.
  *
  * Why: turning SQLite rows into JS values is the log's largest cost when draining — about 5 µs a
  * row on the machines we measure on, ~0.5 s for 100,000 entries — and better-sqlite3 only does it
@@ -20,27 +26,25 @@ type Answer = { id: number; rows: WalRow[] } | { id: number; error: string }
  * reader never keeps a process alive. If it dies, pending queries fail and the next one starts a
  * new worker.
  */
-export class WalReaderThread {
+export class WalReaderThread<Name extends string> {
   readonly #path: string
-  readonly #sql: string
-  readonly #contentColumn: number
+  readonly #statements: Readonly<Record<Name, ReaderStatement>>
   #worker: Worker | undefined
   readonly #pending = new Map<number, Pending>()
   #nextId = 0
 
-  constructor(path: string, sql: string, contentColumn: number) {
+  constructor(path: string, statements: Readonly<Record<Name, ReaderStatement>>) {
     this.#path = path
-    this.#sql = sql
-    this.#contentColumn = contentColumn
+    this.#statements = statements
   }
 
-  query(params: readonly (string | number)[]): Promise<WalRow[]> {
+  query(statement: Name, params: readonly (string | number)[]): Promise<WalRow[]> {
     const worker = this.#started()
     const id = ++this.#nextId
     return new Promise<WalRow[]>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject })
       if (this.#pending.size === 1) worker.ref()
-      worker.postMessage({ id, params })
+      worker.postMessage({ id, statement, params })
     })
   }
 
@@ -55,7 +59,7 @@ export class WalReaderThread {
   #started(): Worker {
     if (this.#worker) return this.#worker
     const worker = new Worker(new URL('./wal-read-worker.mjs', import.meta.url), {
-      workerData: { path: this.#path, sql: this.#sql, contentColumn: this.#contentColumn },
+      workerData: { path: this.#path, statements: this.#statements },
       // The worker needs no loader: it is plain JavaScript.
       execArgv: [],
     })

@@ -33,10 +33,11 @@ import type { BackendTier } from '../resilience/backend-tier.ts'
 import type { BreakerOptions } from '../resilience/breaker-options.ts'
 import { CircuitBreaker } from '../resilience/circuit-breaker.ts'
 import { CircuitOpenError } from '../resilience/circuit-open-error.ts'
-import type { LoggedWrite, SettledWrite, WalEntry, WriteAheadLog } from '../wal/write-ahead-log.ts'
+import type { LoggedWrite, SettledWrite, WalEntry, WalKey, WriteAheadLog } from '../wal/write-ahead-log.ts'
 import type { EngineState, StateListener } from './engine-state.ts'
 import { asSyncError, describe, failureOf, settle } from './flush-failures.ts'
 import { type Logger, silentLogger } from './logger.ts'
+import { ParkedWrites } from './parked-writes.ts'
 import { RacingWrites } from './racing-writes.ts'
 import type {
   BulkResult,
@@ -93,6 +94,16 @@ const DRAIN_BATCH = 5_000
  */
 const REMOVE_BATCH = 10_000
 
+/** A page of the log for a drain: its entries, the seq it reaches, and whether more may follow. */
+interface DrainPage {
+  readonly entries: readonly WalEntry[]
+  /** The last seq the page covered (0: the log had nothing after the cursor). */
+  readonly lastSeq: number
+  readonly full: boolean
+}
+
+const EMPTY_PAGE: DrainPage = { entries: [], lastSeq: 0, full: false }
+
 /** What a drain has done so far: counts, and the writes it stored (removed from the log at its end). */
 interface DrainProgress {
   drained: number
@@ -124,7 +135,7 @@ export class SyncEngine {
   /** L3 answered `init()`; false while an engine that started degraded waits for it. */
   #l3Connected = false
   /** Writes held only by the log (parked while L3 was unreachable), by id: reads consult the log. */
-  readonly #parked = new VersionMarks()
+  readonly #parked: ParkedWrites
   /** Ids whose L2 copy may be older than an acknowledged write: reads skip L2 until reconciled. */
   readonly #l2Stale = new VersionMarks()
   /** Queued writes already in the log (not appended twice; removed from it once stored). */
@@ -183,6 +194,8 @@ export class SyncEngine {
       })
     }
     this.#payloadLimit = this.#config.maxPayloadBytes
+    // Parked writes left the queue; up to the queue's own budget they stay in memory for the drain.
+    this.#parked = new ParkedWrites(this.#config.queueMaxBytes)
     this.#clock = new HybridLogicalClock(this.#platform.now)
     this.#l1 = new L1Cache(this.#config.l1MaxBytes, this.#platform.now)
     this.#queue = new WriteQueue({
@@ -324,14 +337,17 @@ export class SyncEngine {
 
   /** Marks every write still in the log as parked (so reads find it) and moves the clock past it. */
   async #indexParked(): Promise<void> {
+    const log = this.#wal!
     let afterSeq = 0
     for (;;) {
-      const entries = await this.#wal!.read(afterSeq, DRAIN_BATCH)
-      const last = entries[entries.length - 1]
+      const keys: readonly WalKey[] = log.keys
+        ? await log.keys(afterSeq, DRAIN_BATCH)
+        : (await log.read(afterSeq, DRAIN_BATCH)).map(({ seq, write }) => ({ seq, ...write }))
+      const last = keys[keys.length - 1]
       if (last === undefined) return
-      for (const { write } of entries) {
-        this.#clock.observe(write.version)
-        this.#parked.mark(write.id, write.version)
+      for (const { id, version } of keys) {
+        this.#clock.observe(version)
+        this.#parked.mark(id, version)
       }
       afterSeq = last.seq
     }
@@ -815,7 +831,7 @@ export class SyncEngine {
     }
     for (const write of writes) {
       this.#logged.add(write)
-      this.#parked.mark(write.id, write.version)
+      this.#parked.mark(write.id, write.version, write)
     }
     this.#logger.warn({ writes: writes.length }, 'L3 unavailable: writes parked in the write-ahead log')
     this.#scheduleMaintenance()
@@ -868,26 +884,24 @@ export class SyncEngine {
     // Two steps in flight: while L3 stores one page (its own transaction, rows in id order, so the
     // two cannot deadlock; versions decide between them), the next is read and sent.
     let previous: Promise<void> | undefined
-    let entries = await log.read(0, DRAIN_BATCH)
+    let page = await this.#drainPage(log, 0)
     try {
-      while (entries.length > 0) {
-        throughSeq = entries[entries.length - 1]!.seq
+      while (page.lastSeq > 0) {
+        throughSeq = page.lastSeq
         // Until the breaker has closed, the step in flight is its probe: a second would be refused.
         if (previous && this.#breakers.l3.state !== 'closed') {
           await previous
           previous = undefined
         }
-        const step = this.#drainStep(entries, progress)
+        const step = this.#drainStep(page.entries, progress)
         step.catch(() => {}) // awaited below; this only keeps a failure from going unobserved meanwhile
-        const next =
-          entries.length < DRAIN_BATCH
-            ? Promise.resolve([])
-            : this.#later(() => log.read(throughSeq, DRAIN_BATCH))
+        const next = page.full
+          ? this.#later(() => this.#drainPage(log, throughSeq))
+          : Promise.resolve(EMPTY_PAGE)
         if (previous) await previous
         previous = step
-        entries = await next
-        if (entries.length > 0)
-          this.#logger.info({ drained: progress.drained }, 'draining the write-ahead log')
+        page = await next
+        if (page.lastSeq > 0) this.#logger.info({ drained: progress.drained }, 'draining the write-ahead log')
       }
       await previous
     } catch (error) {
@@ -905,6 +919,32 @@ export class SyncEngine {
     }
     if (progress.drained > 0) this.#logger.info({ drained: progress.drained }, 'write-ahead log drained')
     return progress.drained
+  }
+
+  /**
+   * The next page of the log after `afterSeq`. While parked writes are held in memory, only the
+   * page's keys are read, and just the entries not held (or not held at that version) are read in
+   * full; otherwise the page is read whole.
+   */
+  async #drainPage(log: WriteAheadLog, afterSeq: number): Promise<DrainPage> {
+    if (!log.keys || !log.readSeqs || this.#parked.heldCount === 0) {
+      const entries = await log.read(afterSeq, DRAIN_BATCH)
+      return { entries, lastSeq: entries.at(-1)?.seq ?? 0, full: entries.length === DRAIN_BATCH }
+    }
+    const keys = await log.keys(afterSeq, DRAIN_BATCH)
+    const entries: WalEntry[] = []
+    const missing: number[] = []
+    for (const { seq, id, version } of keys) {
+      const write = this.#parked.held(id, version)
+      if (write !== undefined) entries.push({ seq, write })
+      else missing.push(seq)
+    }
+    if (missing.length > 0) {
+      // Entries removed since the keys were read were stored meanwhile: they do not come back.
+      entries.push(...(await log.readSeqs(missing)))
+      entries.sort((a, b) => a.seq - b.seq)
+    }
+    return { entries, lastSeq: keys.at(-1)?.seq ?? 0, full: keys.length === DRAIN_BATCH }
   }
 
   /** One page of the log into the tiers; what was stored is no longer parked. */
@@ -1191,8 +1231,10 @@ export class SyncEngine {
   /** The newest write of `id` not yet stored: queued in memory, or parked in the log. */
   async #pendingWrite(id: string): Promise<LoggedWrite | undefined> {
     const queued = this.#queue.lookup(id)
-    if (queued !== undefined || !this.#parked.has(id)) return queued
-    return this.#wal!.latest(id)
+    if (queued !== undefined) return queued
+    const parked = this.#parked.get(id)
+    if (parked === undefined) return undefined
+    return this.#parked.held(id, parked) ?? this.#wal!.latest(id)
   }
 
   /**
@@ -1479,6 +1521,7 @@ export class SyncEngine {
     this.#config = { ...this.#config, ...live }
     this.#refreshPayloadLimit()
     this.#l1.resize(this.#config.l1MaxBytes)
+    this.#parked.maxHeldBytes = this.#config.queueMaxBytes
     this.#queue.setThresholds({
       maxCount: this.#config.batchFlushCount,
       maxBytes: this.#config.batchFlushBytes,

@@ -24,6 +24,13 @@ export interface WalStats {
   readonly maxBytes: number
 }
 
+/** Where an entry is: its seq, and the id and version of its write (no content). */
+export interface WalKey {
+  readonly seq: number
+  readonly id: string
+  readonly version: number
+}
+
 /** The version an entry settles: every logged entry of `id` at or below `version` may go. */
 export interface SettledWrite {
   readonly id: string
@@ -48,6 +55,14 @@ export interface WriteAheadLog {
   append(writes: readonly LoggedWrite[]): Promise<void>
   /** Up to `limit` entries with `seq > afterSeq`, oldest first. */
   read(afterSeq: number, limit: number): Promise<WalEntry[]>
+  /**
+   * Optional, with `readSeqs`: the keys of what `read` would return, without the writes. A drain
+   * whose parked writes are still in memory reads only these (much cheaper than whole entries)
+   * and fetches just the entries it does not hold.
+   */
+  keys?(afterSeq: number, limit: number): Promise<WalKey[]>
+  /** Optional, with `keys`: the entries with these seqs that are still in the log, oldest first. */
+  readSeqs?(seqs: readonly number[]): Promise<WalEntry[]>
   /** Removes, for each settled write, every entry of its id whose version is ≤ its version. */
   remove(settled: readonly SettledWrite[]): Promise<void>
   /**
