@@ -190,6 +190,50 @@ describe('ack logged and the write-ahead log', () => {
     })
   }
 
+  it('after a restart with L3 still down, holds the parked writes it read at start: the drain reads only keys', async () => {
+    const paths = files()
+    const first = open(paths)
+    await first.engine.start()
+    first.l3.down = true
+    const receipts = await Promise.all(
+      Array.from({ length: 40 }, (_, n) => first.engine.submit(item(`again-${n}`, n))),
+    )
+    await until(async () => {
+      const health = await first.engine.health()
+      return health.queue.depth === 0 && health.wal.configured && health.wal.parked === 40
+    }, 'every write parked')
+    // The process dies; the next one starts while L3 is still down.
+    await first.wal.close()
+    engines.splice(engines.indexOf(first.engine), 1)
+    const second = open(paths, { down: true })
+    await second.engine.start()
+    expect((await second.engine.health()).wal).toMatchObject({ parked: 40 })
+    const fullReads: number[] = []
+    const read = second.wal.read.bind(second.wal)
+    const readSeqs = second.wal.readSeqs.bind(second.wal)
+    second.wal.read = async (after, limit) => {
+      const entries = await read(after, limit)
+      fullReads.push(entries.length)
+      return entries
+    }
+    second.wal.readSeqs = async (seqs) => {
+      const entries = await readSeqs(seqs)
+      fullReads.push(entries.length)
+      return entries
+    }
+    // Served from memory while L3 is down.
+    expect((await second.engine.get('again-5'))?.version).toBe(receipts[5]!.version)
+    second.l3.down = false
+    await until(async () => (await second.engine.health()).degraded.length === 0, 'the log drained')
+    expect(fullReads.reduce((sum, n) => sum + n, 0)).toBe(0)
+    for (const [n, receipt] of receipts.entries()) {
+      expect(await second.engine.status(`again-${n}`)).toMatchObject({
+        kind: 'synced',
+        version: receipt.version,
+      })
+    }
+  })
+
   it('an ack stored write that lands in the log while L3 is down is reported as not stored (typed), and still drains', async () => {
     const { engine, l3 } = open(files())
     await engine.start()

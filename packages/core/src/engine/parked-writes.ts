@@ -71,6 +71,11 @@ export class ParkedWrites {
     return this.#heldBytes
   }
 
+  /** Whether the budget has room for more writes. */
+  get hasRoom(): boolean {
+    return this.#heldBytes < this.#maxHeldBytes
+  }
+
   /** A smaller budget applies to writes parked from now on; those held stay until drained. */
   set maxHeldBytes(bytes: number) {
     this.#maxHeldBytes = bytes

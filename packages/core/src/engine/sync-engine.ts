@@ -335,19 +335,29 @@ export class SyncEngine {
     await this.#indexParked()
   }
 
-  /** Marks every write still in the log as parked (so reads find it) and moves the clock past it. */
+  /**
+   * Marks every write still in the log as parked (so reads find it) and moves the clock past it.
+   * While the memory budget has room the writes themselves are read and held, so the drain when L3
+   * returns need not read them again; past it, only the keys.
+   */
   async #indexParked(): Promise<void> {
     const log = this.#wal!
     let afterSeq = 0
     for (;;) {
-      const keys: readonly WalKey[] = log.keys
-        ? await log.keys(afterSeq, DRAIN_BATCH)
-        : (await log.read(afterSeq, DRAIN_BATCH)).map(({ seq, write }) => ({ seq, ...write }))
-      const last = keys[keys.length - 1]
+      const hold = this.#parked.hasRoom || !log.keys
+      const page: readonly (WalKey & { write?: LoggedWrite })[] = hold
+        ? (await log.read(afterSeq, DRAIN_BATCH)).map(({ seq, write }) => ({
+            seq,
+            id: write.id,
+            version: write.version,
+            write,
+          }))
+        : await log.keys!(afterSeq, DRAIN_BATCH)
+      const last = page[page.length - 1]
       if (last === undefined) return
-      for (const { id, version } of keys) {
+      for (const { id, version, write } of page) {
         this.#clock.observe(version)
-        this.#parked.mark(id, version)
+        this.#parked.mark(id, version, write)
       }
       afterSeq = last.seq
     }
