@@ -1,8 +1,7 @@
 /**
- * Ids with a version each, keeping the highest version marked. The engine keeps two: the writes
- * parked in the write-ahead log while L3 is unreachable (reads must consult the log for them), and
- * the ids whose L2 copy may be older than an acknowledged write (reads skip L2 for them until L2
- * is reconciled).
+ * Ids with a version each, keeping the highest version marked: the ids whose L2 copy may be older
+ * than an acknowledged write (reads skip L2 for them until L2 is reconciled). Parked writes have
+ * their own `ParkedWrites`, which can also hold the writes.
  */
 export class VersionMarks {
   readonly #versions = new Map<string, number>()
