@@ -195,6 +195,68 @@ export function runL2Conformance(
         expect(recordOf(found.get('twice-b')).version).toBe(5)
       })
 
+      it('gives every key of one batch the verdict it gets alone: newer, older, same, repair, corrupt, TTL', async () => {
+        const key = (id: string) => store.keys.itemKey(id)
+        await store.write([
+          { record: binaryRecord('mix-newer', 5, bytes(5)) },
+          { record: binaryRecord('mix-older', 5, bytes(5)) },
+          { record: binaryRecord('mix-same', 5, bytes(5)) },
+          { record: binaryRecord('mix-repair', 5, bytes(5)) },
+        ])
+        await raw.send(['RPUSH', key('mix-list'), 'x'])
+        const truncated = encodeEnvelope(binaryRecord('mix-cut', 9, bytes(1, 2, 3)))
+        await raw.send(['SET', key('mix-cut'), truncated.subarray(0, truncated.length - 1)])
+        const result = await store.write([
+          { record: binaryRecord('mix-newer', 6, bytes(6)) },
+          { record: binaryRecord('mix-older', 4, bytes(4)) },
+          { record: binaryRecord('mix-same', 5, bytes(7)) },
+          { record: binaryRecord('mix-repair', 5, bytes(8)), repair: true },
+          { record: binaryRecord('mix-list', 1, bytes(1)) },
+          { record: binaryRecord('mix-cut', 2, bytes(2)), ttlMs: 60_000 },
+          { record: binaryRecord('mix-new', 1, bytes(1)) },
+        ])
+        expect(result).toEqual({ applied: 5, stale: ['mix-older'] })
+        const found = await store.read([
+          'mix-newer',
+          'mix-older',
+          'mix-same',
+          'mix-repair',
+          'mix-list',
+          'mix-cut',
+        ])
+        expect(
+          ['mix-newer', 'mix-older', 'mix-same', 'mix-repair', 'mix-list', 'mix-cut'].map((id) => {
+            const record = recordOf(found.get(id))
+            return [id, record.version, [...record.content!]]
+          }),
+        ).toEqual([
+          ['mix-newer', 6, [6]],
+          ['mix-older', 5, [5]],
+          ['mix-same', 5, [5]],
+          ['mix-repair', 5, [8]],
+          ['mix-list', 1, [1]],
+          ['mix-cut', 2, [2]],
+        ])
+        const pttl = (await raw.send(['PTTL', key('mix-cut')])) as number
+        expect(pttl).toBeGreaterThan(0)
+        expect(await raw.send(['PTTL', key('mix-new')])).toBe(-1)
+      })
+
+      it('reports stale ids in order across a write of more keys than one script call takes', async () => {
+        const ids = Array.from({ length: 700 }, (_, i) => `batch-${i}`)
+        await store.write(ids.map((id) => ({ record: binaryRecord(id, 10, bytes(1)) })))
+        // Every third write is older than what is stored.
+        const result = await store.write(
+          ids.map((id, i) => ({ record: binaryRecord(id, i % 3 === 0 ? 9 : 11, bytes(2)) })),
+        )
+        expect(result.stale).toEqual(ids.filter((_, i) => i % 3 === 0))
+        expect(result.applied).toBe(ids.length - result.stale.length)
+        const found = await store.read(ids)
+        expect(ids.map((id) => recordOf(found.get(id)).version)).toEqual(
+          ids.map((_, i) => (i % 3 === 0 ? 10 : 11)),
+        )
+      })
+
       it('ends at the highest version with 32 concurrent writers of one id', async () => {
         const transports = await Promise.all(Array.from({ length: 8 }, () => open()))
         const stores = await Promise.all(transports.map((transport) => storeOn(transport)))

@@ -89,14 +89,18 @@ describe.skipIf(!available)('ioredis transport through a Redis outage (own redis
   it('falls back to EVAL when the script cache is flushed', async () => {
     const counting = new CountingTransport(await connect())
     const store = await RedisStore.open(counting, { prefix: 'noscript:' })
+    // Both guard scripts known to the store (one key, and a batch of keys), then forgotten by Redis.
     await store.write([{ record: record('s', 1) }])
+    await store.write([{ record: record('s', 2) }, { record: record('t', 1) }])
     await counting.send(['SCRIPT', 'FLUSH'])
     counting.reset()
-    expect(await store.write([{ record: record('s', 2) }, { record: record('t', 1) }])).toEqual({
+    expect(await store.write([{ record: record('s', 3) }, { record: record('t', 2) }])).toEqual({
       applied: 2,
       stale: [],
     })
-    expect(counting.calls).toBe(2)
+    expect(await store.write([{ record: record('u', 1) }])).toEqual({ applied: 1, stale: [] })
+    // Each write: EVALSHA → NOSCRIPT → EVAL, two round trips.
+    expect(counting.calls).toBe(4)
     expect(counting.names.filter((name) => name === 'EVAL')).toHaveLength(2)
   })
 

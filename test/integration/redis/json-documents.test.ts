@@ -28,7 +28,11 @@ class RecordingTransport implements RedisTransport {
 
   async pipeline(commands: readonly RedisCommand[]): Promise<RedisReply[]> {
     this.sent.push([...commands])
-    return commands.map(() => 1)
+    // A script call over several keys answers one reply per key.
+    return commands.map((command) => {
+      const keys = Number(command[2])
+      return (command[0] === 'EVAL' || command[0] === 'EVALSHA') && keys > 1 ? Array(keys).fill(1) : 1
+    })
   }
 
   async transaction(commands: readonly RedisCommand[]): Promise<RedisReply[]> {
@@ -56,15 +60,14 @@ describe('RedisJSON search documents (json capability)', () => {
 
     expect(transport.sent).toHaveLength(1)
     const commands = transport.sent[0]!
-    expect(commands.map((c) => c[3])).toEqual([
-      'p:i:doc',
-      'p:i:bin',
-      'p:i:gone',
-      'p:j:doc',
-      'p:j:bin',
-      'p:j:gone',
+    // The envelopes in one batched guard call (one server), then one document script per key.
+    expect(commands.map((c) => c.slice(2, 2 + Number(c[2]) + 1))).toEqual([
+      [3, 'p:i:doc', 'p:i:bin', 'p:i:gone'],
+      [1, 'p:j:doc'],
+      [1, 'p:j:bin'],
+      [1, 'p:j:gone'],
     ])
-    const docs = commands.slice(3).map((c) => JSON.parse(decoder.decode(c[5] as Uint8Array)))
+    const docs = commands.slice(1).map((c) => JSON.parse(decoder.decode(c[5] as Uint8Array)))
     expect(docs[0]).toEqual({
       v: 5,
       u: 9,
@@ -76,7 +79,7 @@ describe('RedisJSON search documents (json capability)', () => {
     })
     expect(docs[1]).toMatchObject({ v: 5, t: 0, d: null })
     expect(docs[2]).toMatchObject({ v: 5, t: 1, d: null })
-    expect(commands[3]?.[6]).toBe(1000)
+    expect(commands[1]?.[6]).toBe(1000)
 
     transport.sent.length = 0
     await store.delete(['doc', 'bin'])
@@ -92,6 +95,18 @@ describe('RedisJSON search documents (json capability)', () => {
       prefix: 'p:',
       capabilities: { cluster: true, json: false },
     })
+    const record = (id: string): StoredRecord => ({
+      ...SyncItem.fromJson(id, 1),
+      version: 2,
+      updatedAt: 3,
+      tombstone: false,
+    })
+    await store.write([{ record: record('a') }, { record: record('b') }])
+    expect(transport.sent[0]!.map((c) => [c[2], c[3]])).toEqual([
+      [1, 'p:i:a'],
+      [1, 'p:i:b'],
+    ])
+    transport.sent.length = 0
     await store.read(['a', 'b'])
     await store.delete(['a', 'b'])
     expect(transport.sent).toEqual([
@@ -109,11 +124,13 @@ describe('RedisJSON search documents (json capability)', () => {
 
 describeWithRedis('Lua scripts on the real server', () => {
   it('compile, and the server computes the same SHA as the store', async () => {
-    const { versionGuardScript } = await import('../../../packages/core/src/l2/version-guard-script.ts')
+    const { versionGuardBatchScript, versionGuardScript } = await import(
+      '../../../packages/core/src/l2/version-guard-script.ts'
+    )
     const { jsonDocumentScript } = await import('../../../packages/core/src/l2/json-document.ts')
     const transport = await IoredisTransport.create(redisUrl())
     try {
-      for (const script of [versionGuardScript, jsonDocumentScript]) {
+      for (const script of [versionGuardScript, versionGuardBatchScript, jsonDocumentScript]) {
         const sha = await transport.send(['SCRIPT', 'LOAD', script.source])
         expect(decoder.decode(sha as Uint8Array)).toBe(script.sha)
       }

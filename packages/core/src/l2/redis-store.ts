@@ -15,11 +15,22 @@ import type {
   RedisReply,
   RedisTransport,
 } from './redis-transport.ts'
-import { GUARD_STALE, GUARD_WRITTEN, versionGuardScript } from './version-guard-script.ts'
+import {
+  GUARD_STALE,
+  GUARD_WRITTEN,
+  versionGuardBatchScript,
+  versionGuardScript,
+} from './version-guard-script.ts'
 
 export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 86_400_000
 const DEFAULT_SCAN_COUNT = 1000
 const DEFAULT_SCAN_LIMIT = 1000
+/**
+ * Guarded writes per batched script call, and the envelope bytes one call may carry: Redis runs a
+ * script without serving anyone else, so a call stays short (a few hundred keys, ~1 ms).
+ */
+const GUARD_BATCH_KEYS = 256
+const GUARD_BATCH_BYTES = 1024 * 1024
 
 export interface RedisStoreOptions {
   /** Prefix of every key (default `sync:`). */
@@ -90,11 +101,8 @@ export class RedisStore implements L2Store {
   async write(entries: readonly L2WriteEntry[]): Promise<L2WriteResult> {
     if (entries.length === 0) return { applied: 0, stale: [] }
     // Encode (and so validate) everything before sending anything.
-    const calls: ScriptCall[] = entries.map((entry) => ({
-      script: versionGuardScript,
-      keys: [this.keys.itemKey(entry.record.id)],
-      args: [entry.record.version, encodeEnvelope(entry.record), this.#ttlOf(entry), entry.repair ? 1 : 0],
-    }))
+    const calls = this.#guardCalls(entries)
+    const guardCalls = calls.length
     if (this.#capabilities.json) {
       for (const entry of entries) {
         calls.push({
@@ -110,14 +118,49 @@ export class RedisStore implements L2Store {
       }
     }
     const replies = await this.#runScripts(calls)
+    // One reply per key: a batched call answers an array, in key order.
+    const guardReplies: RedisReply[] = []
+    for (let index = 0; index < guardCalls; index++) {
+      const reply = replies[index] ?? null
+      if (calls[index]!.script === versionGuardScript) guardReplies.push(reply)
+      else guardReplies.push(...replyArray(reply, 'the batched version guard'))
+    }
     const stale: string[] = []
     let applied = 0
     entries.forEach((entry, index) => {
-      const reply = replyInteger(replies[index] ?? null, 'the version guard')
+      const reply = replyInteger(guardReplies[index] ?? null, 'the version guard')
       if (reply === GUARD_WRITTEN) applied++
       else if (reply === GUARD_STALE) stale.push(entry.record.id)
     })
     return { applied, stale }
+  }
+
+  /**
+   * The guarded writes of `entries`, in entry order: one script call per key on a cluster (a script
+   * may only touch keys of one slot), else batched calls of up to `GUARD_BATCH_KEYS` keys.
+   */
+  #guardCalls(entries: readonly L2WriteEntry[]): ScriptCall[] {
+    const calls: ScriptCall[] = []
+    let keys: string[] = []
+    let args: RedisArgument[] = []
+    let bytes = 0
+    const close = () => {
+      if (keys.length === 0) return
+      calls.push({ script: keys.length === 1 ? versionGuardScript : versionGuardBatchScript, keys, args })
+      keys = []
+      args = []
+      bytes = 0
+    }
+    for (const entry of entries) {
+      const envelope = encodeEnvelope(entry.record)
+      if (bytes + envelope.byteLength > GUARD_BATCH_BYTES) close()
+      keys.push(this.keys.itemKey(entry.record.id))
+      args.push(entry.record.version, envelope, this.#ttlOf(entry), entry.repair ? 1 : 0)
+      bytes += envelope.byteLength
+      if (this.#capabilities.cluster || keys.length === GUARD_BATCH_KEYS) close()
+    }
+    close()
+    return calls
   }
 
   async read(ids: readonly string[]): Promise<Map<string, L2Value>> {
