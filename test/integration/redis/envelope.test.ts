@@ -49,6 +49,28 @@ describe('envelope', () => {
     )
   })
 
+  it('keeps every envelope intact while many more are encoded (shared slabs, never reused)', () => {
+    // ~3,000 envelopes of 40–2,000 bytes span dozens of 64 KiB slabs; large ones get their own buffer.
+    const records = Array.from({ length: 3_000 }, (_, i): StoredRecord => {
+      const size = i % 500 === 0 ? 10_000 : (i * 37) % 2_000
+      return {
+        ...base,
+        id: `n${i}`,
+        version: i + 1,
+        state: i % 2 ? 'default' : `s${i % 7}`,
+        content: Uint8Array.from({ length: size }, (_, b) => (i + b) & 255),
+      }
+    })
+    const values = records.map((record) => encodeEnvelope(record))
+    // Flip one byte of one envelope: no other envelope may change.
+    values[1]![values[1]!.length - 1] ^= 0xff
+    records.forEach((record, i) => {
+      if (i === 1) return
+      expect(decodeEnvelope(record.id, values[i]!)).toEqual({ ...record, id: record.id })
+    })
+    expect(decodeEnvelope('n1', values[1]!)).not.toEqual(records[1])
+  })
+
   it('gives the content its own exact buffer, not a view of the value', () => {
     const value = encodeEnvelope(base)
     const padded = new Uint8Array(value.length + 100)

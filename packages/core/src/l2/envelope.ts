@@ -76,19 +76,19 @@ export function encodeEnvelope(record: StoredRecord): Uint8Array {
     mime.length
   const total = header + content.byteLength
   if (total > MAX_TOTAL) throw new InvalidArgumentError('content too large for one Redis value')
-  const out = new Uint8Array(total)
-  const view = new DataView(out.buffer)
-  out.set(ENVELOPE_MAGIC, 0)
-  out[3] = ENVELOPE_FORMAT
-  writeUint64(view, 4, record.version)
-  view.setUint32(12, total)
-  out[16] =
+  // `at` counts from the envelope's first byte; `base` is where that byte is in `out`/`view`.
+  const { bytes: out, view, base } = allocate(total)
+  out.set(ENVELOPE_MAGIC, base)
+  out[base + 3] = ENVELOPE_FORMAT
+  writeUint64(view, base + 4, record.version)
+  view.setUint32(base + 12, total)
+  out[base + 16] =
     (record.tombstone ? FLAG_TOMBSTONE : 0) |
     (record.contentType === 'json' ? FLAG_JSON : 0) |
     (hasHash ? FLAG_HASH : 0) |
     (hasExpiry ? FLAG_EXPIRY : 0)
-  writeUint64(view, 17, record.updatedAt)
-  let at = FIXED_BYTES
+  writeUint64(view, base + 17, record.updatedAt)
+  let at = base + FIXED_BYTES
   if (hasExpiry) {
     writeUint64(view, at, expiresAt)
     at += EXPIRY_BYTES
@@ -100,13 +100,43 @@ export function encodeEnvelope(record: StoredRecord): Uint8Array {
     }
     at += HASH_BYTES
   }
-  for (const bytes of [state, mime]) {
-    view.setUint16(at, bytes.length)
-    out.set(bytes, at + 2)
-    at += 2 + bytes.length
-  }
+  view.setUint16(at, state.length)
+  out.set(state, at + 2)
+  at += 2 + state.length
+  view.setUint16(at, mime.length)
+  out.set(mime, at + 2)
+  at += 2 + mime.length
   out.set(content, at)
-  return out
+  return base === 0 && out.byteLength === total ? out : out.subarray(base, base + total)
+}
+
+/**
+ * Small envelopes are carved from shared 64 KiB slabs. A typed array of more than 64 bytes gets an
+ * off-heap backing store of its own, which took ~2.2 µs to create here — as long as all the rest of
+ * an encoding; `Buffer.allocUnsafe` pools the same way but is Node-only, and the core also runs on
+ * Workers. A slab is freed once every envelope carved from it is: envelopes are short-lived (sent
+ * to Redis, then dropped). Regions are never reused, so each starts zeroed like a new array.
+ */
+const SLAB_BYTES = 64 * 1024
+const SMALL_ENVELOPE_BYTES = 4 * 1024
+let slab = new Uint8Array(0)
+let slabView = new DataView(slab.buffer)
+let slabUsed = 0
+
+function allocate(size: number): { bytes: Uint8Array; view: DataView; base: number } {
+  if (size > SMALL_ENVELOPE_BYTES) {
+    const bytes = new Uint8Array(size)
+    return { bytes, view: new DataView(bytes.buffer), base: 0 }
+  }
+  if (slabUsed + size > slab.byteLength) {
+    slab = new Uint8Array(SLAB_BYTES)
+    slabView = new DataView(slab.buffer)
+    slabUsed = 0
+  }
+  const base = slabUsed
+  // 8-byte steps keep the next region aligned (cheap, and friendlier to DataView writes).
+  slabUsed += (size + 7) & ~7
+  return { bytes: slab, view: slabView, base }
 }
 
 /**
@@ -174,9 +204,23 @@ export function decodeEnvelope(id: string, bytes: Uint8Array): StoredRecord | Co
 
 const EMPTY = new Uint8Array(0)
 
+/**
+ * States and mime types repeat ('default', 'application/json', …): their UTF-8 is cached rather
+ * than encoded for every write (TextEncoder took ~1.2 µs a call here). Bounded: cleared when full.
+ */
+const shortStrings = new Map<string, Uint8Array>()
+const SHORT_STRING_CACHE = 256
+const CACHED_STRING_LENGTH = 256
+
 function shortString(text: string, field: string): Uint8Array {
+  const cached = shortStrings.get(text)
+  if (cached !== undefined) return cached
   const bytes = encoder.encode(text)
   if (bytes.length > MAX_SHORT_STRING) throw new InvalidArgumentError(`${field} is too long`)
+  if (text.length <= CACHED_STRING_LENGTH) {
+    if (shortStrings.size >= SHORT_STRING_CACHE) shortStrings.clear()
+    shortStrings.set(text, bytes)
+  }
   return bytes
 }
 
