@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type LoggedWrite, type Route, SyncItem, WalFullError } from '@sync-engine/core'
+import { InvalidArgumentError, type LoggedWrite, type Route, SyncItem, WalFullError } from '@sync-engine/core'
 import {
   createSqliteWriteAheadLog,
   SqliteWriteAheadLog,
@@ -426,6 +426,10 @@ describe('SqliteWriteAheadLog: the byte bound', () => {
     expect(
       () => new SqliteWriteAheadLog({ path: newPath(), maxBytes: 1, synchronous: 'off' as 'full' }),
     ).toThrow(/synchronous/)
+    expect(
+      () =>
+        new SqliteWriteAheadLog({ path: newPath(), maxBytes: 1, readThread: 'yes' as unknown as boolean }),
+    ).toThrow(/readThread/)
   })
 })
 
@@ -632,6 +636,9 @@ describe('SqliteWriteAheadLog: remove, read, latest', () => {
     const many = await log.readSeqs(expected.map((k) => k.seq))
     expect(many.map((e) => e.seq)).toEqual(expected.slice(1).map((k) => k.seq))
     expect(await log.readSeqs([])).toEqual([])
+    await expect(log.readSeqs([1, Number.NaN])).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(log.readSeqs([1.5])).rejects.toBeInstanceOf(InvalidArgumentError)
+    await expect(log.keys(0, -1)).rejects.toBeInstanceOf(InvalidArgumentError)
   })
 
   it('takes effect in call order: a remove sees the appends issued before it', async () => {

@@ -143,6 +143,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
   #removeSettled!: (settled: ReadonlyMap<string, number>) => Counts
   #removeRange!: (seq: number) => Counts & { through: number }
   #deleteRemovedRows!: () => number
+  #hasRemovedRows!: Database.Statement
   #selectAfter!: Database.Statement
   #selectKeysAfter!: Database.Statement
   #selectSeqs!: (count: number) => Database.Statement
@@ -158,6 +159,9 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     }
     if (synchronous !== 'full' && synchronous !== 'normal') {
       throw new InvalidArgumentError(`synchronous must be 'full' or 'normal', got ${String(synchronous)}`)
+    }
+    if (typeof readThread !== 'boolean') {
+      throw new InvalidArgumentError(`readThread must be true or false, got ${String(readThread)}`)
     }
     this.#path = path
     this.#maxBytes = maxBytes
@@ -210,7 +214,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     this.#db = db
     this.#state = 'open'
     // Rows a previous process removed but had not deleted yet.
-    this.#scheduleCompaction()
+    if (this.#run(() => this.#hasRemovedRows.get(this.#removedThrough)) === 1) this.#scheduleCompaction()
   }
 
   append(writes: readonly LoggedWrite[]): Promise<void> {
@@ -252,7 +256,11 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
   async readSeqs(seqs: readonly number[]): Promise<WalEntry[]> {
     this.#usable('read')
     this.#commitPending()
-    const wanted = seqs.filter((seq) => Number.isSafeInteger(seq) && seq > this.#removedThrough)
+    for (const seq of seqs) {
+      if (!Number.isSafeInteger(seq))
+        throw new InvalidArgumentError(`seqs must be integers, got ${String(seq)}`)
+    }
+    const wanted = seqs.filter((seq) => seq > this.#removedThrough)
     const entries: WalEntry[] = []
     for (let start = 0; start < wanted.length; start += SEQS_PER_SELECT) {
       const chunk = wanted.slice(start, start + SEQS_PER_SELECT)
@@ -457,6 +465,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     const deleteRemoved = db.prepare(
       'DELETE FROM wal WHERE seq IN (SELECT seq FROM wal WHERE seq <= ? ORDER BY seq LIMIT ?)',
     )
+    this.#hasRemovedRows = db.prepare('SELECT EXISTS (SELECT 1 FROM wal WHERE seq <= ?)').pluck()
     this.#deleteRemovedRows = () => deleteRemoved.run(this.#removedThrough, COMPACTION_STEP_ROWS).changes
 
     // Raw rows (arrays): about twice as fast to read as objects, which matters when draining.
