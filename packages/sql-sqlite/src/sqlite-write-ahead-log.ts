@@ -101,7 +101,9 @@ interface Counts {
  *
  * Group commit: `append` only queues its writes; one `setImmediate` later every append of that tick
  * is committed in one transaction, so concurrent submits share one fsync. Operations take effect in
- * call order: `read`, `remove`, `latest` and `close` first commit the appends still pending.
+ * call order: `read`, `remove`, `latest` and `close` first commit the appends still pending. A
+ * page read on the reader thread sees at least those, and possibly what was committed while it
+ * ran (later appends; fewer entries if some were removed meanwhile) — never less than its call saw.
  *
  * `stats()` is kept in memory: counted from the file at `open()`, then updated by every commit.
  * That is exact as long as this object is the file's only writer (one engine per data dir).
