@@ -197,6 +197,8 @@ export type L3Method =
   | 'maxVersion'
   | 'count'
   | 'purgeTombstones'
+  | 'purgeExpired'
+  | 'head'
   | 'ping'
 
 /**
@@ -214,6 +216,8 @@ export class GatedL3 implements L3Store {
     maxVersion: 0,
     count: 0,
     purgeTombstones: 0,
+    purgeExpired: 0,
+    head: 0,
     ping: 0,
   }
   /** Calls refused because `down` was set. */
@@ -229,6 +233,9 @@ export class GatedL3 implements L3Store {
   }
   get capabilities() {
     return this.inner.capabilities
+  }
+  get identity() {
+    return this.inner.identity
   }
   /** Calls of every method, summed. */
   get total(): number {
@@ -253,7 +260,20 @@ export class GatedL3 implements L3Store {
     this.#enter('read')
     return this.inner.read(ids)
   }
-  async scanIds(options: { after?: string; limit: number; prefix?: string }): Promise<string[]> {
+  async head(ids: readonly string[]) {
+    this.#enter('head')
+    return this.inner.head(ids)
+  }
+  async purgeExpired(now: number): Promise<number> {
+    this.#enter('purgeExpired')
+    return this.inner.purgeExpired(now)
+  }
+  async scanIds(options: {
+    after?: string
+    limit: number
+    prefix?: string
+    now?: number
+  }): Promise<string[]> {
     this.#enter('scanIds')
     return this.inner.scanIds(options)
   }

@@ -3,6 +3,7 @@ import {
   BackendError,
   FlushError,
   l1EntryBytes,
+  StaleVersionError,
   type SyncConfigInput,
   SyncEngine,
   SyncItem,
@@ -40,7 +41,10 @@ type Content =
   | { kind: 'big'; size: number; fill: number }
 
 type Command =
-  /** `l1TtlMs`: a TTL for this write in L1 only (`redis: false`), so it expires there and is read from L3. */
+  /**
+   * `l1TtlMs`: a TTL for this write (`redis: false`: L1 and L3): the item's lifetime in every tier
+   * it is in, so once it passed the item is gone everywhere.
+   */
   | { op: 'submit'; id: Id; content: Content; ack: 'queued' | 'stored'; l1TtlMs: number | undefined }
   /** A caller-supplied version: the id's current version + delta (stale when delta < 0). */
   | { op: 'submitVersioned'; id: Id; content: Content; ack: 'queued' | 'stored'; delta: number }
@@ -180,6 +184,8 @@ function describeItem(item: SyncItem | undefined): Expected | undefined {
 interface Current {
   readonly expected: Expected | null
   readonly version: number
+  /** When the write had a TTL: the instant it expires in every tier. */
+  readonly expiresAt?: number
 }
 
 class World {
@@ -227,11 +233,32 @@ class World {
   }
 
   /** Applies a write of `version` to the model: it wins only over an older current version. */
-  applyWrite(id: Id, expected: Expected | null, version: number) {
+  applyWrite(id: Id, expected: Expected | null, version: number, expiresAt?: number) {
     this.highestVersion.set(id, Math.max(version, this.highestVersion.get(id) ?? 0))
     const current = this.model.get(id)
-    if (current === undefined || version > current.version) this.model.set(id, { expected, version })
+    if (current === undefined || version > current.version) {
+      this.model.set(id, expiresAt === undefined ? { expected, version } : { expected, version, expiresAt })
+    }
   }
+
+  /**
+   * What a read must see of `id` now: nothing once its TTL passed. After the clock was set back
+   * from past the expiry, the item may or may not be back (`'either'`): a purge may have turned
+   * it into a tombstone while it was expired.
+   */
+  visible(id: Id): Current | undefined | 'either' {
+    const current = this.model.get(id)
+    if (current?.expiresAt === undefined) return current
+    if (current.expiresAt <= this.platform.now()) return undefined
+    return current.expiresAt <= this.latestTime ? 'either' : current
+  }
+
+  /** The latest the fake clock has been (it can be set back). */
+  get latestTime(): number {
+    this.#latest = Math.max(this.#latest, this.platform.now())
+    return this.#latest
+  }
+  #latest = 0
 
   /**
    * Runs a write and returns its version: from the receipt, or — when an injected outage failed
@@ -265,7 +292,9 @@ class World {
   }
 
   async checkRead(id: Id, got: SyncItem | undefined) {
-    const current = this.model.get(id)
+    const seen = this.visible(id)
+    if (seen === 'either' && got === undefined) return
+    const current = seen === 'either' ? this.model.get(id) : seen
     expect(describeItem(got), `get(${JSON.stringify(id)})`).toEqual(current?.expected ?? undefined)
     if (got !== undefined) expect(got.version, `version of ${id}`).toBe(current?.version)
   }
@@ -294,7 +323,9 @@ class World {
           command.ack,
         )
         this.checkEngineVersion(command.id, version)
-        this.applyWrite(command.id, describeItem(item)!, version)
+        const expiresAt =
+          command.l1TtlMs === undefined ? undefined : Math.floor(version / 1000) + command.l1TtlMs
+        this.applyWrite(command.id, describeItem(item)!, version, expiresAt)
         break
       }
       case 'submitVersioned': {
@@ -302,12 +333,20 @@ class World {
         let version = Math.max(1, current + command.delta)
         if (version === current) version = current + 1
         const sent = buildItem(command.id, command.content, version)
-        const got = await this.write(
-          command.id,
-          () => engine.submit(sent, { ack: command.ack }),
-          command.ack,
-          version,
-        )
+        let got: number
+        try {
+          got = await this.write(
+            command.id,
+            () => engine.submit(sent, { ack: command.ack }),
+            command.ack,
+            version,
+          )
+        } catch (error) {
+          // Older than a version of the id the engine holds or a tier stored: refused, not applied.
+          if (!(error instanceof StaleVersionError)) throw error
+          expect(version).toBeLessThanOrEqual(this.highestVersion.get(command.id) ?? 0)
+          break
+        }
         expect(got).toBe(version)
         this.applyWrite(command.id, describeItem(sent)!, version)
         break
@@ -344,9 +383,11 @@ class World {
         break
       case 'advance':
         platform.advance(command.ms)
+        void this.latestTime
         await macrotask()
         break
       case 'clockBack':
+        void this.latestTime
         platform.setTime(platform.now() - command.ms)
         break
       case 'outage':
@@ -369,6 +410,7 @@ class World {
     await store.init()
     try {
       const records = await store.read([...ID_POOL])
+      let purged = 0
       for (const id of ID_POOL) {
         const current = this.model.get(id)
         const record = records.get(id)
@@ -377,6 +419,12 @@ class World {
           continue
         }
         expect(record?.version, `L3 version of ${id}`).toBe(current.version)
+        // An expired item may have been purged into a tombstone that keeps its version.
+        if (current.expiresAt !== undefined && current.expiresAt <= this.latestTime && record?.tombstone) {
+          purged++
+          continue
+        }
+        expect(record?.expiresAt, `L3 expiry of ${id}`).toBe(current.expiresAt)
         if (current.expected === null) expect(record?.tombstone, `L3 tombstone of ${id}`).toBe(true)
         else {
           expect(record?.tombstone).toBe(false)
@@ -388,7 +436,7 @@ class World {
         }
       }
       const live = [...this.model.values()].filter((v) => v.expected !== null).length
-      expect(await store.count()).toBe(live)
+      expect(await store.count()).toBe(live - purged)
     } finally {
       await store.close()
     }

@@ -29,6 +29,9 @@ export class FlakyL3 implements L3Store {
   get capabilities() {
     return this.inner.capabilities
   }
+  get identity() {
+    return this.inner.identity
+  }
   #check() {
     if (this.down) throw new BackendError('l3', 'injected outage: unreachable')
   }
@@ -50,7 +53,11 @@ export class FlakyL3 implements L3Store {
     this.#check()
     return this.inner.read(ids)
   }
-  scanIds(options: { after?: string; limit: number; prefix?: string }) {
+  async head(ids: readonly string[]) {
+    this.#check()
+    return this.inner.head(ids)
+  }
+  scanIds(options: { after?: string; limit: number; prefix?: string; now?: number }) {
     return this.inner.scanIds(options)
   }
   async maxVersion() {
@@ -62,6 +69,9 @@ export class FlakyL3 implements L3Store {
   }
   purgeTombstones(olderThanMs: number) {
     return this.inner.purgeTombstones(olderThanMs)
+  }
+  purgeExpired(now: number) {
+    return this.inner.purgeExpired(now)
   }
   async ping() {
     this.#check()

@@ -29,6 +29,7 @@ function exercise(metrics: EngineMetrics, source: MetricsSource): () => void {
   metrics.filterCheck(true, true)
   metrics.walAppended(2)
   metrics.walDrained(2)
+  metrics.writesSuperseded(1)
   metrics.recordFlush(10, 5)
   metrics.recordFlush(10, 5, false)
   metrics.backendCall('l2', 'read', 1)

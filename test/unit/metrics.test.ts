@@ -158,6 +158,7 @@ describe('metric definitions', () => {
     metrics.filterCheck(true, true)
     metrics.walAppended(1)
     metrics.walDrained(1)
+    metrics.writesSuperseded(1)
     metrics.recordFlush(10, 5)
     metrics.backendCall('l3', 'write', 3)
     const collected = await collect()

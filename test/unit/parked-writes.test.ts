@@ -1,10 +1,10 @@
-import { type LoggedWrite, SyncItem } from '@sync-engine/core'
+import { type PendingWrite, SyncItem } from '@sync-engine/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ParkedWrites } from '../../packages/core/src/engine/parked-writes.ts'
 import { l1EntryBytes } from '../../packages/core/src/l1/l1-entry.ts'
+import { ParkedWrites } from '../../packages/core/src/log/parked-writes.ts'
 
-function write(id: string, version: number, size = 10): LoggedWrite {
+function write(id: string, version: number, size = 10): PendingWrite {
   return {
     id,
     version,
@@ -84,7 +84,7 @@ describe('ParkedWrites', () => {
         (budget, ops) => {
           const parked = new ParkedWrites(budget)
           const marks = new Map<string, number>()
-          const writes = new Map<string, LoggedWrite>()
+          const writes = new Map<string, PendingWrite>()
           for (const o of ops) {
             if (o.kind === 'mark') {
               const w = write(o.id, o.version, o.size)

@@ -191,7 +191,7 @@ describe('SqlStore on SQLite: version guard', () => {
   it('ignores an older version written after a newer one and reports it in stale', async () => {
     await store.write([live('a', 5, 'five')])
     const result = await store.write([live('a', 3, 'three')])
-    expect(result).toEqual({ applied: 0, stale: ['a'] })
+    expect(result).toEqual({ applied: 0, stale: ['a'], storedVersions: new Map([['a', 5]]) })
     const got = await readOne('a')
     expect(got?.version).toBe(5)
     expect(JSON.parse(new TextDecoder().decode(got!.content!)).content).toBe('five')

@@ -3,7 +3,13 @@ import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { InvalidArgumentError, type LoggedWrite, type Route, SyncItem, WalFullError } from '@sync-engine/core'
+import {
+  InvalidArgumentError,
+  type PendingWrite,
+  type Route,
+  SyncItem,
+  WalFullError,
+} from '@sync-engine/core'
 import {
   createSqliteWriteAheadLog,
   SqliteWriteAheadLog,
@@ -47,7 +53,7 @@ const T = 1_700_000_000_000
 const hlc = (n: number) => T * 1000 + n
 const BOTH: Route = { l2: true, l3: true, ttlMs: undefined }
 
-function put(item: SyncItem, version: number, extra: Partial<LoggedWrite> = {}): LoggedWrite {
+function put(item: SyncItem, version: number, extra: Partial<PendingWrite> = {}): PendingWrite {
   const updatedAt = extra.updatedAt ?? Math.floor(version / 1000)
   return {
     id: item.id,
@@ -61,11 +67,11 @@ function put(item: SyncItem, version: number, extra: Partial<LoggedWrite> = {}):
   }
 }
 
-function json(id: string, version: number, value: unknown = { id, version }): LoggedWrite {
+function json(id: string, version: number, value: unknown = { id, version }): PendingWrite {
   return put(SyncItem.fromJson(id, value), version)
 }
 
-function tombstone(id: string, version: number): LoggedWrite {
+function tombstone(id: string, version: number): PendingWrite {
   return {
     id,
     version,
@@ -78,7 +84,7 @@ function tombstone(id: string, version: number): LoggedWrite {
 }
 
 /** Every field equal, content byte-identical, and content a plain Uint8Array (not a Node Buffer). */
-function expectSameWrite(actual: LoggedWrite | undefined, expected: LoggedWrite): void {
+function expectSameWrite(actual: PendingWrite | undefined, expected: PendingWrite): void {
   expect(actual).toBeDefined()
   const { item, ...rest } = actual!
   const { item: expectedItem, ...expectedRest } = expected
@@ -126,7 +132,7 @@ function rowCount(path: string): number {
 
 describe('SqliteWriteAheadLog: what goes in comes back exactly', () => {
   const binary = new Uint8Array([0, 1, 2, 0xfe, 0xff, 0x00, 0x7b])
-  const samples: [string, LoggedWrite][] = [
+  const samples: [string, PendingWrite][] = [
     ['a JSON item', json('user:1', hlc(1), { name: 'Ada', tags: ['x', 'y'], n: 1.5, nested: { ok: true } })],
     [
       'a binary item with its mime and state',
@@ -568,7 +574,7 @@ describe('SqliteWriteAheadLog: remove, read, latest', () => {
   it('reads a page on the reader thread exactly as it reads it inline', async () => {
     const path = newPath()
     const log = await openLog(path)
-    const writes: LoggedWrite[] = []
+    const writes: PendingWrite[] = []
     for (let i = 0; i < 700; i++) {
       const kind = i % 5
       if (kind === 0) writes.push(tombstone(`t${i}`, hlc(i)))
@@ -790,7 +796,7 @@ describe('SqliteWriteAheadLog: against a model', () => {
       fc.asyncProperty(fc.array(opArb, { maxLength: 14 }), async (ops) => {
         const path = newPath()
         let log = await openLog(path, MAX_BYTES)
-        let model: LoggedWrite[] = []
+        let model: PendingWrite[] = []
         const modelBytes = () => model.reduce((sum, w) => sum + walEntryBytes(w), 0)
         for (const op of ops) {
           if (op.kind === 'append') {
@@ -826,7 +832,7 @@ describe('SqliteWriteAheadLog: against a model', () => {
         for (const [i, entry] of entries.entries()) expectSameWrite(entry.write, model[i]!)
         for (const id of ids) {
           const ofId = model.filter((w) => w.id === id)
-          const top = ofId.reduce<LoggedWrite | undefined>(
+          const top = ofId.reduce<PendingWrite | undefined>(
             (best, w) => (best && best.version >= w.version ? best : w),
             undefined,
           )

@@ -73,17 +73,90 @@ export class EngineStateError extends SyncError {
   }
 }
 
-/** A backend (SQL, Redis) failed. The message is safe to show; the cause is kept for logs. */
+/** Where a backend failure happened: L2 (Redis), L3 (SQL), the write-ahead log, or unknown. */
+export type FailedPart = 'l2' | 'l3' | 'wal' | 'unknown'
+
+/**
+ * A backend (SQL, Redis, the log) failed. The message is safe to show; the cause is kept for logs.
+ * An error of unknown origin is one of these too (tier `unknown`): never blamed on the caller.
+ */
 export class BackendError extends SyncError {
-  readonly code = 'BACKEND_ERROR'
-  readonly status = 503
-  override readonly retryable = true
+  readonly code: string = 'BACKEND_ERROR'
+  readonly status: number = 503
+  override readonly retryable: boolean = true
   constructor(
-    readonly tier: 'l2' | 'l3',
+    readonly tier: FailedPart,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(`${tier}: ${message}`, options)
+  }
+}
+
+/**
+ * The backend refused us for a reason retrying cannot fix: a wrong password, an unknown database,
+ * a missing privilege. A start fails with it at once (an unreachable server degrades instead).
+ */
+export class BackendConfigError extends BackendError {
+  override readonly code = 'BACKEND_CONFIG'
+  override readonly status = 500
+  override readonly retryable = false
+}
+
+/**
+ * A write older than the version its tier holds: nothing was written. Carries the version that
+ * stays (`currentVersion`, 0 when unknown).
+ */
+export class StaleVersionError extends SyncError {
+  readonly code = 'STALE_VERSION'
+  readonly status = 409
+  constructor(
+    readonly id: string,
+    readonly version: number,
+    readonly currentVersion: number,
+  ) {
+    super(
+      `write of ${JSON.stringify(id)} at version ${version} was superseded: version ${currentVersion || 'newer'} is stored`,
+    )
+  }
+}
+
+/**
+ * A conditional write whose condition did not hold when it was applied: nothing was written.
+ * `expectedVersion` 0 means "only if absent"; `currentVersion` 0 means the item does not exist.
+ */
+export class PreconditionFailedError extends SyncError {
+  readonly code = 'PRECONDITION_FAILED'
+  readonly status = 412
+  constructor(
+    readonly id: string,
+    readonly expectedVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super(
+      expectedVersion === 0
+        ? `${JSON.stringify(id)} already exists (version ${currentVersion}): create-only write refused`
+        : `${JSON.stringify(id)} is at version ${currentVersion || 'none (absent)'}, not ${expectedVersion}: conditional write refused`,
+    )
+  }
+}
+
+/**
+ * The write-ahead log holds writes for another L3 than the one configured (another dialect, host,
+ * database or table): replaying them here would store acknowledged writes in the wrong database.
+ */
+export class LogTargetMismatchError extends SyncError {
+  readonly code = 'LOG_TARGET_MISMATCH'
+  readonly status = 500
+  constructor(
+    readonly logTarget: string,
+    readonly configuredTarget: string,
+    readonly entries: number,
+  ) {
+    super(
+      `the write-ahead log holds ${entries} writes for ${logTarget}, but L3 is ${configuredTarget}: ` +
+        'start with the L3 they were written for (its writes then drain there), or move the log aside',
+    )
   }
 }
 

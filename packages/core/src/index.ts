@@ -1,5 +1,3 @@
-export type { FlushOutcome, QueuedWrite } from './batch/queued-write.ts'
-export { WriteQueue, type WriteQueueOptions } from './batch/write-queue.ts'
 export { HybridLogicalClock, LOGICAL_PER_MS, versionTimeMs } from './clock/hybrid-clock.ts'
 export { configFromEnv, loadConfig, parseConfig } from './config/load-config.ts'
 export {
@@ -23,7 +21,7 @@ export type {
   SubmitReceipt,
   TierHealth,
 } from './engine/receipts.ts'
-export { SyncEngine, type SyncEngineOptions } from './engine/sync-engine.ts'
+export { type ReadOptions, SyncEngine, type SyncEngineOptions } from './engine/sync-engine.ts'
 export * from './errors.ts'
 export { ExistenceFilter, type ExistenceFilterOptions } from './filter/existence-filter.ts'
 export { type ScanIdPagesOptions, scanIdPages } from './filter/scan-id-pages.ts'
@@ -59,7 +57,7 @@ export type {
   RedisReply,
   RedisTransport,
 } from './l2/redis-transport.ts'
-export type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult } from './l3/l3-store.ts'
+export type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult, WriteCondition } from './l3/l3-store.ts'
 export { mysqlDialect } from './l3/mysql-dialect.ts'
 export { ITEM_COLUMNS, type SqlDialect } from './l3/sql-dialect.ts'
 export { SqlStore } from './l3/sql-store.ts'
@@ -72,7 +70,16 @@ export type {
   SqlValue,
 } from './l3/sql-transport.ts'
 export { sqliteDialect } from './l3/sqlite-dialect.ts'
-export type { StoredRecord } from './l3/stored-record.ts'
+export { isLive, type RecordHead, type StoredRecord } from './l3/stored-record.ts'
+export { DRAIN_BATCH, type DrainOptions, type DrainReport, drainOnce } from './log/log-drainer.ts'
+export type {
+  PendingWrite,
+  SettledWrite,
+  WalEntry,
+  WalKey,
+  WalStats,
+  WriteAheadLog,
+} from './log/write-ahead-log.ts'
 export { EngineMetrics } from './metrics/engine-metrics.ts'
 export {
   BACKEND_OPERATIONS,
@@ -115,6 +122,8 @@ export {
   DEFAULT_BACKPRESSURE_OPTIONS,
   resolveBackpressureOptions,
 } from './pressure/backpressure-options.ts'
+export type { FlushOutcome, QueuedWrite } from './queue/queued-write.ts'
+export { WriteQueue, type WriteQueueOptions } from './queue/write-queue.ts'
 export type { BackendTier } from './resilience/backend-tier.ts'
 export {
   type BreakerOptions,
@@ -140,11 +149,5 @@ export {
 } from './resilience/deadline.ts'
 export { DeadlineExceededError } from './resilience/deadline-exceeded-error.ts'
 export { type FailurePredicate, isBackendFailure } from './resilience/failure-policy.ts'
-export type {
-  LoggedWrite,
-  SettledWrite,
-  WalEntry,
-  WalKey,
-  WalStats,
-  WriteAheadLog,
-} from './wal/write-ahead-log.ts'
+export { type BackgroundScope, DETACHED_SCOPE } from './runtime/background-scope.ts'
+export type { DeleteOptions } from './write/write-preparer.ts'

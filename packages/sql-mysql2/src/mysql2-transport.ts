@@ -69,6 +69,8 @@ const MAX_PREPARED = 64
 export class Mysql2Transport implements SqlTransport {
   readonly driver = 'mysql2'
   readonly dialect = 'mysql' as const
+  /** `host:port/database`: which database this is, without credentials. */
+  readonly target: string
   /** Single statements (`run`), in autocommit. */
   readonly #pool: Pool
   /** Transactions (`runAtomically`): connections with autocommit off. */
@@ -84,6 +86,7 @@ export class Mysql2Transport implements SqlTransport {
 
   constructor(options: Mysql2Options) {
     const endpoint = parseMysqlUrl(options.url)
+    this.target = `${endpoint.host}:${endpoint.port}/${endpoint.database}`
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.#secrets = [endpoint.password, encodeURIComponent(endpoint.password), options.url]
     const config: PoolOptions = {

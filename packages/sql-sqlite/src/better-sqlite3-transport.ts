@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import {
   BackendError,
   type SqlResult,
@@ -28,11 +28,14 @@ const STATEMENT_CACHE_LIMIT = 256
 export class BetterSqlite3Transport implements SqlTransport {
   readonly driver = 'better-sqlite3'
   readonly dialect = 'sqlite' as const
+  /** The database file's absolute path (or `:memory:`). */
+  readonly target: string
   readonly #db: Database.Database
   readonly #statements = new Map<string, Database.Statement>()
   readonly #atomic: (statements: readonly SqlStatement[]) => SqlResult[]
 
   constructor(path: string) {
+    this.target = path === ':memory:' ? path : resolve(path)
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
       this.#db = new Database(path)

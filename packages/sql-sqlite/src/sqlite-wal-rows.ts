@@ -1,4 +1,4 @@
-import { type ContentType, type LoggedWrite, SyncItem } from '@sync-engine/core'
+import { type ContentType, type PendingWrite, SyncItem } from '@sync-engine/core'
 
 /**
  * Bytes an entry counts for beyond its content and its id (UTF-8), in `stats().bytes` and against
@@ -8,7 +8,7 @@ import { type ContentType, type LoggedWrite, SyncItem } from '@sync-engine/core'
 export const WAL_ENTRY_OVERHEAD_BYTES = 64
 
 /** What one write counts for against the log's bound. */
-export function walEntryBytes(write: LoggedWrite): number {
+export function walEntryBytes(write: PendingWrite): number {
   return (
     (write.item?.content.byteLength ?? 0) + Buffer.byteLength(write.id, 'utf8') + WAL_ENTRY_OVERHEAD_BYTES
   )
@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS wal_meta (
 
 /** The `wal_meta` key of the removal watermark: every entry with `seq` ≤ it is removed. */
 export const REMOVED_THROUGH_KEY = 'removed_through'
+/** The `wal_meta` key of the L3 the log's writes are for (`WriteAheadLog.bind`), as text. */
+export const TARGET_KEY = 'target'
 
 /** The columns an insert binds, in `pushRow` order (`seq` is assigned by SQLite). */
 export const INSERT_COLUMNS = [
@@ -89,7 +91,7 @@ export const CONTENT_COLUMN = SELECTED.indexOf('content')
 type SqlParam = string | number | Uint8Array | null
 
 /** Appends one write's parameters to `params` (one multi-row statement binds many); returns its bytes. */
-export function pushRow(params: SqlParam[], write: LoggedWrite): number {
+export function pushRow(params: SqlParam[], write: PendingWrite): number {
   const bytes = walEntryBytes(write)
   const item = write.item
   params.push(write.id, write.version, write.updatedAt, bytes)
@@ -125,7 +127,7 @@ export type WalRow = readonly unknown[]
  * Rebuilds the write of a row. Versions and times are INTEGER columns read as JS numbers: exact,
  * since every value the engine writes is a safe integer (HLC versions stay below 2^53).
  */
-export function toLoggedWrite(row: WalRow): LoggedWrite {
+export function toLoggedWrite(row: WalRow): PendingWrite {
   const id = row[1] as string
   const version = row[2] as number
   const updatedAt = row[3] as number
@@ -149,7 +151,9 @@ export function toLoggedWrite(row: WalRow): LoggedWrite {
     updatedAt,
     item,
     route: { l2: row[12] === 1, l3: row[13] === 1, ttlMs: (row[14] as number | null) ?? undefined },
-    expiresAt: row[15] as number,
+    // Only a write with a TTL expires: logs written before expiry was the item's own (in every
+    // tier) also stored L1's lifetime here for writes without one.
+    expiresAt: row[14] === null ? 0 : (row[15] as number),
     callerVersioned: row[16] === 1,
   }
 }

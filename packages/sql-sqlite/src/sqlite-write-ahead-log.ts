@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import {
+  BackendError,
   InvalidArgumentError,
-  type LoggedWrite,
+  LogTargetMismatchError,
+  type PendingWrite,
   type SettledWrite,
   type WalEntry,
   WalFullError,
@@ -12,17 +14,21 @@ import {
 } from '@sync-engine/core'
 import Database from 'better-sqlite3'
 import {
-  CONTENT_COLUMN,
-  INSERT_COLUMNS,
-  pushRow,
   REMOVED_THROUGH_KEY,
-  SELECT_COLUMNS,
+  TARGET_KEY,
   toLoggedWrite,
   WAL_FORMAT_VERSION,
   WAL_SCHEMA,
   type WalRow,
   walEntryBytes,
 } from './sqlite-wal-rows.ts'
+import {
+  COMPACTION_STEP_ROWS,
+  type Counts,
+  prepareWalStatements,
+  type WalStatements,
+} from './sqlite-wal-statements.ts'
+import { PAGE_STATEMENTS, type PageStatement } from './wal-page-statements.ts'
 import { WalReaderThread } from './wal-reader-thread.ts'
 
 export interface SqliteWriteAheadLogOptions {
@@ -47,35 +53,17 @@ export interface SqliteWriteAheadLogOptions {
 /** Reads of at least this many entries go to the reader thread; smaller ones are not worth a hop. */
 const THREAD_READ_MIN_ROWS = 512
 
-/**
- * Rows per INSERT statement: 16 parameters a row, well under SQLite's 32,766. Measured against a
- * prepared one-row INSERT looped in the same transaction, 100-row statements append 10–20 % faster;
- * larger ones gain nothing more and cost more to prepare.
- */
-const ROWS_PER_INSERT = 100
-
 /** What the -wal file is cut back to after a checkpoint (SQLite keeps it at its peak otherwise). */
 const JOURNAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
 
 /**
- * Rows one compaction step deletes (a few milliseconds of the thread), and the pause between
- * steps, so that deleting what `removeThrough` removed never holds the thread for long: deleting
- * 100,000 rows at once took 300–450 ms, all of it at the end of a drain.
+ * The pause between compaction steps (`COMPACTION_STEP_ROWS` each), so that deleting what
+ * `removeThrough` removed never holds the thread for long: deleting 100,000 rows at once took
+ * 300–450 ms, all of it at the end of a drain.
  */
-const COMPACTION_STEP_ROWS = 2_000
 const COMPACTION_PAUSE_MS = 5
 
 type Lifecycle = 'new' | 'open' | 'closed'
-
-/** Pages after a seq, oldest first (inline and on the reader thread alike): entries, or keys only. */
-const PAGE_STATEMENTS = {
-  entries: {
-    sql: `SELECT ${SELECT_COLUMNS} FROM wal WHERE seq > ? ORDER BY seq LIMIT ?`,
-    contentColumn: CONTENT_COLUMN,
-  },
-  keys: { sql: 'SELECT seq, id, version FROM wal WHERE seq > ? ORDER BY seq LIMIT ?' },
-} as const
-type PageStatement = keyof typeof PAGE_STATEMENTS
 
 /** Seqs bound per `readSeqs` statement. */
 const SEQS_PER_SELECT = 500
@@ -84,16 +72,11 @@ const toEntry = (row: WalRow): WalEntry => ({ seq: row[0] as number, write: toLo
 
 /** One `append` call waiting for its group's commit. */
 interface PendingAppend {
-  readonly writes: readonly LoggedWrite[]
+  readonly writes: readonly PendingWrite[]
   /** Bytes reserved against `maxBytes` until the commit settles. */
   readonly bytes: number
   readonly resolve: () => void
   readonly reject: (error: Error) => void
-}
-
-interface Counts {
-  entries: number
-  bytes: number
 }
 
 /**
@@ -130,6 +113,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
   #scheduled = false
   /** Every entry with a seq at or below this is removed (rows may still be in the file). */
   #removedThrough = 0
+  #target: string | undefined
   #compactionTimer: ReturnType<typeof setTimeout> | undefined
   readonly #compactionStep = () => {
     this.#compactionTimer = undefined
@@ -139,17 +123,8 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     this.#scheduled = false
     this.#commitPending()
   }
-  // Prepared at open().
-  #insertStatements = new Map<number, Database.Statement>()
-  #insertGroup!: (group: readonly PendingAppend[]) => Counts
-  #removeSettled!: (settled: ReadonlyMap<string, number>) => Counts
-  #removeRange!: (seq: number) => Counts & { through: number }
-  #deleteRemovedRows!: () => number
-  #hasRemovedRows!: Database.Statement
-  #selectAfter!: Database.Statement
-  #selectKeysAfter!: Database.Statement
-  #selectSeqs!: (count: number) => Database.Statement
-  #selectLatest!: Database.Statement
+  /** Prepared at open(). */
+  #sql!: WalStatements
 
   constructor(options: SqliteWriteAheadLogOptions) {
     const { path, maxBytes, synchronous = 'full', readThread = true } = options
@@ -198,12 +173,11 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
         db!.exec(WAL_SCHEMA)
         db!.pragma(`user_version = ${WAL_FORMAT_VERSION}`)
       })()
-      this.#prepare(db)
-      const watermark = db
-        .prepare('SELECT value FROM wal_meta WHERE key = ?')
-        .pluck()
-        .get(REMOVED_THROUGH_KEY) as number | undefined
-      this.#removedThrough = watermark ?? 0
+      this.#sql = prepareWalStatements(db, () => this.#removedThrough)
+      const watermark = this.#sql.getMeta(REMOVED_THROUGH_KEY)
+      this.#removedThrough = typeof watermark === 'number' ? watermark : 0
+      const target = this.#sql.getMeta(TARGET_KEY)
+      this.#target = typeof target === 'string' ? target : undefined
       const counts = db
         .prepare('SELECT COUNT(*) AS entries, COALESCE(SUM(bytes), 0) AS bytes FROM wal WHERE seq > ?')
         .get(this.#removedThrough) as Counts
@@ -216,10 +190,28 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     this.#db = db
     this.#state = 'open'
     // Rows a previous process removed but had not deleted yet.
-    if (this.#run(() => this.#hasRemovedRows.get(this.#removedThrough)) === 1) this.#scheduleCompaction()
+    if (this.#run(() => this.#sql.hasRemovedRows.get(this.#removedThrough)) === 1) this.#scheduleCompaction()
   }
 
-  append(writes: readonly LoggedWrite[]): Promise<void> {
+  get target(): string | undefined {
+    return this.#target
+  }
+
+  async bind(target: string): Promise<void> {
+    this.#usable('bind')
+    if (typeof target !== 'string' || target.length === 0) {
+      throw new InvalidArgumentError('the log target must be a non-empty string')
+    }
+    this.#commitPending()
+    if (this.#target === target) return
+    if (this.#target !== undefined && this.#entries > 0) {
+      throw new LogTargetMismatchError(this.#target, target, this.#entries)
+    }
+    this.#run(() => this.#sql.setMeta(TARGET_KEY, target))
+    this.#target = target
+  }
+
+  append(writes: readonly PendingWrite[]): Promise<void> {
     if (this.#state !== 'open') return Promise.reject(this.#unusable('append'))
     let bytes = 0
     for (const write of writes) {
@@ -266,7 +258,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     const entries: WalEntry[] = []
     for (let start = 0; start < wanted.length; start += SEQS_PER_SELECT) {
       const chunk = wanted.slice(start, start + SEQS_PER_SELECT)
-      const rows = this.#run(() => this.#selectSeqs(chunk.length).all(...chunk) as WalRow[])
+      const rows = this.#run(() => this.#sql.selectSeqs(chunk.length).all(...chunk) as WalRow[])
       for (const row of rows) entries.push(toEntry(row))
     }
     return entries.sort((a, b) => a.seq - b.seq)
@@ -289,7 +281,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
         throw this.#failure('query failed', error)
       })
     }
-    const select = statement === 'entries' ? this.#selectAfter : this.#selectKeysAfter
+    const select = statement === 'entries' ? this.#sql.selectAfter : this.#sql.selectKeysAfter
     return this.#run(() => select.all(from, limit) as WalRow[])
   }
 
@@ -303,7 +295,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
       const seen = highest.get(id)
       if (seen === undefined || version > seen) highest.set(id, version)
     }
-    const removed = this.#run(() => this.#removeSettled(highest))
+    const removed = this.#run(() => this.#sql.removeSettled(highest))
     this.#entries -= removed.entries
     this.#bytes -= removed.bytes
   }
@@ -315,17 +307,17 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     }
     this.#commitPending()
     if (seq <= this.#removedThrough) return
-    const removed = this.#run(() => this.#removeRange(seq))
+    const removed = this.#run(() => this.#sql.removeRange(seq))
     this.#removedThrough = removed.through
     this.#entries -= removed.entries
     this.#bytes -= removed.bytes
     this.#scheduleCompaction()
   }
 
-  async latest(id: string): Promise<LoggedWrite | undefined> {
+  async latest(id: string): Promise<PendingWrite | undefined> {
     this.#usable('read')
     this.#commitPending()
-    const row = this.#run(() => this.#selectLatest.get(id, this.#removedThrough) as WalRow | undefined)
+    const row = this.#run(() => this.#sql.selectLatest.get(id, this.#removedThrough) as WalRow | undefined)
     return row === undefined ? undefined : toLoggedWrite(row)
   }
 
@@ -357,7 +349,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     this.#pending = []
     this.#reservedBytes = 0
     try {
-      this.#committed(this.#insertGroup(group))
+      this.#committed(this.#sql.insertGroup(group))
       for (const call of group) call.resolve()
     } catch (error) {
       if (group.length === 1 || !isRefusedValue(error)) {
@@ -367,7 +359,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
       }
       for (const call of group) {
         try {
-          this.#committed(this.#insertGroup([call]))
+          this.#committed(this.#sql.insertGroup([call]))
           call.resolve()
         } catch (callError) {
           call.reject(this.#failure('append failed', callError))
@@ -387,7 +379,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
   #compact(): void {
     if (this.#state !== 'open') return
     try {
-      if (this.#deleteRemovedRows() === COMPACTION_STEP_ROWS) this.#scheduleCompaction()
+      if (this.#sql.deleteRemovedRows() === COMPACTION_STEP_ROWS) this.#scheduleCompaction()
     } catch {
       // The rows stay (removed all the same: reads skip them); the next removeThrough or open retries.
     }
@@ -397,97 +389,6 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     this.#commits++
     this.#entries += added.entries
     this.#bytes += added.bytes
-  }
-
-  #prepare(db: Database.Database): void {
-    this.#insertStatements.clear()
-    const insert = (rows: number) => {
-      let statement = this.#insertStatements.get(rows)
-      if (statement === undefined) {
-        const row = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`
-        statement = db.prepare(
-          `INSERT INTO wal (${INSERT_COLUMNS.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')}`,
-        )
-        this.#insertStatements.set(rows, statement)
-      }
-      return statement
-    }
-    this.#insertGroup = db.transaction((group: readonly PendingAppend[]) => {
-      const params: Parameters<typeof pushRow>[0] = []
-      let rows = 0
-      const added: Counts = { entries: 0, bytes: 0 }
-      for (const call of group) {
-        for (const write of call.writes) {
-          // Bytes are counted from what is inserted, so the stats match the file whatever the caller does.
-          added.bytes += pushRow(params, write)
-          added.entries++
-          if (++rows === ROWS_PER_INSERT) {
-            insert(rows).run(params)
-            params.length = 0
-            rows = 0
-          }
-        }
-      }
-      if (rows > 0) insert(rows).run(params)
-      return added
-    })
-
-    // Rows below the watermark were counted out already: compaction deletes them, not this.
-    const deleteSettled = db
-      .prepare('DELETE FROM wal WHERE id = ? AND version <= ? AND seq > ? RETURNING bytes')
-      .raw(true)
-    this.#removeSettled = db.transaction((settled: ReadonlyMap<string, number>) => {
-      const removed: Counts = { entries: 0, bytes: 0 }
-      for (const [id, version] of settled) {
-        for (const [bytes] of deleteSettled.all(id, version, this.#removedThrough) as [number][]) {
-          removed.entries++
-          removed.bytes += bytes
-        }
-      }
-      return removed
-    })
-
-    // A range of the primary key: counted (for the stats), then the watermark moves past it.
-    const countRange = db
-      .prepare('SELECT COUNT(*), TOTAL(bytes) FROM wal WHERE seq > ? AND seq <= ?')
-      .raw(true)
-    const setWatermark = db.prepare(
-      'INSERT INTO wal_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    )
-    // Never past the highest seq assigned: a watermark ahead of it would hide the next appends.
-    const highestSeq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'wal'").pluck()
-    this.#removeRange = db.transaction((seq: number) => {
-      const through = Math.min(seq, (highestSeq.get() as number | undefined) ?? 0)
-      if (through <= this.#removedThrough) return { entries: 0, bytes: 0, through: this.#removedThrough }
-      const [entries, bytes] = countRange.get(this.#removedThrough, through) as [number, number]
-      setWatermark.run(REMOVED_THROUGH_KEY, through)
-      return { entries, bytes, through }
-    })
-    // The oldest removed rows, one step's worth (rowid order: a range scan of the table).
-    const deleteRemoved = db.prepare(
-      'DELETE FROM wal WHERE seq IN (SELECT seq FROM wal WHERE seq <= ? ORDER BY seq LIMIT ?)',
-    )
-    this.#hasRemovedRows = db.prepare('SELECT EXISTS (SELECT 1 FROM wal WHERE seq <= ?)').pluck()
-    this.#deleteRemovedRows = () => deleteRemoved.run(this.#removedThrough, COMPACTION_STEP_ROWS).changes
-
-    // Raw rows (arrays): about twice as fast to read as objects, which matters when draining.
-    this.#selectAfter = db.prepare(PAGE_STATEMENTS.entries.sql).raw(true)
-    this.#selectKeysAfter = db.prepare(PAGE_STATEMENTS.keys.sql).raw(true)
-    const bySeqs = new Map<number, Database.Statement>()
-    this.#selectSeqs = (count) => {
-      let statement = bySeqs.get(count)
-      if (statement === undefined) {
-        const marks = Array(count).fill('?').join(', ')
-        statement = db.prepare(`SELECT ${SELECT_COLUMNS} FROM wal WHERE seq IN (${marks})`).raw(true)
-        bySeqs.set(count, statement)
-      }
-      return statement
-    }
-    this.#selectLatest = db
-      .prepare(
-        `SELECT ${SELECT_COLUMNS} FROM wal WHERE id = ? AND seq > ? ORDER BY version DESC, seq DESC LIMIT 1`,
-      )
-      .raw(true)
   }
 
   #usable(operation: string): void {
@@ -504,11 +405,15 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
 
   #unusable(operation: string): Error {
     const state = this.#state === 'new' ? 'not open yet' : 'closed'
-    return new Error(`the write-ahead log ${this.#path} is ${state}: cannot ${operation}`)
+    return new BackendError('wal', `the write-ahead log ${this.#path} is ${state}: cannot ${operation}`)
   }
 
+  /** A failure of the log's own file: a backend error (retryable, HTTP 503), never the caller's. */
   #failure(what: string, error: unknown): Error {
-    return new Error(`write-ahead log ${this.#path}: ${what}: ${(error as Error).message}`, { cause: error })
+    if (error instanceof BackendError || error instanceof LogTargetMismatchError) return error
+    return new BackendError('wal', `write-ahead log ${this.#path}: ${what}: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
 }
 

@@ -82,7 +82,11 @@ export function runL2Conformance(
         expectRecord(await readOne('crud'), first)
 
         const second = jsonRecord('crud', 2, { v: 2 })
-        expect(await store.write([{ record: second }])).toEqual({ applied: 1, stale: [] })
+        expect(await store.write([{ record: second }])).toEqual({
+          applied: 1,
+          stale: [],
+          replacedLive: ['crud'],
+        })
         expectRecord(await readOne('crud'), second)
 
         expect(await store.delete(['crud', 'never-written'])).toBe(1)
@@ -189,7 +193,7 @@ export function runL2Conformance(
           { record: binaryRecord('twice-b', 3, bytes(3)) },
           { record: binaryRecord('twice-b', 5, bytes(5)) },
         ])
-        expect(result).toEqual({ applied: 3, stale: ['twice-a'] })
+        expect(result).toEqual({ applied: 3, stale: ['twice-a'], replacedLive: ['twice-b'] })
         const found = await store.read(['twice-a', 'twice-b'])
         expect(recordOf(found.get('twice-a')).version).toBe(5)
         expect(recordOf(found.get('twice-b')).version).toBe(5)
@@ -215,7 +219,12 @@ export function runL2Conformance(
           { record: binaryRecord('mix-cut', 2, bytes(2)), ttlMs: 60_000 },
           { record: binaryRecord('mix-new', 1, bytes(1)) },
         ])
-        expect(result).toEqual({ applied: 5, stale: ['mix-older'] })
+        // Over a live item (newer, repair) the guard says so; over damage or nothing it does not.
+        expect(result).toEqual({
+          applied: 5,
+          stale: ['mix-older'],
+          replacedLive: ['mix-newer', 'mix-repair'],
+        })
         const found = await store.read([
           'mix-newer',
           'mix-older',
@@ -286,7 +295,11 @@ export function runL2Conformance(
         await raw.send(['SET', store.keys.itemKey('repair'), damaged])
         expect(await store.write([{ record: stored }])).toEqual({ applied: 0, stale: [] })
         expect(sha256Hex(recordOf(await readOne('repair')).content!)).not.toBe(stored.hash)
-        expect(await store.write([{ record: stored, repair: true }])).toEqual({ applied: 1, stale: [] })
+        expect(await store.write([{ record: stored, repair: true }])).toEqual({
+          applied: 1,
+          stale: [],
+          replacedLive: ['repair'],
+        })
         expectRecord(await readOne('repair'), stored)
         const older = binaryRecord('repair', 3, bytes(3))
         expect(await store.write([{ record: older, repair: true }])).toEqual({
@@ -300,7 +313,11 @@ export function runL2Conformance(
     describe('tombstones', () => {
       it('hides the item behind a newer tombstone, which reads back as a tombstone', async () => {
         await store.write([{ record: jsonRecord('gone', 1, { alive: true }) }])
-        expect(await store.write([{ record: tombstone('gone', 2) }])).toEqual({ applied: 1, stale: [] })
+        expect(await store.write([{ record: tombstone('gone', 2) }])).toEqual({
+          applied: 1,
+          stale: [],
+          replacedLive: ['gone'],
+        })
         const read = recordOf(await readOne('gone'))
         expect(read).toMatchObject({ id: 'gone', version: 2, tombstone: true, content: null })
       })

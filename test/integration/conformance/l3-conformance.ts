@@ -66,7 +66,7 @@ export function runL3Conformance(name: string, makeStore: () => Promise<L3Fixtur
         expect(await store.count()).toBe(1)
 
         const dead = tombstone('doc', 2)
-        expect(await store.write([dead])).toEqual({ applied: 1, stale: [] })
+        expect(await store.write([dead])).toEqual({ applied: 1, stale: [], deletedLive: ['doc'] })
         expectSameRecord(await readOne('doc'), dead)
         expect(await store.count()).toBe(0)
         expect(await store.scanIds({ limit: 10 })).toEqual([])
@@ -185,7 +185,11 @@ export function runL3Conformance(name: string, makeStore: () => Promise<L3Fixtur
       it('ignores an older write after a newer one and reports it stale', async () => {
         const newer = jsonRecord('a', 5, '{"v":"five"}')
         await store.write([newer])
-        expect(await store.write([jsonRecord('a', 3, '{"v":"three"}')])).toEqual({ applied: 0, stale: ['a'] })
+        expect(await store.write([jsonRecord('a', 3, '{"v":"three"}')])).toEqual({
+          applied: 0,
+          stale: ['a'],
+          storedVersions: new Map([['a', 5]]),
+        })
         expectSameRecord(await readOne('a'), newer)
       })
 
@@ -276,7 +280,11 @@ export function runL3Conformance(name: string, makeStore: () => Promise<L3Fixtur
 
       it('an older put after a tombstone does not resurrect the item; a newer one does', async () => {
         await store.write([tombstone('a', 5)])
-        expect(await store.write([jsonRecord('a', 4)])).toEqual({ applied: 0, stale: ['a'] })
+        expect(await store.write([jsonRecord('a', 4)])).toEqual({
+          applied: 0,
+          stale: ['a'],
+          storedVersions: new Map([['a', 5]]),
+        })
         expect((await readOne('a'))?.tombstone).toBe(true)
         expect(await scanAll()).toEqual([])
         const revived = jsonRecord('a', 6)

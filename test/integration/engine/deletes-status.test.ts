@@ -39,7 +39,10 @@ describeWithRedisAndMysql('engine deletes and status over Redis and SQL', () => 
 
     // Just older than the tombstone, from another engine that never saw the delete.
     const late = await h.open()
-    await late.submit(SyncItem.fromJson('del-old', 'resurrected?', { version: deleted.version - 1 }))
+    // Its `stored` ack does not claim a write that did not happen: the tombstone's version stays.
+    await expect(
+      late.submit(SyncItem.fromJson('del-old', 'resurrected?', { version: deleted.version - 1 })),
+    ).rejects.toMatchObject({ code: 'STALE_VERSION', currentVersion: deleted.version })
     expect(await late.get('del-old')).toBeUndefined()
 
     expect(await h.l2Value('del-old')).toMatchObject({ tombstone: true, version: deleted.version })

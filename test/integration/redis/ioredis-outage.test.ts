@@ -97,6 +97,7 @@ describe.skipIf(!available)('ioredis transport through a Redis outage (own redis
     expect(await store.write([{ record: record('s', 3) }, { record: record('t', 2) }])).toEqual({
       applied: 2,
       stale: [],
+      replacedLive: ['s', 't'],
     })
     expect(await store.write([{ record: record('u', 1) }])).toEqual({ applied: 1, stale: [] })
     // Each write: EVALSHA → NOSCRIPT → EVAL, two round trips.

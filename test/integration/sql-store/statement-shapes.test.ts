@@ -30,6 +30,7 @@ afterEach(async () => {
 class RecordingTransport implements SqlTransport {
   readonly driver = 'recording'
   readonly dialect = 'sqlite' as const
+  readonly target = 'recording'
   readonly texts = new Set<string>()
   readonly batches: SqlStatement[][] = []
   readonly #inner = new BetterSqlite3Transport(join(dir.path, `shapes-${++files}.db`))

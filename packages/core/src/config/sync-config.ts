@@ -37,8 +37,12 @@ export const syncConfigSchema = z.object({
   apiTokens: z.array(z.string().min(16, 'tokens must be at least 16 characters')).default([]),
   /** L1 memory budget in bytes. */
   l1MaxBytes: positiveInt().default(256 * MiB),
-  /** L1 lifetime of entries without their own TTL; absent means until evicted. */
-  l1TtlMs: positiveInt().optional(),
+  /**
+   * L1's staleness bound: how long an entry may be served from memory before it is read again.
+   * Absent: 5 s when L2 or L3 is shared with other instances (Redis, MySQL), none on the embedded
+   * default; 0: none (only safe when this engine is the tiers' only writer).
+   */
+  l1TtlMs: z.number().int().min(0).max(86_400_000).optional(),
   /** Largest item accepted, in bytes. */
   maxPayloadBytes: positiveInt()
     .max(64 * MiB)

@@ -4,6 +4,8 @@ export interface Logger {
   info(fields: object, message?: string): void
   warn(fields: object, message?: string): void
   error(fields: object, message?: string): void
+  /** The level, where the logger lets it change (pino: `logger.level = 'debug'`): `reconfigure` sets it. */
+  level?: string
 }
 
 const ignore = () => {}

@@ -1,8 +1,8 @@
 import type { SyncError } from '../errors.ts'
+import type { WalStats } from '../log/write-ahead-log.ts'
 import type { AckLevel } from '../options/submit-options.ts'
 import type { BackpressureSnapshot } from '../pressure/backpressure.ts'
 import type { BreakerStats } from '../resilience/circuit-breaker.ts'
-import type { WalStats } from '../wal/write-ahead-log.ts'
 import type { EngineState } from './engine-state.ts'
 
 export interface SubmitReceipt {
@@ -10,6 +10,12 @@ export interface SubmitReceipt {
   readonly version: number
   /** The level the write reached before this resolved (`logged` is served as `stored` without a log). */
   readonly ack: AckLevel
+  /**
+   * Whether the write created the item (no live item had the id), when the engine knows without
+   * asking a tier: its own pending write or L1 copy of the id, or a trusted existence filter.
+   * Absent when only a tier could say.
+   */
+  readonly created?: boolean
 }
 
 export interface DeleteReceipt {
@@ -17,6 +23,12 @@ export interface DeleteReceipt {
   /** The tombstone's version. */
   readonly version: number
   readonly ack: AckLevel
+  /**
+   * Whether a live item was deleted. Known from this engine's own pending write or L1 copy of the
+   * id, from a trusted existence filter, or — with ack `stored` — from the tier that applied the
+   * tombstone, atomically. Absent when only a tier could say and the ack came before it did.
+   */
+  readonly existed?: boolean
 }
 
 /** Per-item result of a bulk call: one bad item never fails the others. */
@@ -58,6 +70,12 @@ export interface HealthReport {
     readonly bytes: number
     readonly maxBytes: number
     readonly evictions: number
+    /**
+     * How long an entry may be served from memory before it is read again (null: until evicted).
+     * Bounded by default when L2 or L3 is shared: another instance's write reaches this L1 within it.
+     */
+    readonly ttlMs: number | null
+    readonly staleness: 'bounded' | 'unbounded'
   }
   readonly queue: { readonly depth: number; readonly bytes: number; readonly consecutiveFailures: number }
   readonly l2: TierHealth & {
@@ -69,6 +87,8 @@ export interface HealthReport {
     readonly failedReads: number
   }
   readonly l3: TierHealth & { readonly dialect?: string }
+  /** Writes a tier kept a newer version of since start: they did not happen (see `sync_engine.writes.superseded`). */
+  readonly writes: { readonly superseded: number }
   /**
    * Tiers the engine works around now: `l3` while it is unreachable or the log holds parked
    * writes for it; `l2` while its circuit is not closed or copies await reconciliation.
@@ -104,4 +124,6 @@ export interface ReconfigureResult {
   readonly applied: readonly string[]
   /** Fields that differ but only take effect after a restart (not applied). */
   readonly requiresRestart: readonly string[]
+  /** Fields this engine cannot change at all (e.g. `logLevel` with a logger that has no settable level). */
+  readonly unsupported: readonly string[]
 }

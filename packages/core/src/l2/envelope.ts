@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.ts'
 import { validateVersion } from '../item/sync-item.ts'
-import type { StoredRecord } from '../l3/stored-record.ts'
+import type { RecordHead, StoredRecord } from '../l3/stored-record.ts'
 import { CorruptValue } from './corrupt-value.ts'
 
 /**
@@ -200,6 +200,34 @@ export function decodeEnvelope(id: string, bytes: Uint8Array): StoredRecord | Co
     tombstone,
     ...(expiresAt > 0 ? { expiresAt } : {}),
   }
+}
+
+/** Bytes of an envelope's head: the fixed header plus the expiry, when there is one. */
+export const ENVELOPE_HEAD_BYTES = FIXED_BYTES + EXPIRY_BYTES
+
+/**
+ * Decodes the head of a value (its first `ENVELOPE_HEAD_BYTES`, read with GETRANGE) given the
+ * value's full length (STRLEN): version, tombstone and expiry, for existence checks. A head that
+ * does not belong to a well-formed envelope is a `CorruptValue`.
+ */
+export function decodeEnvelopeHead(id: string, head: Uint8Array, length: number): RecordHead | CorruptValue {
+  const corrupt = (reason: string) => new CorruptValue(id, reason)
+  if (head.byteLength < FIXED_BYTES)
+    return corrupt(`value of ${head.byteLength} bytes is shorter than a header`)
+  if (head[0] !== 0xff || head[1] !== 0x53 || head[2] !== 0x45) return corrupt('not an envelope (bad magic)')
+  if (head[3] !== ENVELOPE_FORMAT) return corrupt(`unknown envelope format ${head[3]}`)
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
+  const version = readUint64(view, 4)
+  const total = view.getUint32(12)
+  if (total !== length) return corrupt(`value is ${length} bytes, header says ${total}`)
+  const flags = head[16]!
+  if (!Number.isSafeInteger(version) || version <= 0) return corrupt('version out of range')
+  if ((flags & ~KNOWN_FLAGS) !== 0) return corrupt(`unknown flags ${flags}`)
+  const tombstone = (flags & FLAG_TOMBSTONE) !== 0
+  if (!(flags & FLAG_EXPIRY)) return { id, version, tombstone }
+  if (head.byteLength < FIXED_BYTES + EXPIRY_BYTES) return corrupt('truncated in the expiry')
+  const expiresAt = readUint64(view, FIXED_BYTES)
+  return expiresAt > 0 ? { id, version, tombstone, expiresAt } : { id, version, tombstone }
 }
 
 const EMPTY = new Uint8Array(0)

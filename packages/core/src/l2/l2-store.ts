@@ -1,4 +1,4 @@
-import type { StoredRecord } from '../l3/stored-record.ts'
+import type { RecordHead, StoredRecord } from '../l3/stored-record.ts'
 import type { CorruptValue } from './corrupt-value.ts'
 import type { RedisCapabilities } from './redis-transport.ts'
 
@@ -12,6 +12,11 @@ export interface L2WriteEntry {
    * its hash. A newer stored version is still kept. Damaged values are replaced without it.
    */
   readonly repair?: boolean
+  /**
+   * Write only if the key holds a live item at exactly this version; 0: only if it holds none
+   * (absent, a tombstone or damaged). Checked atomically with the write.
+   */
+  readonly ifVersion?: number
 }
 
 export interface L2WriteResult {
@@ -19,6 +24,10 @@ export interface L2WriteResult {
   readonly applied: number
   /** Ids whose write was older than what L2 holds (the guard kept the newer one). */
   readonly stale: string[]
+  /** Ids whose write replaced a live item (for tombstones: the delete found the item). */
+  readonly replacedLive?: string[]
+  /** Ids whose `ifVersion` did not hold (not written): id → the live version (0: none). */
+  readonly conflicts?: ReadonlyMap<string, number>
 }
 
 /** A record (item or tombstone), or the marker of a value that could not be decoded. */
@@ -48,6 +57,8 @@ export interface L2Store {
    * round trip for any number of ids. Undecodable values come back as `CorruptValue`, never thrown.
    */
   read(ids: readonly string[]): Promise<Map<string, L2Value>>
+  /** Like `read` without the content (existence checks); a damaged value is `CorruptValue`. */
+  head(ids: readonly string[]): Promise<Map<string, RecordHead | CorruptValue>>
   /** Hard delete, not a tombstone (for repair and purges). Returns how many items existed. */
   delete(ids: readonly string[]): Promise<number>
   /**

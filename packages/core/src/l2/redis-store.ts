@@ -1,7 +1,8 @@
 import { BackendError, InvalidArgumentError, isSyncError } from '../errors.ts'
+import type { RecordHead } from '../l3/stored-record.ts'
 import { validateTtl } from '../options/cache-ttl.ts'
 import { CorruptValue } from './corrupt-value.ts'
-import { decodeEnvelope, encodeEnvelope } from './envelope.ts'
+import { decodeEnvelope, decodeEnvelopeHead, ENVELOPE_HEAD_BYTES, encodeEnvelope } from './envelope.ts'
 import { jsonDocumentBytes, jsonDocumentScript } from './json-document.ts'
 import { DEFAULT_REDIS_PREFIX, RedisKeyLayout } from './key-layout.ts'
 import type { L2ScanPage, L2Store, L2Value, L2WriteEntry, L2WriteResult } from './l2-store.ts'
@@ -16,6 +17,8 @@ import type {
   RedisTransport,
 } from './redis-transport.ts'
 import {
+  conflictVersion,
+  GUARD_REPLACED_LIVE,
   GUARD_STALE,
   GUARD_WRITTEN,
   versionGuardBatchScript,
@@ -104,7 +107,9 @@ export class RedisStore implements L2Store {
     const calls = this.#guardCalls(entries)
     const guardCalls = calls.length
     if (this.#capabilities.json) {
+      // A conditional write's document follows the envelope once its condition held (the next write).
       for (const entry of entries) {
+        if (entry.ifVersion !== undefined) continue
         calls.push({
           script: jsonDocumentScript,
           keys: [this.keys.docKey(entry.record.id)],
@@ -126,13 +131,30 @@ export class RedisStore implements L2Store {
       else guardReplies.push(...replyArray(reply, 'the batched version guard'))
     }
     const stale: string[] = []
+    const replacedLive: string[] = []
+    let conflicts: Map<string, number> | undefined
     let applied = 0
     entries.forEach((entry, index) => {
       const reply = replyInteger(guardReplies[index] ?? null, 'the version guard')
       if (reply === GUARD_WRITTEN) applied++
-      else if (reply === GUARD_STALE) stale.push(entry.record.id)
+      else if (reply === GUARD_REPLACED_LIVE) {
+        applied++
+        replacedLive.push(entry.record.id)
+      } else if (reply === GUARD_STALE) stale.push(entry.record.id)
+      else {
+        const current = conflictVersion(reply)
+        if (current !== undefined) {
+          conflicts ??= new Map()
+          conflicts.set(entry.record.id, current)
+        }
+      }
     })
-    return { applied, stale }
+    return {
+      applied,
+      stale,
+      ...(replacedLive.length > 0 && { replacedLive }),
+      ...(conflicts && { conflicts }),
+    }
   }
 
   /**
@@ -155,7 +177,13 @@ export class RedisStore implements L2Store {
       const envelope = encodeEnvelope(entry.record)
       if (bytes + envelope.byteLength > GUARD_BATCH_BYTES) close()
       keys.push(this.keys.itemKey(entry.record.id))
-      args.push(entry.record.version, envelope, this.#ttlOf(entry), entry.repair ? 1 : 0)
+      args.push(
+        entry.record.version,
+        envelope,
+        this.#ttlOf(entry),
+        entry.repair ? 1 : 0,
+        entry.ifVersion === undefined ? '' : entry.ifVersion,
+      )
       bytes += envelope.byteLength
       if (this.#capabilities.cluster || keys.length === GUARD_BATCH_KEYS) close()
     }
@@ -169,6 +197,39 @@ export class RedisStore implements L2Store {
     if (unique.length === 1) await this.#getOne(unique[0]!, found)
     else if (unique.length > 1 && this.#capabilities.cluster) await this.#getEach(unique, found)
     else if (unique.length > 1) await this.#mget(unique, found)
+    return found
+  }
+
+  /**
+   * The head of each value (GETRANGE of its first bytes, with STRLEN to check its length), in one
+   * round trip: existence without transferring content. Single-key commands, so cluster-safe.
+   */
+  async head(ids: readonly string[]): Promise<Map<string, RecordHead | CorruptValue>> {
+    const unique = [...new Set(ids)]
+    const found = new Map<string, RecordHead | CorruptValue>()
+    if (unique.length === 0) return found
+    const commands: RedisCommand[] = []
+    for (const id of unique) {
+      const key = this.keys.itemKey(id)
+      commands.push(['GETRANGE', key, 0, ENVELOPE_HEAD_BYTES - 1], ['STRLEN', key])
+    }
+    const replies = await this.#pipeline(commands)
+    unique.forEach((id, index) => {
+      const head = replies[2 * index] ?? null
+      const length = replies[2 * index + 1] ?? null
+      if (isReplyError(head, 'WRONGTYPE') || isReplyError(length, 'WRONGTYPE')) {
+        found.set(id, new CorruptValue(id, 'the item key holds another Redis type (WRONGTYPE)'))
+        return
+      }
+      const size = replyInteger(length, 'STRLEN')
+      if (size === 0) return
+      const bytes = typeof head === 'string' ? new TextEncoder().encode(head) : head
+      if (!(bytes instanceof Uint8Array)) {
+        throwIfError(head)
+        return
+      }
+      found.set(id, decodeEnvelopeHead(id, bytes, size))
+    })
     return found
   }
 

@@ -1,9 +1,13 @@
-import { ITEM_COLUMNS, type SqlDialect } from './sql-dialect.ts'
+import {
+  conditionalUpdateSql,
+  ITEM_COLUMNS,
+  insertIfAbsentSql,
+  LIVE_ROW,
+  type SqlDialect,
+  UPDATED_COLUMNS,
+} from './sql-dialect.ts'
 
 const quote = (identifier: string) => `\`${identifier}\``
-
-/** Columns an upsert overwrites; `version` comes last (the guard reads the old row's version). */
-const UPDATED_COLUMNS = ITEM_COLUMNS.filter((c) => c !== 'id' && c !== 'version')
 
 /** MySQL's assignments run left to right: each guard must still see the old `version`. */
 const guarded = (column: string) => `${column} = IF(VALUES(version) > version, VALUES(${column}), ${column})`
@@ -35,6 +39,7 @@ export const mysqlDialect: SqlDialect = {
   // skipped row from an applied one, so the store reads the versions back in the transaction.
   upsertCountsChangedRows: false,
   ordersRowsForLocks: true,
+  sharedServer: true,
   // 10 parameters a row (MySQL allows 65,535 per statement). A power of two, so that the store's
   // split of a batch into statements reuses a handful of prepared statements. Large, because each
   // statement is a round trip the server idles through, and the first one should keep the server
@@ -58,19 +63,34 @@ export const mysqlDialect: SqlDialect = {
   payload LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL CHECK (JSON_VALID(payload)),
   payload_blob LONGBLOB NULL,
   tombstone TINYINT NOT NULL DEFAULT 0,
+  expires_at BIGINT NULL,
   PRIMARY KEY (id),
   KEY ix_version (version),
   KEY ix_state (state),
-  KEY ix_tombstone_updated (tombstone, updated_at)
+  KEY ix_tombstone_updated (tombstone, updated_at),
+  KEY ix_expires (expires_at)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`,
         params: [],
       },
     ]
   },
 
+  migrate(table, columns) {
+    if (columns.has('expires_at')) return []
+    return [
+      {
+        sql: `ALTER TABLE ${quote(table)} ADD COLUMN expires_at BIGINT NULL, ADD KEY ix_expires (expires_at)`,
+        params: [],
+      },
+    ]
+  },
+
+  columnsOf: () =>
+    `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`,
+
   upsert(table, rows) {
     const row = `(${placeholders(ITEM_COLUMNS.length)})`
-    const sets = [...UPDATED_COLUMNS, 'version'].map(guarded).join(', ')
+    const sets = UPDATED_COLUMNS.map(guarded).join(', ')
     return (
       `INSERT INTO ${quote(table)} (${ITEM_COLUMNS.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')} ` +
       `ON DUPLICATE KEY UPDATE ${sets}`
@@ -85,13 +105,31 @@ export const mysqlDialect: SqlDialect = {
     return `SELECT id, version FROM ${quote(table)} WHERE id IN (${placeholders(count)})`
   },
 
-  scanIds(table, { after, prefix }) {
+  selectHeads(table, count) {
+    return `SELECT id, version, tombstone, expires_at FROM ${quote(table)} WHERE id IN (${placeholders(count)})`
+  },
+
+  // Not FOR UPDATE: locking the tombstones' rows before the upserts lock theirs would break the one
+  // lock order (id order) that keeps concurrent batches from deadlocking. Exact for this engine's own
+  // writes (flushes are serialised); another writer deleting the same id at the same instant may
+  // also be told the item existed.
+  selectLive(table, count) {
+    return `SELECT id FROM ${quote(table)} WHERE id IN (${placeholders(count)}) AND ${LIVE_ROW}`
+  },
+
+  conditionalUpdate: (table, condition) => conditionalUpdateSql(quote(table), condition),
+  // Two concurrent inserts may both pass NOT EXISTS under READ COMMITTED: the primary key refuses
+  // the second (duplicate entry), which the store reads as "already exists".
+  insertIfAbsent: (table) => insertIfAbsentSql(quote(table), ' FROM DUAL'),
+
+  scanIds(table, { after, prefix, now }) {
     const where = ['tombstone = 0']
     if (after) where.push('id > ?')
     // On VARBINARY, LIKE is bytewise (case-sensitive), and a literal prefix is an index range.
     // `!` as the escape: the default `\` also means something to string literals and to
     // NO_BACKSLASH_ESCAPES.
     if (prefix) where.push(`id LIKE ? ESCAPE '!'`)
+    if (now) where.push('(expires_at IS NULL OR expires_at > ?)')
     return `SELECT id FROM ${quote(table)} WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`
   },
 
@@ -102,4 +140,8 @@ export const mysqlDialect: SqlDialect = {
   maxVersion: (table) => `SELECT COALESCE(MAX(version), 0) AS v FROM ${quote(table)}`,
   countLive: (table) => `SELECT COUNT(*) AS n FROM ${quote(table)} WHERE tombstone = 0`,
   purgeTombstones: (table) => `DELETE FROM ${quote(table)} WHERE tombstone = 1 AND updated_at < ?`,
+  // Assignments run left to right: `updated_at` takes `expires_at` before it is cleared.
+  purgeExpired: (table) =>
+    `UPDATE ${quote(table)} SET tombstone = 1, payload = NULL, payload_blob = NULL, hash = '', ` +
+    `updated_at = expires_at, expires_at = NULL WHERE expires_at IS NOT NULL AND expires_at <= ? AND tombstone = 0`,
 }

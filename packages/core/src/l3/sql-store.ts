@@ -1,21 +1,20 @@
+import { ConfigError, InvalidArgumentError } from '../errors.ts'
+import type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult, WriteCondition } from './l3-store.ts'
+import { writeConditional } from './sql-conditional-write.ts'
+import { type SqlDialect, TABLE_NAME_PATTERN } from './sql-dialect.ts'
+import { inLists, powersOfTwo, staleByVersion, versionsOf, type WriteCounts } from './sql-lists.ts'
 import {
-  ConfigError,
-  InvalidArgumentError,
-  InvalidIdError,
-  InvalidJsonError,
-  PayloadTooLargeError,
-} from '../errors.ts'
-import type { ContentType } from '../item/sync-item.ts'
-import type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult } from './l3-store.ts'
-import { COLUMN_LIMITS, ITEM_COLUMNS, type SqlDialect, TABLE_NAME_PATTERN } from './sql-dialect.ts'
+  asText,
+  headFromRow,
+  MAX_METADATA_BYTES,
+  priceRow,
+  pushRowParams,
+  type Row,
+  recordFromRow,
+} from './sql-rows.ts'
 import type { SqlResult, SqlRow, SqlStatement, SqlTransport, SqlValue } from './sql-transport.ts'
-import type { StoredRecord } from './stored-record.ts'
+import type { RecordHead, StoredRecord } from './stored-record.ts'
 
-const encoder = new TextEncoder()
-/** Reads never throw on odd bytes, and keep a leading U+FEFF (an id may start with one). */
-const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
-/** Writes refuse JSON that is not UTF-8 rather than store U+FFFD, and keep a leading BOM as bytes. */
-const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 /** Ids per IN list of a read; partial lists are padded to a power of two (see `inLists`). */
 const READ_CHUNK = 512
 /**
@@ -24,32 +23,10 @@ const READ_CHUNK = 512
  * not 10. (A prepared 2048-id list costs the server ~1 MB per connection.)
  */
 const VERSION_CHUNK = 2048
-/** Per parameter on MySQL's binary protocol: a length (at most 9 bytes) and a type (2). */
-const PARAM_OVERHEAD = 11
-/** An integer parameter travels as an 8-byte number. */
-const NUMBER_BYTES = 8
-/** The bytes of a record's columns other than its content, at their limits: sizes `maxContentBytes`. */
-const MAX_METADATA_BYTES =
-  ITEM_COLUMNS.length * PARAM_OVERHEAD +
-  COLUMN_LIMITS.idBytes +
-  3 * NUMBER_BYTES +
-  COLUMN_LIMITS.hashLength +
-  3 * COLUMN_LIMITS.stateLength +
-  'binary'.length +
-  COLUMN_LIMITS.mimeLength
 
-/** A validated record, with the parameters of its row and the bytes they add to a statement. */
-interface Row {
-  readonly record: StoredRecord
-  /** The JSON text (payload column), or null for binary items and tombstones. */
-  readonly text: string | null
-  /** At most this many bytes (see `#row`); 0 when the transport sets no limit. */
-  readonly bytes: number
-}
-
-interface Outcome {
-  applied: number
-  stale: string[]
+interface Outcome extends WriteCounts {
+  /** Tombstones that replaced a live item. */
+  deletedLive: string[]
 }
 
 /** L3 written once against a dialect and a transport. */
@@ -85,6 +62,7 @@ export class SqlStore implements L3Store {
     return {
       exactChangeCount: this.sqlDialect.upsertCountsChangedRows,
       maxRowsPerStatement: this.sqlDialect.maxRowsPerStatement,
+      shared: this.sqlDialect.sharedServer,
       ...(limit === undefined
         ? {}
         : { maxContentBytes: limit - this.#statementBytes - this.#rowSqlBytes - MAX_METADATA_BYTES }),
@@ -99,9 +77,17 @@ export class SqlStore implements L3Store {
     return this.sqlDialect.name
   }
 
+  get identity(): string {
+    return `${this.sqlDialect.name}:${this.transport.target}#${this.table}`
+  }
+
   async init(): Promise<void> {
     await this.transport.connect?.()
     await this.transport.runAtomically(this.sqlDialect.createSchema(this.table))
+    const { rows } = await this.transport.run({ sql: this.sqlDialect.columnsOf(), params: [this.table] })
+    const columns = new Set(rows.map((row) => asText(row.name)))
+    const migration = this.sqlDialect.migrate(this.table, columns)
+    for (const statement of migration) await this.transport.run(statement)
   }
 
   /**
@@ -109,80 +95,125 @@ export class SqlStore implements L3Store {
    * not UTF-8) are returned in `rejected` and never sent, so one bad record never blocks the rest.
    * If the server still refuses a batch's data, the batch is halved until the refused records are
    * alone; they are rejected and the others written (each half in its own transaction).
+   * Conditional records are written one by one, each checked atomically (`writeConditional`).
    */
   async write(records: readonly StoredRecord[], options?: L3WriteOptions): Promise<L3WriteResult> {
     if (records.length === 0) return { applied: 0, stale: [] }
     await this.transport.connect?.()
+    const now = options?.now ?? Date.now()
     const rejected = new Map<string, Error>()
     const rows: Row[] = []
+    const conditional: { row: Row; condition: WriteCondition }[] = []
     const limit = this.transport.maxStatementBytes
     for (const record of records) {
-      const row = this.#row(record, limit)
+      const row = priceRow(record, limit, this.#statementBytes, this.#rowSqlBytes)
+      const condition = options?.conditions?.get(record.id)
       if (row instanceof Error) rejected.set(String(record.id), row)
+      else if (condition !== undefined) conditional.push({ row, condition })
       else rows.push(row)
     }
     // One lock order for every writer, so concurrent multi-row upserts do not deadlock on each other.
     if (this.sqlDialect.ordersRowsForLocks) {
       rows.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0))
     }
-    const reportStale = options?.reportStale ?? true
-    const outcome =
-      rows.length > 0 ? await this.#writeIsolating(rows, rejected, reportStale) : { applied: 0, stale: [] }
-    return rejected.size > 0 ? { ...outcome, rejected } : outcome
+    // Which deletes found a live item is only exact when it is known which tombstones applied.
+    const hasTombstones = rows.some((row) => row.record.tombstone)
+    const reportStale = (options?.reportStale ?? true) || hasTombstones
+    const outcome: Outcome =
+      rows.length > 0
+        ? await this.#writeIsolating(rows, rejected, reportStale, now)
+        : { applied: 0, stale: [], storedVersions: new Map(), deletedLive: [] }
+    const conflicts = new Map<string, number>()
+    for (const { row, condition } of conditional) {
+      const result = await writeConditional(
+        this.transport,
+        this.sqlDialect,
+        this.table,
+        row,
+        condition.ifVersion,
+        now,
+      )
+      if (result.kind === 'applied') {
+        outcome.applied++
+        if (row.record.tombstone && result.replacedLive) outcome.deletedLive.push(row.record.id)
+      } else if (result.kind === 'stale') {
+        outcome.stale.push(row.record.id)
+        outcome.storedVersions.set(row.record.id, result.current)
+      } else conflicts.set(row.record.id, result.current)
+    }
+    return {
+      applied: outcome.applied,
+      stale: outcome.stale,
+      ...(outcome.storedVersions.size > 0 && { storedVersions: outcome.storedVersions }),
+      ...(rejected.size > 0 && { rejected }),
+      ...(outcome.deletedLive.length > 0 && { deletedLive: outcome.deletedLive }),
+      ...(conflicts.size > 0 && { conflicts }),
+    }
   }
 
   async #writeIsolating(
     rows: readonly Row[],
     rejected: Map<string, Error>,
     reportStale: boolean,
+    now: number,
   ): Promise<Outcome> {
     try {
-      return await this.#writeAtomically(rows, reportStale)
+      return await this.#writeAtomically(rows, reportStale, now)
     } catch (error) {
       if (!(error instanceof InvalidArgumentError)) throw error
       if (rows.length === 1) {
         rejected.set(rows[0]!.record.id, error)
-        return { applied: 0, stale: [] }
+        return { applied: 0, stale: [], storedVersions: new Map(), deletedLive: [] }
       }
       const half = rows.length >>> 1
-      const first = await this.#writeIsolating(rows.slice(0, half), rejected, reportStale)
-      const second = await this.#writeIsolating(rows.slice(half), rejected, reportStale)
-      return { applied: first.applied + second.applied, stale: [...first.stale, ...second.stale] }
+      const first = await this.#writeIsolating(rows.slice(0, half), rejected, reportStale, now)
+      const second = await this.#writeIsolating(rows.slice(half), rejected, reportStale, now)
+      return {
+        applied: first.applied + second.applied,
+        stale: [...first.stale, ...second.stale],
+        storedVersions: new Map([...first.storedVersions, ...second.storedVersions]),
+        deletedLive: [...first.deletedLive, ...second.deletedLive],
+      }
     }
   }
 
-  async #writeAtomically(rows: readonly Row[], reportStale: boolean): Promise<Outcome> {
+  async #writeAtomically(rows: readonly Row[], reportStale: boolean, now: number): Promise<Outcome> {
+    // Tombstones whose id holds a live item, read (and locked) in the write's own transaction.
+    const tombstones = rows.filter((row) => row.record.tombstone).map((row) => row.record.id)
+    const liveReads = inLists(tombstones, READ_CHUNK).map((list) => ({
+      sql: this.sqlDialect.selectLive(this.table, list.length),
+      params: [...list, now] as SqlValue[],
+    }))
     const chunks = this.#chunks(rows)
-    const statements: SqlStatement[] = chunks.map((chunk) => {
+    const upserts: SqlStatement[] = chunks.map((chunk) => {
       const params: SqlValue[] = []
-      // Straight into the statement's array, in ITEM_COLUMNS order: no per-row array on the hot path.
-      for (const { record, text } of chunk) {
-        params.push(
-          record.id,
-          record.version,
-          record.updatedAt,
-          record.hash,
-          record.state,
-          record.contentType,
-          record.mime,
-          text,
-          text === null && !record.tombstone ? record.content : null,
-          record.tombstone ? 1 : 0,
-        )
-      }
+      for (const row of chunk) pushRowParams(params, row)
       return { sql: this.#upsertSql(chunk.length), params }
     })
     const exact = this.sqlDialect.upsertCountsChangedRows
     if (!reportStale) {
-      await this.transport.runAtomically(statements)
-      return { applied: rows.length, stale: [] }
+      await this.transport.runAtomically(upserts)
+      return { applied: rows.length, stale: [], storedVersions: new Map(), deletedLive: [] }
     }
     // Without exact counts, read the versions back in the same transaction: the upserts hold the
     // rows' locks, so what it reads is what they left, whatever other writers do next.
+    const statements = [...liveReads, ...upserts]
     if (!exact) statements.push(...this.#versionStatements(rows.map((row) => row.record.id)))
     const results = await this.transport.runAtomically(statements)
-    if (!exact) return staleByVersion(rows, versionsOf(results.slice(chunks.length)))
-    // Only a chunk that changed fewer rows than it carried can hold a stale write: look those up.
+    const live = new Set<string>()
+    for (const result of results.slice(0, liveReads.length))
+      for (const row of result.rows) live.add(asText(row.id))
+    const upserted = results.slice(liveReads.length, liveReads.length + upserts.length)
+    const counts = exact
+      ? await this.#countsFromChanges(chunks, upserted)
+      : staleByVersion(rows, versionsOf(results.slice(liveReads.length + upserts.length)))
+    const stale = new Set(counts.stale)
+    const deletedLive = tombstones.filter((id) => live.has(id) && !stale.has(id))
+    return { ...counts, deletedLive }
+  }
+
+  /** Only a chunk that changed fewer rows than it carried can hold a stale write: look those up. */
+  async #countsFromChanges(chunks: readonly Row[][], results: readonly SqlResult[]): Promise<WriteCounts> {
     const suspect: Row[] = []
     let applied = 0
     results.forEach((result, index) => {
@@ -190,74 +221,14 @@ export class SqlStore implements L3Store {
       if (result.affectedRows === chunk.length) applied += chunk.length
       else suspect.push(...chunk)
     })
-    if (suspect.length === 0) return { applied, stale: [] }
+    if (suspect.length === 0) return { applied, stale: [], storedVersions: new Map() }
     const found = versionsOf(
       await Promise.all(
         this.#versionStatements(suspect.map((row) => row.record.id)).map((s) => this.transport.run(s)),
       ),
     )
     const checked = staleByVersion(suspect, found)
-    return { applied: applied + checked.applied, stale: checked.stale }
-  }
-
-  /**
-   * Validates a record and prices its row against `limit` (the transport's `maxStatementBytes`);
-   * an error says why it cannot be stored.
-   */
-  #row(record: StoredRecord, limit: number | undefined): Row | Error {
-    const { id } = record
-    if (typeof id !== 'string' || id.length === 0 || !id.isWellFormed()) {
-      return new InvalidIdError('id must be a non-empty string of well-formed UTF-16')
-    }
-    // Each UTF-16 unit is at most 3 UTF-8 bytes: short ids need no count.
-    const idBytes = id.length * 3 <= COLUMN_LIMITS.idBytes ? id.length : utf8Length(id)
-    if (idBytes > COLUMN_LIMITS.idBytes) {
-      return new InvalidIdError(`id is ${idBytes} bytes of UTF-8; the limit is ${COLUMN_LIMITS.idBytes}`)
-    }
-    if (!Number.isSafeInteger(record.version) || record.version < 0) {
-      return new InvalidArgumentError(`version must be a non-negative safe integer, got ${record.version}`)
-    }
-    if (!Number.isSafeInteger(record.updatedAt)) {
-      return new InvalidArgumentError(`updatedAt must be a safe integer, got ${record.updatedAt}`)
-    }
-    const tooLong = overLimit(record)
-    if (tooLong !== undefined) return new InvalidArgumentError(tooLong)
-    let payload: string | null = null
-    let contentBytes = 0
-    if (!record.tombstone) {
-      if (!(record.content instanceof Uint8Array)) {
-        return new InvalidArgumentError('a record that is not a tombstone needs content')
-      }
-      contentBytes = record.content.byteLength
-      if (record.contentType === 'json') {
-        try {
-          payload = strictDecoder.decode(record.content)
-        } catch {
-          return new InvalidJsonError(`JSON content of ${JSON.stringify(id)} is not valid UTF-8`)
-        }
-      }
-    }
-    // Without a statement-size limit (SQLite) rows need no price: only the row count bounds a statement.
-    if (limit === undefined) return { record, text: payload, bytes: 0 }
-    const fixed = ITEM_COLUMNS.length * PARAM_OVERHEAD + 3 * NUMBER_BYTES + this.#rowSqlBytes
-    const { hash, state, contentType, mime } = record
-    // The text columns at 3 bytes per UTF-16 unit: an upper bound that needs no pass over them (the
-    // pass cost more than the rest of this method). Only a row that does not fit at that price is
-    // counted exactly, so the announced `maxContentBytes` still fits.
-    let metadata = fixed + 3 * (id.length + hash.length + state.length + contentType.length + mime.length)
-    if (this.#statementBytes + metadata + contentBytes > limit) {
-      metadata =
-        fixed +
-        utf8Length(id) +
-        utf8Length(hash) +
-        utf8Length(state) +
-        utf8Length(contentType) +
-        utf8Length(mime)
-      if (this.#statementBytes + metadata + contentBytes > limit) {
-        return new PayloadTooLargeError(contentBytes, Math.max(0, limit - this.#statementBytes - metadata))
-      }
-    }
-    return { record, text: payload, bytes: metadata + contentBytes }
+    return { ...checked, applied: applied + checked.applied }
   }
 
   /**
@@ -303,29 +274,45 @@ export class SqlStore implements L3Store {
     }))
   }
 
-  async read(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
-    const found = new Map<string, StoredRecord>()
+  read(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
+    return this.#byIds(ids, (count) => this.sqlDialect.selectByIds(this.table, count), recordFromRow)
+  }
+
+  head(ids: readonly string[]): Promise<Map<string, RecordHead>> {
+    return this.#byIds(ids, (count) => this.sqlDialect.selectHeads(this.table, count), headFromRow)
+  }
+
+  async #byIds<T extends { id: string }>(
+    ids: readonly string[],
+    sql: (count: number) => string,
+    decode: (row: SqlRow) => T,
+  ): Promise<Map<string, T>> {
+    const found = new Map<string, T>()
     for (const list of inLists([...new Set(ids)], READ_CHUNK)) {
-      const { rows } = await this.transport.run({
-        sql: this.sqlDialect.selectByIds(this.table, list.length),
-        params: list,
-      })
+      const { rows } = await this.transport.run({ sql: sql(list.length), params: list })
       for (const row of rows) {
-        const record = recordFromRow(row)
-        found.set(record.id, record)
+        const value = decode(row)
+        found.set(value.id, value)
       }
     }
     return found
   }
 
-  async scanIds(options: { after?: string; limit: number; prefix?: string }): Promise<string[]> {
+  async scanIds(options: {
+    after?: string
+    limit: number
+    prefix?: string
+    now?: number
+  }): Promise<string[]> {
     const params: SqlValue[] = []
     if (options.after !== undefined) params.push(options.after)
     if (options.prefix !== undefined) params.push(this.sqlDialect.prefixPattern(options.prefix))
+    if (options.now !== undefined) params.push(options.now)
     params.push(options.limit)
     const sql = this.sqlDialect.scanIds(this.table, {
       after: options.after !== undefined,
       prefix: options.prefix !== undefined,
+      now: options.now !== undefined,
     })
     const { rows } = await this.transport.run({ sql, params })
     return rows.map((row) => asText(row.id))
@@ -349,6 +336,11 @@ export class SqlStore implements L3Store {
     return result.affectedRows
   }
 
+  async purgeExpired(now: number): Promise<number> {
+    const result = await this.transport.run({ sql: this.sqlDialect.purgeExpired(this.table), params: [now] })
+    return result.affectedRows
+  }
+
   async ping(): Promise<void> {
     await this.transport.run({ sql: 'SELECT 1 AS ok', params: [] })
   }
@@ -356,118 +348,4 @@ export class SqlStore implements L3Store {
   close(): Promise<void> {
     return this.transport.close()
   }
-}
-
-/** Why a record's short columns do not fit, or undefined. */
-function overLimit(record: StoredRecord): string | undefined {
-  if (typeof record.state !== 'string' || record.state.length > COLUMN_LIMITS.stateLength) {
-    return `state must be a string of at most ${COLUMN_LIMITS.stateLength} characters`
-  }
-  if (typeof record.mime !== 'string' || record.mime.length > COLUMN_LIMITS.mimeLength) {
-    return `mime must be a string of at most ${COLUMN_LIMITS.mimeLength} characters`
-  }
-  if (typeof record.hash !== 'string' || record.hash.length > COLUMN_LIMITS.hashLength) {
-    return `hash must be a string of at most ${COLUMN_LIMITS.hashLength} characters`
-  }
-  return undefined
-}
-
-/** `rows` as runs of descending powers of two (13 → 8, 4, 1). */
-function powersOfTwo<T>(rows: readonly T[]): T[][] {
-  const runs: T[][] = []
-  let start = 0
-  while (start < rows.length) {
-    const size = 2 ** Math.floor(Math.log2(rows.length - start))
-    runs.push(rows.slice(start, start + size))
-    start += size
-  }
-  return runs
-}
-
-/**
- * `ids` as IN lists of at most `chunk` (a power of two), the last padded to a power of two by
- * repeating its last id (harmless in IN): reads of any size use one of a dozen statement texts,
- * prepared once.
- */
-function inLists(ids: readonly string[], chunk: number): string[][] {
-  const lists: string[][] = []
-  for (let start = 0; start < ids.length; start += chunk) {
-    const list = ids.slice(start, start + chunk)
-    const size = 2 ** Math.ceil(Math.log2(list.length))
-    while (list.length < size) list.push(list.at(-1)!)
-    lists.push(list)
-  }
-  return lists
-}
-
-function versionsOf(results: readonly SqlResult[]): Map<string, number> {
-  const versions = new Map<string, number>()
-  for (const result of results) {
-    for (const row of result.rows) versions.set(asText(row.id), Number(row.version))
-  }
-  return versions
-}
-
-/** A row is stale when the stored version is newer than the one written; otherwise it counts as applied. */
-function staleByVersion(rows: readonly Row[], stored: ReadonlyMap<string, number>): Outcome {
-  const stale: string[] = []
-  for (const { record } of rows) {
-    if ((stored.get(record.id) ?? 0) > record.version) stale.push(record.id)
-  }
-  return { applied: rows.length - stale.length, stale }
-}
-
-/** Bytes of `text` in UTF-8, without encoding it (a lone surrogate counts as U+FFFD, 3 bytes). */
-function utf8Length(text: string): number {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 0x80) bytes += 1
-    else if (c < 0x800) bytes += 2
-    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4
-      i++
-    } else bytes += 3
-  }
-  return bytes
-}
-
-function recordFromRow(row: SqlRow): StoredRecord {
-  const tombstone = Number(row.tombstone) === 1
-  const contentType = asText(row.content_type) as ContentType
-  let content: Uint8Array | null = null
-  if (!tombstone) {
-    if (contentType === 'json') content = encoder.encode(asText(row.payload))
-    else content = asBytes(row.payload_blob)
-  }
-  return {
-    id: asText(row.id),
-    version: Number(row.version),
-    updatedAt: Number(row.updated_at),
-    hash: asText(row.hash),
-    state: asText(row.state),
-    contentType,
-    mime: asText(row.mime),
-    content,
-    tombstone,
-  }
-}
-
-/** Text columns arrive as strings; binary ones (MySQL's VARBINARY id and state) as bytes of UTF-8. */
-function asText(value: SqlValue | undefined): string {
-  if (typeof value === 'string') return value
-  if (value instanceof Uint8Array) return decoder.decode(value)
-  if (value === null || value === undefined) return ''
-  return String(value)
-}
-
-function asBytes(value: SqlValue | undefined): Uint8Array {
-  // Drivers hand back Node Buffers; callers get a plain Uint8Array view (no copy), whichever tier answered.
-  if (value instanceof Uint8Array) {
-    return value.constructor === Uint8Array
-      ? value
-      : new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-  }
-  if (typeof value === 'string') return encoder.encode(value)
-  return new Uint8Array(0)
 }

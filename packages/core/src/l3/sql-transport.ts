@@ -24,6 +24,11 @@ export interface SqlTransport {
   readonly driver: string
   readonly dialect: SqlDialectName
   /**
+   * Which database this reaches, without credentials (`host:port/database`, a file's absolute
+   * path): part of the store's `identity`, which the write-ahead log records.
+   */
+  readonly target: string
+  /**
    * The largest statement the server accepts, measured as the store estimates it: the SQL text plus,
    * per parameter, its bytes and 11 (MySQL's binary protocol spends at most 9 on a length and 2 on
    * a type). Absent when the server has no such limit (SQLite) or until `connect` has learnt it.

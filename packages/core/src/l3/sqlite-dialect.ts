@@ -1,19 +1,25 @@
-import { ITEM_COLUMNS, type SqlDialect } from './sql-dialect.ts'
+import {
+  conditionalUpdateSql,
+  ITEM_COLUMNS,
+  insertIfAbsentSql,
+  LIVE_ROW,
+  type SqlDialect,
+  UPDATED_COLUMNS,
+} from './sql-dialect.ts'
 
 const quote = (identifier: string) => `"${identifier}"`
-
-/** Columns an upsert overwrites; `version` comes last (the guard reads the old row's version). */
-const UPDATED_COLUMNS = ITEM_COLUMNS.filter((c) => c !== 'id' && c !== 'version')
+const list = (count: number) => Array(count).fill('?').join(', ')
 
 /**
  * SQLite (3.24+ for upserts). JSON lives in a TEXT column so `json_extract` can query it;
- * binary in a BLOB. `id` compares bytewise (BINARY collation), like MySQL's utf8mb4_bin.
+ * binary in a BLOB. `id` compares bytewise (BINARY collation), like MySQL's VARBINARY.
  */
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
   upsertCountsChangedRows: true,
   ordersRowsForLocks: false,
-  // 10 parameters a row; SQLite allows 32,766 bound parameters. 100 rows keeps statements cacheable.
+  sharedServer: false,
+  // 11 parameters a row; SQLite allows 32,766 bound parameters. 100 rows keeps statements cacheable.
   maxRowsPerStatement: 100,
 
   createSchema(table) {
@@ -30,7 +36,8 @@ export const sqliteDialect: SqlDialect = {
   mime TEXT NOT NULL,
   payload TEXT,
   payload_blob BLOB,
-  tombstone INTEGER NOT NULL DEFAULT 0
+  tombstone INTEGER NOT NULL DEFAULT 0,
+  expires_at INTEGER
 )`,
         params: [],
       },
@@ -44,10 +51,25 @@ export const sqliteDialect: SqlDialect = {
     ]
   },
 
+  migrate(table, columns) {
+    const t = quote(table)
+    const statements = []
+    if (!columns.has('expires_at'))
+      statements.push({ sql: `ALTER TABLE ${t} ADD COLUMN expires_at INTEGER`, params: [] })
+    // Partial: only items with a TTL, so the expiry purge is a range scan.
+    statements.push({
+      sql: `CREATE INDEX IF NOT EXISTS ${quote(`${table}_expiry`)} ON ${t} (expires_at) WHERE expires_at IS NOT NULL AND tombstone = 0`,
+      params: [],
+    })
+    return statements
+  },
+
+  columnsOf: () => `SELECT name FROM pragma_table_info(?)`,
+
   upsert(table, rows) {
     const t = quote(table)
-    const row = `(${ITEM_COLUMNS.map(() => '?').join(', ')})`
-    const sets = [...UPDATED_COLUMNS, 'version'].map((c) => `${c} = excluded.${c}`).join(', ')
+    const row = `(${list(ITEM_COLUMNS.length)})`
+    const sets = UPDATED_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')
     return (
       `INSERT INTO ${t} (${ITEM_COLUMNS.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')} ` +
       `ON CONFLICT (id) DO UPDATE SET ${sets} WHERE excluded.version > ${t}.version`
@@ -55,18 +77,31 @@ export const sqliteDialect: SqlDialect = {
   },
 
   selectByIds(table, count) {
-    return `SELECT ${ITEM_COLUMNS.join(', ')} FROM ${quote(table)} WHERE id IN (${Array(count).fill('?').join(', ')})`
+    return `SELECT ${ITEM_COLUMNS.join(', ')} FROM ${quote(table)} WHERE id IN (${list(count)})`
   },
 
   selectVersions(table, count) {
-    return `SELECT id, version FROM ${quote(table)} WHERE id IN (${Array(count).fill('?').join(', ')})`
+    return `SELECT id, version FROM ${quote(table)} WHERE id IN (${list(count)})`
   },
 
-  scanIds(table, { after, prefix }) {
+  selectHeads(table, count) {
+    return `SELECT id, version, tombstone, expires_at FROM ${quote(table)} WHERE id IN (${list(count)})`
+  },
+
+  // A transaction locks the whole database: the read cannot be overtaken before the write.
+  selectLive(table, count) {
+    return `SELECT id FROM ${quote(table)} WHERE id IN (${list(count)}) AND ${LIVE_ROW}`
+  },
+
+  conditionalUpdate: (table, condition) => conditionalUpdateSql(quote(table), condition),
+  insertIfAbsent: (table) => insertIfAbsentSql(quote(table), ''),
+
+  scanIds(table, { after, prefix, now }) {
     const where = ['tombstone = 0']
     if (after) where.push('id > ?')
     // GLOB is case-sensitive and, on a BINARY column, planned as an index range.
     if (prefix) where.push('id GLOB ?')
+    if (now) where.push('(expires_at IS NULL OR expires_at > ?)')
     return `SELECT id FROM ${quote(table)} WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`
   },
 
@@ -77,4 +112,9 @@ export const sqliteDialect: SqlDialect = {
   maxVersion: (table) => `SELECT COALESCE(MAX(version), 0) AS v FROM ${quote(table)}`,
   countLive: (table) => `SELECT COUNT(*) AS n FROM ${quote(table)} WHERE tombstone = 0`,
   purgeTombstones: (table) => `DELETE FROM ${quote(table)} WHERE tombstone = 1 AND updated_at < ?`,
+  // The tombstone keeps the version (a delayed older write still cannot bring the item back) and
+  // dates from the expiry, so the tombstone purge removes it a retention period later.
+  purgeExpired: (table) =>
+    `UPDATE ${quote(table)} SET tombstone = 1, payload = NULL, payload_blob = NULL, hash = '', ` +
+    `updated_at = expires_at, expires_at = NULL WHERE expires_at IS NOT NULL AND expires_at <= ? AND tombstone = 0`,
 }

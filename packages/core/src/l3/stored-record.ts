@@ -12,6 +12,24 @@ export interface StoredRecord {
   /** null for a tombstone. */
   readonly content: Uint8Array | null
   readonly tombstone: boolean
-  /** Epoch ms when a cache copy expires (L2 entries with a TTL); absent means no expiry. */
+  /**
+   * Epoch ms when the item expires — in every tier it is in, L3 included: an expired record is
+   * never served and never back-filled. Absent (or 0) means no expiry.
+   */
   readonly expiresAt?: number
+}
+
+/** What an existence check needs of a record: no content (`contains`, `status`). */
+export interface RecordHead {
+  readonly id: string
+  readonly version: number
+  readonly tombstone: boolean
+  readonly expiresAt?: number
+}
+
+/** Whether a record (or its head) is a live item at `now`: not a tombstone, not expired. */
+export function isLive(record: RecordHead | undefined, now: number): record is RecordHead {
+  if (record === undefined || record.tombstone) return false
+  const expiresAt = record.expiresAt ?? 0
+  return expiresAt === 0 || expiresAt > now
 }

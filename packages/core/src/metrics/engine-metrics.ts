@@ -63,6 +63,7 @@ export class EngineMetrics {
   readonly #filterFalsePositives: Counter
   readonly #walAppended: Counter
   readonly #walDrained: Counter
+  readonly #writesSuperseded: Counter
   readonly #flushBatchSize: Histogram
   readonly #flushDuration: Histogram
   readonly #backendDuration: Histogram
@@ -98,6 +99,7 @@ export class EngineMetrics {
     )
     this.#walAppended = meter.createCounter(m.walAppended.name, options(m.walAppended))
     this.#walDrained = meter.createCounter(m.walDrained.name, options(m.walDrained))
+    this.#writesSuperseded = meter.createCounter(m.writesSuperseded.name, options(m.writesSuperseded))
     this.#flushBatchSize = meter.createHistogram(
       m.flushBatchSize.name,
       options(m.flushBatchSize, BATCH_SIZE_BUCKETS),
@@ -197,6 +199,11 @@ export class EngineMetrics {
   /** Settled writes removed from the log (`settled.length` of a `remove()`), every tier having committed them. */
   walDrained(writes: number): void {
     if (writes > 0) this.#walDrained.add(writes, NO_ATTRIBUTES)
+  }
+
+  /** Writes a tier kept a newer version of: they did not happen. */
+  writesSuperseded(writes: number): void {
+    if (writes > 0) this.#writesSuperseded.add(writes, NO_ATTRIBUTES)
   }
 
   /** One flush batch: how many records and how long it took, and whether it succeeded. */

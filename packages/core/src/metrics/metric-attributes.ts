@@ -15,6 +15,7 @@ export type ReadTier = (typeof READ_TIERS)[number]
 export const ENGINE_OPERATIONS = [
   'get',
   'getMany',
+  'getVerified',
   'contains',
   'status',
   'getOrInsertWith',
@@ -30,7 +31,18 @@ export const ENGINE_OPERATIONS = [
 export type EngineOperation = (typeof ENGINE_OPERATIONS)[number]
 
 /** L2/L3 store calls timed by `sync_engine.backend.duration`. */
-export const BACKEND_OPERATIONS = ['read', 'write', 'delete', 'scan', 'count', 'ping', 'purge'] as const
+export const BACKEND_OPERATIONS = [
+  'read',
+  'head',
+  'write',
+  'delete',
+  'scan',
+  'count',
+  'ping',
+  'purge',
+  'init',
+  'version',
+] as const
 export type BackendOperation = (typeof BACKEND_OPERATIONS)[number]
 
 const BACKEND_TIERS = ['l2', 'l3'] as const satisfies readonly BackendTier[]

@@ -48,6 +48,12 @@ export const ENGINE_METRICS = {
     description:
       'Logged writes settled (removed from the log) once every tier they were routed to committed them.',
   },
+  writesSuperseded: {
+    name: 'sync_engine.writes.superseded',
+    unit: '{write}',
+    description:
+      'Writes a tier kept a newer version of (not applied): another writer of the same id, or a caller-chosen version that was old.',
+  },
   // ── histograms ──
   flushBatchSize: {
     name: 'sync_engine.flush.batch.size',

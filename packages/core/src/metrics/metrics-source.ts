@@ -1,5 +1,5 @@
+import type { WalStats } from '../log/write-ahead-log.ts'
 import type { BreakerStats } from '../resilience/circuit-breaker.ts'
-import type { WalStats } from '../wal/write-ahead-log.ts'
 
 /**
  * What the engine lets the observable instruments read. Every getter is called only when a metric

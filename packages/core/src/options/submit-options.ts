@@ -20,11 +20,18 @@ export interface SubmitOptions {
   sql?: boolean
   /** Overrides the item's state tag. */
   state?: string
-  /** Default: the engine's `defaultAck`. */
+  /** Default: the engine's `defaultAck`. A conditional write (`ifVersion`) is always `stored`. */
   ack?: AckLevel
+  /**
+   * A conditional write: applied only if the live item is at exactly this version (HTTP
+   * `If-Match`), or, with 0, only if no live item exists (`If-None-Match: *`). Checked atomically
+   * by the tier that decides (L3 when the write goes there, else L2); a failed condition is a
+   * `PreconditionFailedError` and nothing is written. Such a write is acknowledged `stored`.
+   */
+  ifVersion?: number
 }
 
-/** The presets of DESIGN §2. */
+/** Routing presets: Redis + SQL, Redis only with a TTL, SQL only. */
 export const SubmitOptions = {
   /** Redis + SQL, no TTL. */
   default(): SubmitOptions {
@@ -53,6 +60,12 @@ export function validateSubmitOptions(options: SubmitOptions): void {
   if (options.state !== undefined) validateState(options.state)
   if (options.ack !== undefined && !ACK_LEVELS.includes(options.ack)) {
     throw new InvalidArgumentError(`ack must be one of ${ACK_LEVELS.join(', ')}, got ${String(options.ack)}`)
+  }
+  if (
+    options.ifVersion !== undefined &&
+    !(Number.isSafeInteger(options.ifVersion) && options.ifVersion >= 0)
+  ) {
+    throw new InvalidArgumentError(`ifVersion must be a whole number >= 0, got ${String(options.ifVersion)}`)
   }
   for (const flag of ['redis', 'sql'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {

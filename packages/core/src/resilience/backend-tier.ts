@@ -1,4 +1,2 @@
-import type { BackendError } from '../errors.ts'
-
-/** The backends that can fail: L2 (Redis) and L3 (SQL). L1 is memory and has no breaker. */
-export type BackendTier = BackendError['tier']
+/** The backends that can fail and have a breaker: L2 (Redis) and L3 (SQL). L1 is memory. */
+export type BackendTier = 'l2' | 'l3'

@@ -275,6 +275,9 @@ export class RecordingL2 implements L2Store {
     this.reads.push([...ids])
     return this.inner.read(ids)
   }
+  head(ids: readonly string[]) {
+    return this.inner.head(ids)
+  }
   delete(ids: readonly string[]) {
     return this.inner.delete(ids)
   }

@@ -1,5 +1,5 @@
 import type { Platform, TimerHandle } from '../platform/platform.ts'
-import { EMPTY_OUTCOME, type FlushOutcome, type QueuedWrite } from './queued-write.ts'
+import { EMPTY_OUTCOME, type FlushOutcome, NO_FAILURES, type QueuedWrite } from './queued-write.ts'
 
 export interface WriteQueueOptions {
   /** Flush once this many distinct ids are queued. */
@@ -21,6 +21,8 @@ class Generation {
   bytes = 0
   /** When the first write entered this generation (the age trigger counts from it). */
   firstAt = 0
+  /** A caller awaits this generation's flush (`stored`): it goes as soon as the flush before it is done. */
+  urgent = false
   #resolve!: (outcome: FlushOutcome) => void
   readonly done: Promise<FlushOutcome> = new Promise((resolve) => {
     this.#resolve = resolve
@@ -64,8 +66,14 @@ export class WriteQueue {
   /**
    * Queues a write. The returned promise settles when the batch holding it has been flushed:
    * it never rejects; check `failed` in the outcome for this id.
+   *
+   * `urgent` (a caller awaits the flush, ack `stored`): group commit — the batch is flushed as soon
+   * as the flush before it is done (on the next microtask when none runs), with whatever else was
+   * queued meanwhile; the age trigger only bounds how long writes nobody awaits may wait. A
+   * conditional write gets a batch of its own, so it is never merged with another write of its id.
    */
-  enqueue(write: QueuedWrite): Promise<FlushOutcome> {
+  enqueue(write: QueuedWrite, urgent = false): Promise<FlushOutcome> {
+    if (write.condition !== undefined) return this.#enqueueAlone(write)
     const generation = this.#current
     const wasEmpty = generation.writes.size === 0
     if (wasEmpty) generation.firstAt = this.options.platform.now()
@@ -81,9 +89,25 @@ export class WriteQueue {
     if (this.#isFull(generation)) {
       this.#seal()
       this.#kick()
+    } else if (urgent) {
+      generation.urgent = true
+      this.#kick()
     } else if (wasEmpty) {
       this.#scheduleFlush(this.#failures > 0 ? this.#retryDelay() : this.options.maxAgeMs)
     }
+    return generation.done
+  }
+
+  /** A batch of one, after everything queued before it (their flushes keep their order). */
+  #enqueueAlone(write: QueuedWrite): Promise<FlushOutcome> {
+    if (this.#current.writes.size > 0) this.#seal()
+    const generation = this.#current
+    generation.firstAt = this.options.platform.now()
+    generation.writes.set(write.id, write)
+    generation.bytes += write.bytes
+    generation.urgent = true
+    this.#seal()
+    if (!this.#closed) this.#kick()
     return generation.done
   }
 
@@ -134,11 +158,14 @@ export class WriteQueue {
     }
     // A failure followed by a success of the same id (requeued, then flushed) is not a failure.
     for (const id of failed.keys()) if (this.lookup(id) === undefined) failed.delete(id)
+    const superseded = new Map<string, number>()
+    for (const outcome of outcomes) for (const [id, v] of outcome.superseded ?? []) superseded.set(id, v)
     return {
       written,
       failed,
       ...(rejected.size > 0 && { rejected }),
       ...(parked.size > 0 && { parked }),
+      ...(superseded.size > 0 && { superseded }),
     }
   }
 
@@ -210,7 +237,7 @@ export class WriteQueue {
         if (this.#sealed.length > 0) this.#startFlush()
         return
       }
-      if (this.#sealed.length > 0) this.#kick()
+      if (this.#sealed.length > 0 || this.#current.urgent) this.#kick()
       // Writes that arrived during the flush are due by the age of the oldest, not from now.
       else if (this.#current.writes.size > 0) this.#scheduleFlush(this.#dueDelay())
     })
@@ -228,7 +255,12 @@ export class WriteQueue {
       outcome = await this.options.flushBatch(batch)
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error))
-      outcome = { written: 0, failed: new Map(batch.map((write) => [write.id, failure])) }
+      const all = new Map(batch.map((write) => [write.id, failure]))
+      // A conditional write is not retried behind its caller's back: its failure is final.
+      outcome =
+        batch[0]?.condition !== undefined
+          ? { written: 0, failed: NO_FAILURES, rejected: all }
+          : { written: 0, failed: all }
     }
     this.#inFlight = undefined
     if (outcome.failed.size > 0) {
@@ -247,6 +279,7 @@ export class WriteQueue {
 
   /** Puts a failed write back, unless a newer (or the same) version of its id is pending. */
   #requeue(write: QueuedWrite) {
+    if (write.condition !== undefined) return
     const pending = this.lookup(write.id)
     if (pending !== undefined && pending.version >= write.version) return
     const generation = this.#current

@@ -20,6 +20,17 @@ export interface QueuedWrite extends L1Entry {
    * compare it with L3 before serving it; a clock-assigned version is newer than anything seen.
    */
   readonly callerVersioned: boolean
+  /**
+   * Epoch ms when the item expires in every tier (its TTL), 0 for never. Also its expiry as an
+   * L1 entry; L1's own staleness bound is applied where an entry is admitted, not here.
+   */
+  readonly expiresAt: number
+  /**
+   * A conditional write (`ifVersion`): applied only if the live item is at this version (0: only
+   * if absent), checked atomically by the tier that decides. Never merged with another write of
+   * its id, never parked in the log, never retried once refused.
+   */
+  readonly condition?: number
 }
 
 /** What a flush reports back: the ids it could not write (they are queued again). */
@@ -34,6 +45,13 @@ export interface FlushOutcome {
    * them when L3 returns), durable, but not stored yet.
    */
   readonly parked?: ReadonlyMap<string, Error>
+  /**
+   * Ids the version guard kept a newer stored version of: this write did not happen. Id → the
+   * version that stays (0 when the tier did not say).
+   */
+  readonly superseded?: ReadonlyMap<string, number>
+  /** Ids whose tombstone replaced a live item (a delete that found something). */
+  readonly deletedLive?: ReadonlySet<string>
 }
 
 /** Shared by every outcome without failures (outcomes are read-only). */

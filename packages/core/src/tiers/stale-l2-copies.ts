@@ -3,7 +3,7 @@
  * than an acknowledged write (reads skip L2 for them until L2 is reconciled). Parked writes have
  * their own `ParkedWrites`, which can also hold the writes.
  */
-export class VersionMarks {
+export class StaleL2Copies {
   readonly #versions = new Map<string, number>()
 
   mark(id: string, version: number): void {

@@ -1,18 +1,19 @@
-import type { QueuedWrite } from '../batch/queued-write.ts'
+import type { QueuedWrite } from '../queue/queued-write.ts'
 
 /**
- * A write as the log holds it: everything needed to replay it into the tiers after a crash or an
- * outage (the exact content bytes, version, route and absolute expiry).
+ * A write not yet stored, as the log holds it: everything needed to replay it into the tiers after
+ * a crash or an outage (the exact content bytes, version, route and absolute expiry). Conditional
+ * writes (`condition`) are never logged.
  */
-export type LoggedWrite = Pick<
+export type PendingWrite = Pick<
   QueuedWrite,
-  'id' | 'version' | 'updatedAt' | 'item' | 'route' | 'expiresAt' | 'callerVersioned'
+  'id' | 'version' | 'updatedAt' | 'item' | 'route' | 'expiresAt' | 'callerVersioned' | 'condition'
 >
 
 /** One log entry, in append order (`seq` increases with every append, never reused in a log). */
 export interface WalEntry {
   readonly seq: number
-  readonly write: LoggedWrite
+  readonly write: PendingWrite
 }
 
 export interface WalStats {
@@ -38,7 +39,7 @@ export interface SettledWrite {
 }
 
 /**
- * The durable write-ahead log (DESIGN §2, ack level `logged`): a local SQLite file on Node, an
+ * The durable write-ahead log (ack level `logged`): a local SQLite file on Node, an
  * outbox in Redis on serverless. The engine appends a write before acknowledging it as `logged`,
  * parks flushes here while L3 is unreachable, replays it at start and drains it when L3 returns.
  */
@@ -47,12 +48,20 @@ export interface WriteAheadLog {
   /** Opens or creates the log. Entries left by an earlier process are kept for replay. */
   open(): Promise<void>
   /**
+   * Ties the log to the L3 its writes are for (`L3Store.identity`). A log that holds entries for
+   * another target rejects with `LogTargetMismatchError` and changes nothing; an empty log (or one
+   * that recorded no target yet) takes this one.
+   */
+  bind(target: string): Promise<void>
+  /** The target recorded by `bind`, if any. */
+  readonly target: string | undefined
+  /**
    * Appends the writes durably: resolves once they are committed (and synced to disk where the
    * implementation promises it). Appends issued in the same tick share one commit (group commit).
    * All or nothing per call: a call that would take the log past `maxBytes` rejects with
    * `WalFullError` and appends none of its writes.
    */
-  append(writes: readonly LoggedWrite[]): Promise<void>
+  append(writes: readonly PendingWrite[]): Promise<void>
   /** Up to `limit` entries with `seq > afterSeq`, oldest first. */
   read(afterSeq: number, limit: number): Promise<WalEntry[]>
   /**
@@ -71,7 +80,7 @@ export interface WriteAheadLog {
    */
   removeThrough(seq: number): Promise<void>
   /** The newest logged write of `id` (highest version), or undefined. */
-  latest(id: string): Promise<LoggedWrite | undefined>
+  latest(id: string): Promise<PendingWrite | undefined>
   /** Counters kept in memory (no I/O). */
   stats(): WalStats
   /** Commits what is pending and closes. Idempotent. */

@@ -1,5 +1,5 @@
 import { l1EntryBytes } from '../l1/l1-entry.ts'
-import type { LoggedWrite } from '../wal/write-ahead-log.ts'
+import type { PendingWrite } from '../log/write-ahead-log.ts'
 
 /**
  * The writes parked in the write-ahead log while L3 is unreachable: for each id, the highest
@@ -14,7 +14,7 @@ import type { LoggedWrite } from '../wal/write-ahead-log.ts'
  */
 export class ParkedWrites {
   readonly #versions = new Map<string, number>()
-  readonly #held = new Map<string, LoggedWrite>()
+  readonly #held = new Map<string, PendingWrite>()
   #heldBytes = 0
   #maxHeldBytes: number
 
@@ -23,7 +23,7 @@ export class ParkedWrites {
   }
 
   /** Marks `id` parked at `version` (the highest mark stays); keeps `write` if the budget allows. */
-  mark(id: string, version: number, write?: LoggedWrite): void {
+  mark(id: string, version: number, write?: PendingWrite): void {
     const current = this.#versions.get(id)
     if (current !== undefined && current >= version) return
     this.#versions.set(id, version)
@@ -45,9 +45,15 @@ export class ParkedWrites {
   }
 
   /** The parked write of `id` at exactly `version`, if it is held in memory. */
-  held(id: string, version: number): LoggedWrite | undefined {
+  held(id: string, version: number): PendingWrite | undefined {
     const write = this.#held.get(id)
     return write !== undefined && write.version === version ? write : undefined
+  }
+
+  /** The parked write of `id` at its highest parked version, if it is held in memory. */
+  heldLatest(id: string): PendingWrite | undefined {
+    const version = this.#versions.get(id)
+    return version === undefined ? undefined : this.held(id, version)
   }
 
   /** Unmarks `id` if its mark is at or below `version` (a newer mark, made since, stays). */

@@ -1,13 +1,29 @@
-import type { QueuedWrite } from '../batch/queued-write.ts'
 import { SyncItem } from '../item/sync-item.ts'
 import type { L2WriteEntry } from '../l2/l2-store.ts'
 import type { StoredRecord } from '../l3/stored-record.ts'
-import type { LoggedWrite } from '../wal/write-ahead-log.ts'
+import type { PendingWrite } from '../log/write-ahead-log.ts'
 
-/** The record a tier stores for a write: the versioned item itself, or a tombstone. */
-export function recordOf(write: Pick<QueuedWrite, 'id' | 'version' | 'updatedAt' | 'item'>): StoredRecord {
+/** The record a tier stores for a write: the versioned item (with its expiry), or a tombstone. */
+export function recordOf(
+  write: Pick<PendingWrite, 'id' | 'version' | 'updatedAt' | 'item' | 'expiresAt'>,
+): StoredRecord {
+  const item = write.item
   // A versioned item already has every field of a record (no copy on the flush path).
-  if (write.item !== null) return write.item
+  if (item !== null && write.expiresAt === 0) return item
+  if (item !== null) {
+    return {
+      id: item.id,
+      version: item.version,
+      updatedAt: item.updatedAt,
+      hash: item.hash,
+      state: item.state,
+      contentType: item.contentType,
+      mime: item.mime,
+      content: item.content,
+      tombstone: false,
+      expiresAt: write.expiresAt,
+    }
+  }
   return {
     id: write.id,
     version: write.version,
@@ -22,30 +38,16 @@ export function recordOf(write: Pick<QueuedWrite, 'id' | 'version' | 'updatedAt'
 }
 
 /**
- * The L2 entry of a write: the record plus its absolute expiry (so L1 copies made from L2 expire
+ * The L2 entry of a write: the record (with its absolute expiry, so L1 copies made from L2 expire
  * with the key) and the TTL left now. A write whose TTL already ran out is not sent.
  */
-export function l2EntryOf(write: LoggedWrite, now: number): L2WriteEntry | undefined {
+export function l2EntryOf(write: PendingWrite, now: number): L2WriteEntry | undefined {
   const record = recordOf(write)
-  if (write.route.ttlMs === undefined || write.item === null) return { record }
+  const condition = write.condition === undefined || write.route.l3 ? {} : { ifVersion: write.condition }
+  if (write.expiresAt === 0 || write.item === null) return { record, ...condition }
   const ttlMs = write.expiresAt - now
   if (ttlMs <= 0) return undefined
-  const item = write.item
-  return {
-    ttlMs,
-    record: {
-      id: item.id,
-      version: item.version,
-      updatedAt: item.updatedAt,
-      hash: item.hash,
-      state: item.state,
-      contentType: item.contentType,
-      mime: item.mime,
-      content: item.content,
-      tombstone: false,
-      expiresAt: write.expiresAt,
-    },
-  }
+  return { record, ttlMs, ...condition }
 }
 
 /** The earlier of two expiry instants, where 0 means none. */
