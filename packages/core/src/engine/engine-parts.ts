@@ -107,6 +107,7 @@ export function composeEngine(input: EnginePartsInput) {
       admission?.update()
       timer?.poke()
     },
+    observeVersion: (version) => clock.observe(version),
   })
   const queue = new WriteQueue({
     maxCount: config().batchFlushCount,

@@ -15,6 +15,8 @@ export interface QueueFlusherParts {
   readonly platform: Platform
   /** After every batch: backpressure is re-measured, maintenance armed if something is left to do. */
   readonly afterBatch: () => void
+  /** A version another writer stored (the clock moves past it, so this engine's next write is newer). */
+  readonly observeVersion: (version: number) => void
 }
 
 /**
@@ -67,7 +69,7 @@ export class QueueFlusher {
       result = await writer.write(rest)
     }
     if (log) await log.forget(result.settled as QueuedWrite[])
-    if (result.superseded.size > 0) this.#reportSuperseded(result.superseded.size)
+    if (result.superseded.size > 0) this.#reportSuperseded(result.superseded)
     for (const [id, error] of refused ?? []) result.rejected.set(id, error)
     return {
       written: result.settled.length - result.rejected.size - result.superseded.size,
@@ -82,9 +84,13 @@ export class QueueFlusher {
   /**
    * A write older than what a tier holds did not happen. Its `stored` caller gets a
    * `StaleVersionError`; one acknowledged earlier (`queued`, `logged`) can only be reported here:
-   * another instance whose clock runs ahead wrote the id, or a caller-chosen version was old.
+   * another instance whose clock runs ahead wrote the id, or a caller-chosen version was old. The
+   * clock moves past the versions that won (hybrid logical clock), so the next write of this
+   * engine is ordered after them even if its wall clock lags.
    */
-  #reportSuperseded(count: number): void {
+  #reportSuperseded(superseded: ReadonlyMap<string, number>): void {
+    const count = superseded.size
+    for (const version of superseded.values()) this.parts.observeVersion(version)
     this.superseded += count
     this.parts.metrics.writesSuperseded(count)
     this.parts.logger.warn(
