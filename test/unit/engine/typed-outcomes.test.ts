@@ -229,7 +229,6 @@ describe('the write-ahead log and its L3', () => {
     const first = await started({
       l3: down,
       wal: new SqliteWriteAheadLog({ path: walPath, maxBytes: 1 << 20 }),
-      breakers: { l3: { failureThreshold: 1 } },
     })
     down.down = true
     // Logged, then parked (L3 unreachable): only the log holds it.
@@ -258,5 +257,29 @@ describe('the write-ahead log and its L3', () => {
       .prepare('SELECT tombstone FROM sync_items WHERE id = ?')
       .get('acked') as { tombstone: number } | undefined
     expect(row?.tombstone).toBe(0)
+  })
+})
+
+describe('a shutdown while L3 is unreachable', () => {
+  it('parks what it cannot store in the log (queued writes too) instead of failing, and the next start stores it', async () => {
+    const walPath = path('wal-shutdown')
+    const l3Path = path('l3-shutdown')
+    const flaky = new FlakyL3(createSqliteStore({ path: l3Path }))
+    const engine = new SyncEngine({
+      l3: flaky,
+      wal: new SqliteWriteAheadLog({ path: walPath, maxBytes: 1 << 20 }),
+      config: { batchFlushMs: 60_000 },
+    })
+    await engine.start()
+    flaky.down = true
+    await engine.submit(SyncItem.fromJson('only-in-memory', 'queued'), { ack: 'queued' })
+    await engine.shutdown()
+    expect(engine.state).toBe('stopped')
+    const next = await started({
+      l3: createSqliteStore({ path: l3Path }),
+      wal: new SqliteWriteAheadLog({ path: walPath, maxBytes: 1 << 20 }),
+    })
+    expect((await next.get('only-in-memory'))?.json()).toBe('queued')
+    expect((await next.health()).wal).toMatchObject({ entries: 0 })
   })
 })

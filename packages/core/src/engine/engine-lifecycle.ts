@@ -66,6 +66,8 @@ async function replayLog(parts: EngineParts): Promise<void> {
 export async function stopEngine(parts: EngineParts, setState: (state: EngineState) => void): Promise<void> {
   setState('stopping')
   parts.queue.close()
+  // With a log, what L3 cannot take now is parked there (the next start replays it), not lost.
+  parts.flusher.parkOnAnyFailure = true
   await parts.timer?.stop()
   let unflushed = 0
   for (let attempt = 0; attempt < SHUTDOWN_FLUSH_ATTEMPTS && parts.queue.depth > 0; attempt++) {

@@ -29,6 +29,11 @@ export interface QueueFlusherParts {
 export class QueueFlusher {
   /** Writes a tier kept a newer version of since start (acknowledged or not). */
   superseded = 0
+  /**
+   * Set by the shutdown: any L3 failure parks the writes in the log (durable, replayed by the
+   * next start) rather than keeping them in memory, which is about to go.
+   */
+  parkOnAnyFailure = false
 
   constructor(private readonly parts: QueueFlusherParts) {}
 
@@ -57,7 +62,8 @@ export class QueueFlusher {
     } catch (error) {
       const l3 = writer.l3
       const toL3 = l3 ? batch.filter((write) => write.route.l3) : []
-      if (!log || !l3 || toL3.length === 0 || !(isOutage(error) || !l3.guard.closed)) throw error
+      const unreachable = this.parkOnAnyFailure || isOutage(error) || !l3?.guard.closed
+      if (!log || !l3 || toL3.length === 0 || !unreachable) throw error
       const reason = error instanceof Error ? error : new Error(String(error))
       const parkable = toL3.filter((write) => write.condition === undefined)
       await log.park(parkable)
