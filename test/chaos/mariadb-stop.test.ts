@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type AckLevel, parseConfig, type SyncEngine } from '@sync-engine/core'
-import { createEngineFromConfig } from '@sync-engine/http/node'
+import { createEngineFromConfig } from '@sync-engine/node'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import { makeTempDir } from '../support/temp-dir.ts'

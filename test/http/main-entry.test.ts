@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir, removeDir, sqliteIds } from './support/http-test-engine.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const MAIN = join(ROOT, 'packages/http/src/node/main.ts')
+const MAIN = join(ROOT, 'packages/node/src/main.ts')
 
 let dir: string
 

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
 import { ConfigError } from '@sync-engine/core'
-import { createLogger, isLoopbackHost, sqlitePathFor } from '@sync-engine/http/node'
+import { createLogger, isLoopbackHost, sqlitePathFor } from '@sync-engine/node'
 import { describe, expect, it } from 'vitest'
 
 describe('isLoopbackHost', () => {

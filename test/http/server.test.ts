@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError, silentLogger } from '@sync-engine/core'
-import { type RunningServer, startServer } from '@sync-engine/http/node'
+import { type RunningServer, startServer } from '@sync-engine/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir, removeDir } from './support/http-test-engine.ts'
 import { rawRequest } from './support/raw-http.ts'

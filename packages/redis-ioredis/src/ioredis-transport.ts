@@ -1,4 +1,5 @@
 import {
+  BackendConfigError,
   BackendError,
   detectRedisCapabilities,
   InvalidArgumentError,
@@ -26,7 +27,21 @@ export interface IoredisTransportOptions {
   maxReconnectDelayMs?: number
   /** Connection errors, for logs (the message carries host and port, never credentials). */
   onError?: (error: Error) => void
+  /**
+   * Whether `create` waits for the server (default true): then an unreachable server fails
+   * `create`. With false, `create` returns at once and ioredis connects, and keeps reconnecting,
+   * in the background; until the server answers, calls fail within their deadline (or at once when
+   * the offline queue is full). A server that refuses the credentials fails every call with a
+   * `BackendConfigError` either way.
+   */
+  waitForConnect?: boolean
 }
+
+/**
+ * Server replies that refuse our credentials (Redis 6+ ACL, older `requirepass`, a password the
+ * server needs and we did not send). Reconnecting cannot fix them: the configuration must change.
+ */
+const AUTH_REFUSED = /WRONGPASS|NOAUTH|invalid password|invalid username-password|ERR AUTH/i
 
 const DEFAULTS = {
   commandTimeoutMs: 2000,
@@ -43,7 +58,9 @@ const DEFAULTS = {
  *   once: an outage costs the caller a bounded wait, never an unbounded queue;
  * - `maxRetriesPerRequest: 1` stops ioredis resending a command across several reconnects
  *   (the L2 protocol's retries are the engine's business, and its writes are idempotent);
- * - reconnects back off exponentially with jitter up to a ceiling: no reconnect storm.
+ * - reconnects back off exponentially with jitter up to a ceiling: no reconnect storm;
+ * - a refused password (WRONGPASS, NOAUTH…) is a `BackendConfigError`, not a transient failure:
+ *   while the server refuses it, calls fail with it at once.
  */
 export class IoredisTransport implements RedisTransport {
   readonly driver = 'ioredis'
@@ -55,6 +72,10 @@ export class IoredisTransport implements RedisTransport {
   #closed = false
   /** The last connection error ioredis reported: says why a call or a connect failed. */
   #lastError: Error | undefined
+  /** Set while the server refuses our credentials (until a connection is ready again). */
+  #authRefused: BackendConfigError | undefined
+  /** Strings that must never appear in a message: the password, as given and percent-encoded. */
+  readonly #secrets: readonly string[]
 
   private constructor(options: IoredisTransportOptions) {
     const settings = { ...DEFAULTS, ...definedOnly(options) }
@@ -83,25 +104,46 @@ export class IoredisTransport implements RedisTransport {
       : new Redis({ ...options.redis, ...resilience })
     this.#where = `${this.#redis.options.host ?? '?'}:${this.#redis.options.port ?? '?'}`
     this.#maxOfflineCalls = settings.maxOfflineCalls
+    const password = this.#redis.options.password ?? ''
+    this.#secrets = password === '' ? [] : [password, encodeURIComponent(password)]
     // Without a listener ioredis prints every connection error to the console.
     this.#redis.on('error', (error: Error) => {
       this.#lastError = error
+      if (isAuthRefusal(error)) this.#authRefused = this.#refusal(error)
       options.onError?.(error)
+    })
+    this.#redis.on('ready', () => {
+      this.#authRefused = undefined
     })
   }
 
   /**
    * Connects, and resolves once the server is ready. The connection is opened here (lazyConnect
-   * with an awaited connect), so a wrong URL or a down server fails `create`, not the first call.
+   * with an awaited connect), so a wrong URL or a down server fails `create`, not the first call
+   * (a refused password with a `BackendConfigError`). With `waitForConnect: false` it resolves at
+   * once instead, and the connection comes up in the background (see the option).
    */
   static async create(options: IoredisTransportOptions | string): Promise<IoredisTransport> {
-    const transport = new IoredisTransport(typeof options === 'string' ? { url: options } : options)
+    const settings = typeof options === 'string' ? { url: options } : options
+    const transport = new IoredisTransport(settings)
+    if (settings.waitForConnect === false) {
+      // ioredis reconnects on its own after a failed first connect (retryStrategy); the failure
+      // itself reaches the 'error' listener, and callers through their calls.
+      transport.#redis.connect().catch(() => {})
+      return transport
+    }
     try {
       await transport.#redis.connect()
     } catch (error) {
       transport.#redis.disconnect()
-      const target = typeof options === 'string' ? redactUrl(options) : transport.#where
-      const reason = safeMessage(transport.#lastError ?? error)
+      const target = settings.url === undefined ? transport.#where : redactUrl(settings.url)
+      const cause = transport.#lastError ?? error
+      const reason = transport.#scrub(safeMessage(cause))
+      if (isAuthRefusal(cause)) {
+        throw new BackendConfigError('l2', `ioredis: ${target} refused the credentials: ${reason}`, {
+          cause: new Error(reason),
+        })
+      }
       throw new BackendError('l2', `ioredis: cannot connect to ${target}: ${reason}`, { cause: error })
     }
     return transport
@@ -162,6 +204,8 @@ export class IoredisTransport implements RedisTransport {
     if (results === null) throw new BackendError('l2', 'ioredis: transaction aborted')
     return results.map(([error, value]) => {
       if (error === null) return fromIoredis(value)
+      // A refused password fails every command of the batch: the whole call fails with it.
+      if (isAuthRefusal(error)) throw this.#wrap(error)
       // A server error reply stays in place; a lost connection or a deadline fails the whole call.
       if (isServerReply(error)) return new RedisReplyError(error.message, { cause: error })
       throw this.#wrap(error)
@@ -173,6 +217,8 @@ export class IoredisTransport implements RedisTransport {
     if (this.#closed || this.#redis.status === 'end') {
       throw new BackendError('l2', `ioredis ${this.#where}: connection closed`)
     }
+    // Waiting for the next reconnect would only get the same refusal.
+    if (this.#authRefused && this.#redis.status !== 'ready') throw this.#authRefused
     if (this.#redis.status !== 'ready' && this.#pending >= this.#maxOfflineCalls) {
       throw new BackendError(
         'l2',
@@ -189,14 +235,36 @@ export class IoredisTransport implements RedisTransport {
 
   #wrap(error: unknown): BackendError {
     if (error instanceof BackendError) return error
-    if (isServerReply(error)) return new RedisReplyError(error.message, { cause: error })
+    if (isAuthRefusal(error)) return this.#refusal(error)
+    // A command flushed after a failed reconnect whose reason was a refused password.
+    if (this.#authRefused && isAuthRefusal(this.#lastError)) return this.#authRefused
+    if (isServerReply(error)) return new RedisReplyError(this.#scrub(error.message), { cause: error })
     // ioredis' own wording ("Reached the max retries per request limit…") hides the cause.
     const reason =
       error instanceof Error && error.name === 'MaxRetriesPerRequestError'
         ? `connection lost, reconnect failed${this.#lastError ? ` (${safeMessage(this.#lastError)})` : ''}`
         : safeMessage(error)
-    return new BackendError('l2', `ioredis ${this.#where}: ${reason}`, { cause: error })
+    return new BackendError('l2', `ioredis ${this.#where}: ${this.#scrub(reason)}`, { cause: error })
   }
+
+  /** A refused password as a permanent error; its message and cause never carry the password. */
+  #refusal(error: unknown): BackendConfigError {
+    const reason = this.#scrub(safeMessage(error))
+    return new BackendConfigError('l2', `ioredis ${this.#where} refused the credentials: ${reason}`, {
+      cause: new Error(reason),
+    })
+  }
+
+  #scrub(text: string): string {
+    let safe = text
+    for (const secret of this.#secrets) safe = safe.split(secret).join('***')
+    return safe
+  }
+}
+
+/** Whether `error` says the server refused our credentials (see AUTH_REFUSED). */
+function isAuthRefusal(error: unknown): boolean {
+  return error instanceof Error && AUTH_REFUSED.test(error.message)
 }
 
 type IoredisArgument = string | number | Buffer

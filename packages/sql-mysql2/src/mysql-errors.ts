@@ -1,4 +1,4 @@
-import { BackendError, InvalidArgumentError, redactUrl } from '@sync-engine/core'
+import { BackendConfigError, BackendError, InvalidArgumentError, redactUrl } from '@sync-engine/core'
 
 /** What mysql2 puts on its errors (server errors carry a sqlState; network errors a code and a negative errno). */
 interface DriverError {
@@ -13,6 +13,7 @@ interface DriverError {
 /** Server errors that refuse the data itself: the same rows would fail again. */
 const REFUSED_DATA = new Set([
   1048, // ER_BAD_NULL_ERROR
+  1062, // ER_DUP_ENTRY ("Duplicate entry …": the create-only insert tells "already exists" by it)
   1153, // ER_NET_PACKET_TOO_LARGE (over max_allowed_packet)
   1264, // ER_WARN_DATA_OUT_OF_RANGE
   1292, // ER_TRUNCATED_WRONG_VALUE
@@ -21,6 +22,20 @@ const REFUSED_DATA = new Set([
   3140, // ER_INVALID_JSON_TEXT (MySQL)
   3819, // ER_CHECK_CONSTRAINT_VIOLATED (MySQL)
   4025, // ER_CONSTRAINT_FAILED (MariaDB: a CHECK such as JSON_VALID)
+])
+
+/**
+ * Server refusals that retrying cannot fix: the credentials, the database or the privileges are
+ * wrong. A start fails on them at once, where an unreachable server only degrades the engine.
+ */
+const REFUSED_CONFIG = new Set([
+  1044, // ER_DBACCESS_DENIED_ERROR (no access to that database)
+  1045, // ER_ACCESS_DENIED_ERROR (wrong user or password)
+  1049, // ER_BAD_DB_ERROR (unknown database)
+  1129, // ER_HOST_IS_BLOCKED (too many connection errors; needs FLUSH HOSTS)
+  1130, // ER_HOST_NOT_PRIVILEGED (this host may not connect)
+  1142, // ER_TABLEACCESS_DENIED_ERROR (a missing privilege on the table)
+  1251, // ER_NOT_SUPPORTED_AUTH_MODE (the server wants an auth plugin the client lacks)
 ])
 
 /** InnoDB rolled the whole transaction back (deadlock, lock wait timeout): running it again may work. */
@@ -47,6 +62,11 @@ const driver = (error: unknown): DriverError => (typeof error === 'object' && er
 
 export function isRefusedData(error: unknown): boolean {
   return REFUSED_DATA.has(driver(error).errno ?? 0)
+}
+
+/** A permanent refusal of our configuration (credentials, database, privileges). */
+export function isRefusedConfig(error: unknown): boolean {
+  return REFUSED_CONFIG.has(driver(error).errno ?? 0)
 }
 
 /** Failures to reach the server at all: retrying at once would fail the same way. */
@@ -95,5 +115,7 @@ export function toSyncError(error: unknown, secrets: readonly string[]): Error {
   // A cause without the SQL and the bound values, safe to log.
   const cause = Object.assign(new Error(safe), { code, errno, sqlState })
   if (isRefusedData(error)) return new InvalidArgumentError(`mysql refused the data: ${safe}`, { cause })
+  if (isRefusedConfig(error))
+    return new BackendConfigError('l3', `mysql refused the connection: ${safe}`, { cause })
   return new BackendError('l3', `mysql: ${safe}`, { cause })
 }

@@ -9,7 +9,7 @@ import {
   type SyncEngine,
 } from '@sync-engine/core'
 import { createApp } from '@sync-engine/http'
-import { createEngineFromConfig } from '@sync-engine/http/node'
+import { createEngineFromConfig } from '@sync-engine/node'
 import Database from 'better-sqlite3'
 import type { Hono } from 'hono'
 

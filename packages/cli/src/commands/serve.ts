@@ -48,7 +48,7 @@ export const serveCommand: Command = {
 
 async function serve(config: SyncConfig, io: CliIo): Promise<number> {
   // Loaded here, not at the top: client commands then start without the server's dependencies.
-  const { createLogger, startServer } = await import('@sync-engine/http/node')
+  const { createLogger, startServer } = await import('@sync-engine/node')
   let server: Awaited<ReturnType<typeof startServer>>
   try {
     // Logs go to stderr: stdout carries only the listening line, for scripts to read.

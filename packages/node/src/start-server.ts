@@ -7,7 +7,7 @@ import {
   type SyncConfigInput,
   type SyncEngine,
 } from '@sync-engine/core'
-import { createApp } from '../app.ts'
+import { createApp } from '@sync-engine/http'
 import { createEngineFromConfig } from './create-engine-from-config.ts'
 import { createLogger } from './create-logger.ts'
 import { GracefulHttpServer } from './graceful-http-server.ts'

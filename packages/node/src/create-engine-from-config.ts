@@ -19,6 +19,8 @@ import { sqlitePathFor, sqlUrlScheme, walPathFor } from './sqlite-path.ts'
  * SQLite, `mysql://` / `mariadb://` → MySQL or MariaDB), L2 from `redisUrl` (unset → no L2), and
  * the write-ahead log in `<dataDir>/wal.db` (ack `logged`, replay after a crash, L3 outages).
  * Throws `ConfigError` for an unknown scheme before opening anything; URLs are never quoted.
+ * Nothing here waits for a server: both tiers connect in `engine.start()`, where an unreachable
+ * one degrades the engine and a permanent refusal (wrong password, unknown database) fails it.
  */
 export async function createEngineFromConfig(
   config: SyncConfig,
@@ -43,7 +45,10 @@ async function l2For(config: SyncConfig): Promise<L2Store> {
   if (!/^rediss?:\/\//i.test(url)) {
     throw new ConfigError(`redisUrl (${ENV_VARS.redisUrl}) must be a redis:// or rediss:// URL`, ['redisUrl'])
   }
-  const transport = await IoredisTransport.create(url)
+  // Not waiting for the server: an unreachable Redis at start degrades the engine (it connects L2
+  // later, through its breaker) instead of failing it; a refused password still fails the start,
+  // as a BackendConfigError from the store's init().
+  const transport = await IoredisTransport.create({ url, waitForConnect: false })
   return new RedisStore(transport, {
     prefix: config.redisPrefix,
     tombstoneRetentionMs: config.tombstoneRetentionMs,
