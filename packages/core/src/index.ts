@@ -80,6 +80,14 @@ export type {
   WalStats,
   WriteAheadLog,
 } from './log/write-ahead-log.ts'
+export { MemoryL2Store, type MemoryL2StoreOptions } from './memory/memory-l2-store.ts'
+export { MemoryL3Store, type MemoryL3StoreOptions } from './memory/memory-l3-store.ts'
+export {
+  MEMORY_WAL_ENTRY_OVERHEAD_BYTES,
+  MemoryWriteAheadLog,
+  type MemoryWriteAheadLogOptions,
+  memoryWalEntryBytes,
+} from './memory/memory-write-ahead-log.ts'
 export { EngineMetrics } from './metrics/engine-metrics.ts'
 export {
   BACKEND_OPERATIONS,

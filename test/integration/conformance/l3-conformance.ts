@@ -6,6 +6,7 @@ import {
   type StoredRecord,
 } from '@sync-engine/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describeConditionsAndExpiry } from './l3-conditions-expiry.ts'
 import {
   binaryRecord,
   byUtf8,
@@ -452,6 +453,8 @@ export function runL3Conformance(name: string, makeStore: () => Promise<L3Fixtur
         expect(await scanAll({ prefix: 'é' })).toEqual(['é/1', 'é/2'])
       })
     })
+
+    describeConditionsAndExpiry(() => store)
 
     describe('maxVersion, count, purgeTombstones', () => {
       it('an empty store scans nothing, counts 0 and reports maxVersion 0', async () => {
