@@ -120,8 +120,8 @@ export function prepareWalStatements(db: Database.Database, removedThrough: () =
     selectKeysAfter,
     selectSeqs,
     selectLatest,
-    setMeta: (key: string, value: string | number) => setWatermark.run(key, value),
-    getMeta: (key: string) => getMeta.get(key) as string | number | undefined,
+    setMeta: (key: string, value: Uint8Array | number) => setWatermark.run(key, value),
+    getMeta: (key: string) => getMeta.get(key) as Uint8Array | number | undefined,
   }
 }
 

@@ -177,7 +177,7 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
       const watermark = this.#sql.getMeta(REMOVED_THROUGH_KEY)
       this.#removedThrough = typeof watermark === 'number' ? watermark : 0
       const target = this.#sql.getMeta(TARGET_KEY)
-      this.#target = typeof target === 'string' ? target : undefined
+      this.#target = target instanceof Uint8Array ? new TextDecoder().decode(target) : undefined
       const counts = db
         .prepare('SELECT COUNT(*) AS entries, COALESCE(SUM(bytes), 0) AS bytes FROM wal WHERE seq > ?')
         .get(this.#removedThrough) as Counts
@@ -207,7 +207,8 @@ export class SqliteWriteAheadLog implements WriteAheadLog {
     if (this.#target !== undefined && this.#entries > 0) {
       throw new LogTargetMismatchError(this.#target, target, this.#entries)
     }
-    this.#run(() => this.#sql.setMeta(TARGET_KEY, target))
+    // As bytes: the column's INTEGER affinity would turn a numeric-looking text into a number.
+    this.#run(() => this.#sql.setMeta(TARGET_KEY, new TextEncoder().encode(target)))
     this.#target = target
   }
 

@@ -16,6 +16,16 @@ const expiring = (id: string, version: number, expiresAt: number): StoredRecord 
 export function describeConditionsAndExpiry(store: () => L3Store): void {
   const readOne = async (id: string) => (await store().read([id])).get(id)
 
+  describe('delete receipts', () => {
+    it('a tombstone at the live item’s own version deletes nothing and is not reported as a delete', async () => {
+      await store().write([jsonRecord('same', 4)])
+      expect(await store().write([tombstone('same', 4)])).toMatchObject({ stale: [] })
+      expect((await store().write([tombstone('same', 4)])).deletedLive ?? []).toEqual([])
+      expect((await readOne('same'))?.tombstone).toBe(false)
+      expect((await store().write([tombstone('same', 5)])).deletedLive).toEqual(['same'])
+    })
+  })
+
   describe('conditional writes', () => {
     it('applies a write whose condition names the live version; a conditional delete reports what it found', async () => {
       await store().write([jsonRecord('a', 1), jsonRecord('b', 1)])

@@ -114,7 +114,7 @@ export const mysqlDialect: SqlDialect = {
   // writes (flushes are serialised); another writer deleting the same id at the same instant may
   // also be told the item existed.
   selectLive(table, count) {
-    return `SELECT id FROM ${quote(table)} WHERE id IN (${placeholders(count)}) AND ${LIVE_ROW}`
+    return `SELECT id, version FROM ${quote(table)} WHERE id IN (${placeholders(count)}) AND ${LIVE_ROW}`
   },
 
   conditionalUpdate: (table, condition) => conditionalUpdateSql(quote(table), condition),

@@ -41,7 +41,7 @@ export interface SqlDialect {
   /** `SELECT id, version, tombstone, expires_at` of `count` ids: existence without content. */
   selectHeads(table: string, count: number): string
   /**
-   * `SELECT id` of those of `count` ids that hold a live item at the time given as the last
+   * `SELECT id, version` of those of `count` ids that hold a live item at the time given as the last
    * parameter: which deletes of a write find an item, read in the write's own transaction.
    */
   selectLive(table: string, count: number): string

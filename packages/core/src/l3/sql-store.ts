@@ -200,15 +200,21 @@ export class SqlStore implements L3Store {
     const statements = [...liveReads, ...upserts]
     if (!exact) statements.push(...this.#versionStatements(rows.map((row) => row.record.id)))
     const results = await this.transport.runAtomically(statements)
-    const live = new Set<string>()
-    for (const result of results.slice(0, liveReads.length))
-      for (const row of result.rows) live.add(asText(row.id))
+    const live = new Map<string, number>()
+    for (const result of results.slice(0, liveReads.length)) {
+      for (const row of result.rows) live.set(asText(row.id), Number(row.version))
+    }
     const upserted = results.slice(liveReads.length, liveReads.length + upserts.length)
     const counts = exact
       ? await this.#countsFromChanges(chunks, upserted)
       : staleByVersion(rows, versionsOf(results.slice(liveReads.length + upserts.length)))
     const stale = new Set(counts.stale)
-    const deletedLive = tombstones.filter((id) => live.has(id) && !stale.has(id))
+    // A tombstone at the live item's own version changed nothing (first writer wins): not a delete.
+    const versions = new Map(rows.map((row) => [row.record.id, row.record.version]))
+    const deletedLive = tombstones.filter((id) => {
+      const liveVersion = live.get(id)
+      return liveVersion !== undefined && !stale.has(id) && liveVersion < versions.get(id)!
+    })
     return { ...counts, deletedLive }
   }
 

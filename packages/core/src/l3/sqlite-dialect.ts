@@ -90,7 +90,7 @@ export const sqliteDialect: SqlDialect = {
 
   // A transaction locks the whole database: the read cannot be overtaken before the write.
   selectLive(table, count) {
-    return `SELECT id FROM ${quote(table)} WHERE id IN (${list(count)}) AND ${LIVE_ROW}`
+    return `SELECT id, version FROM ${quote(table)} WHERE id IN (${list(count)}) AND ${LIVE_ROW}`
   },
 
   conditionalUpdate: (table, condition) => conditionalUpdateSql(quote(table), condition),
