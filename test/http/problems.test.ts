@@ -10,6 +10,8 @@ import {
   NoTierError,
   NotFoundError,
   PayloadTooLargeError,
+  PreconditionFailedError,
+  StaleVersionError,
   type SyncEngine,
   type SyncError,
 } from '@sync-engine/core'
@@ -38,7 +40,6 @@ describe('problemFor', () => {
     [new EngineStateError('stopped', 'get'), 503, 'engine-state'],
     [new BackendError('l3', 'down'), 503, 'backend-error'],
     [new FlushError('flush failed'), 503, 'flush-failed'],
-    [new CorruptionError('id', 'a', 'b'), 500, 'corruption'],
     [new NotFoundError('nope'), 404, 'not-found'],
     [new UnauthorizedError('missing'), 401, 'unauthorized'],
     [new MethodNotAllowedError('POST', ['GET']), 405, 'method-not-allowed'],
@@ -52,6 +53,46 @@ describe('problemFor', () => {
       detail: error.message,
       code: error.code,
     })
+  })
+
+  it.each<[SyncError, number, string, Record<string, unknown>]>([
+    [new StaleVersionError('doc', 1, 7), 409, 'stale-version', { id: 'doc', version: 1, currentVersion: 7 }],
+    [
+      new PreconditionFailedError('doc', 5, 7),
+      412,
+      'precondition-failed',
+      { id: 'doc', expectedVersion: 5, currentVersion: 7 },
+    ],
+    [
+      new PreconditionFailedError('doc', 0, 7),
+      412,
+      'precondition-failed',
+      { id: 'doc', expectedVersion: 0, currentVersion: 7 },
+    ],
+    [new CorruptionError('doc', 'expected-hash', 'actual-hash'), 500, 'corruption', { id: 'doc' }],
+  ])('%s → %i %s with the id and versions as extension members', (error, status, type, members) => {
+    const answer = problemFor(error)
+    expect(answer.problem).toEqual({
+      type: `${BASE}${type}`,
+      title: expect.any(String),
+      status,
+      detail: error.message,
+      code: error.code,
+      ...members,
+    })
+    // Only the well-known fields: the hashes of a corruption stay in the log.
+    expect(JSON.stringify(answer.problem)).not.toContain('expected-hash')
+    expect(JSON.stringify(answer.problem)).not.toContain('actual-hash')
+    expect(answer.internal).toBe(status >= 500)
+  })
+
+  it('shows the message of a corruption (a server error, logged) but never of an unknown error', () => {
+    const corruption = problemFor(new CorruptionError('doc', 'a', 'b'))
+    expect(corruption.internal).toBe(true)
+    expect(corruption.problem.detail).toBe('content of "doc" does not match its hash')
+    expect(problemFor(new Error('content of "doc" does not match its hash')).problem.detail).not.toContain(
+      'doc',
+    )
   })
 
   it('gives a stable title derived from the code', () => {

@@ -43,13 +43,13 @@ describe('a real server', () => {
       body: '{ "a": [1, 2.5, "x"], "big": 12345678901234567890 }',
       headers: { 'content-type': 'application/json' },
     })
-    expect(json.status).toBe(201)
+    expect(json.status).toBe(200)
     const bin = await fetch(`${first.url}/v1/items/${encodeURIComponent('img/logo.png')}`, {
       method: 'PUT',
       body: BINARY,
       headers: { 'content-type': 'image/png' },
     })
-    expect(bin.status).toBe(201)
+    expect(bin.status).toBe(200)
     const jsonEtag = json.headers.get('etag')
     const binEtag = bin.headers.get('etag')
     await first.close()
@@ -127,7 +127,7 @@ describe('a real server', () => {
     )
     // Cutting the connection at close would fail this request instead of answering it.
     const res = await response
-    expect(res.status).toBe(201)
+    expect(res.status).toBe(200)
     expect(JSON.parse(res.body)).toMatchObject({ id: 'in-flight', ack: 'queued' })
     await closed
     expect(server.engine.state).toBe('stopped')
@@ -168,7 +168,7 @@ describe('configuration', () => {
   it('uses the SQLite file a sqlite: URL names', async () => {
     const file = join(dir, 'custom', 'l3.db')
     const server = await start({ sqlUrl: `sqlite:${file}` })
-    expect((await fetch(`${server.url}/v1/items/x`, { method: 'PUT', body: 'x' })).status).toBe(201)
+    expect((await fetch(`${server.url}/v1/items/x`, { method: 'PUT', body: 'x' })).status).toBe(200)
     expect(existsSync(file)).toBe(true)
   })
 

@@ -26,3 +26,14 @@ export const putItemQuerySchema = z
   .strict()
 
 export const deleteItemQuerySchema = z.object({ ack: ackSchema.optional() }).strict()
+
+/** Query parameters of `GET` (and `HEAD`): strict too, so a misspelt `verfy=true` is a 400. */
+export const getItemQuerySchema = z
+  .object({
+    /** `true` → `engine.getVerified`: the content is re-hashed, corrupt content in L3 is a 500 `corruption`. */
+    verify: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .transform((value) => value === 'true')
+      .optional(),
+  })
+  .strict()

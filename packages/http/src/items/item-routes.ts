@@ -1,4 +1,4 @@
-import { NotFoundError, type SyncEngine } from '@sync-engine/core'
+import { type DeleteOptions, NotFoundError, type SubmitOptions, type SyncEngine } from '@sync-engine/core'
 import type { Hono } from 'hono'
 import { limitBody } from '../middleware/body-limit.ts'
 import { methodRoutes } from '../routing/method-routes.ts'
@@ -7,11 +7,19 @@ import { submitOptionsFrom } from '../validation/routing-schemas.ts'
 import { etagFor, ifNoneMatchMatches } from './etag.ts'
 import { itemFromRequest } from './item-from-request.ts'
 import { itemIdParam, itemPath } from './item-id-param.ts'
-import { deleteItemQuerySchema, putItemQuerySchema } from './item-query.ts'
+import { deleteItemQuerySchema, getItemQuerySchema, putItemQuerySchema } from './item-query.ts'
+import { writeConditionOf } from './write-condition.ts'
+
+/** No-cache: caches may keep the bytes but must revalidate (cheap, thanks to the ETag). */
+const CACHE_CONTROL = 'no-cache'
 
 /**
  * `/v1/items/:id` (PUT raw bytes, GET them back, DELETE) and `/v1/items/:id/status`.
  * An empty id has no URL of its own: `/v1/items/` matches no route and answers 404 `not-found`.
+ *
+ * Responses are built as plain `Response`s with exactly the headers they need: a 304 or 204 has
+ * no body and no Content-Type of its own, and a 200 names its Content-Length, so that HEAD (which
+ * Hono answers from GET without the body) reports it too.
  */
 export function registerItemRoutes(app: Hono, engine: SyncEngine): void {
   // An item body is one payload: the engine's own limit, checked before the body is read.
@@ -24,38 +32,58 @@ export function registerItemRoutes(app: Hono, engine: SyncEngine): void {
     async PUT(c) {
       const id = itemIdParam(c)
       const query = readQuery(c, putItemQuerySchema)
+      const ifVersion = writeConditionOf(c, id, 'PUT')
       const body = new Uint8Array(await c.req.arrayBuffer())
       const item = itemFromRequest(id, body, c.req.header('content-type'), { version: query.version })
-      // 201 vs 200 is best effort: a concurrent writer of the same id may land in between.
-      const existed = await engine.contains(id)
-      const receipt = await engine.submit(item, submitOptionsFrom(query))
-      c.header('etag', etagFor(receipt.version))
-      if (!existed) c.header('location', itemPath(id))
-      return c.json({ id: receipt.id, version: receipt.version, ack: receipt.ack }, existed ? 200 : 201)
+      const options: SubmitOptions = submitOptionsFrom(query)
+      if (ifVersion !== undefined) options.ifVersion = ifVersion
+      // Nothing is read first: whether the write created the item comes from the receipt (known
+      // without I/O, or not at all), so a PUT is accepted while L3 is down, like a batch write.
+      const receipt = await engine.submit(item, options)
+      const created = receipt.created ?? createdByCondition(ifVersion)
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        etag: etagFor(receipt.version),
+      }
+      if (created === true) headers.location = itemPath(id)
+      return new Response(JSON.stringify({ id: receipt.id, version: receipt.version, ack: receipt.ack }), {
+        status: created === true ? 201 : 200,
+        headers,
+      })
     },
 
     async GET(c) {
       const id = itemIdParam(c)
-      const item = await engine.get(id)
+      const { verify } = readQuery(c, getItemQuerySchema)
+      const item = verify === true ? await engine.getVerified(id) : await engine.get(id)
       if (item === undefined) throw new NotFoundError(`no item with id ${JSON.stringify(id)}`)
       const etag = etagFor(item.version)
-      // no-cache: caches may keep the bytes but must revalidate (cheap, thanks to the ETag).
       if (ifNoneMatchMatches(c.req.header('if-none-match'), etag)) {
-        return c.body(null, 304, { etag, 'cache-control': 'no-cache' })
+        return new Response(null, { status: 304, headers: { etag, 'cache-control': CACHE_CONTROL } })
       }
-      return c.body(ownBytes(item.content), 200, {
-        'content-type': item.mime,
-        etag,
-        'cache-control': 'no-cache',
+      const content = ownBytes(item.content)
+      return new Response(content, {
+        status: 200,
+        headers: {
+          'content-type': item.mime,
+          'content-length': String(content.byteLength),
+          etag,
+          'cache-control': CACHE_CONTROL,
+        },
       })
     },
 
     async DELETE(c) {
       const id = itemIdParam(c)
       const query = readQuery(c, deleteItemQuerySchema)
-      // Idempotent: deleting an absent id still records a tombstone and answers 204.
-      await engine.delete(id, query.ack === undefined ? undefined : { ack: query.ack })
-      return c.body(null, 204)
+      const ifVersion = writeConditionOf(c, id, 'DELETE')
+      // Idempotent: deleting an absent id still records a tombstone and answers 204 (unless
+      // If-Match names a version, which an absent id is not at: 412).
+      const options: DeleteOptions = {}
+      if (query.ack !== undefined) options.ack = query.ack
+      if (ifVersion !== undefined) options.ifVersion = ifVersion
+      await engine.delete(id, options)
+      return new Response(null, { status: 204 })
     },
   })
 
@@ -64,6 +92,14 @@ export function registerItemRoutes(app: Hono, engine: SyncEngine): void {
       return c.json(await engine.status(itemIdParam(c, 1)))
     },
   })
+}
+
+/**
+ * What a condition that held says of creation: `If-None-Match: *` (ifVersion 0) succeeds only
+ * for an absent id, `If-Match: "<v>"` only for a live one.
+ */
+function createdByCondition(ifVersion: number | undefined): boolean | undefined {
+  return ifVersion === undefined ? undefined : ifVersion === 0
 }
 
 /** Response bodies take ArrayBuffer-backed bytes; a (rare) SharedArrayBuffer view is copied. */

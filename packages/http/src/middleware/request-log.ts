@@ -1,21 +1,48 @@
-import type { Logger } from '@sync-engine/core'
+import { type Logger, silentLogger } from '@sync-engine/core'
 import type { MiddlewareHandler } from 'hono'
 
+/** pino's level names, lowest first (`silent` logs nothing). */
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+const INFO = LEVELS.indexOf('info')
+
+/** What a pino logger offers besides the core's `Logger` shape (optional: any logger fits). */
+interface LevelAware {
+  isLevelEnabled?: (level: string) => boolean
+  level?: unknown
+}
+
 /**
- * One log line per request: method, path, status and duration. Headers are never logged (the
- * Authorization header carries a token), nor the query string or body.
+ * Whether `logger` would write an `info` line now. Asked per request, since the level can change
+ * live (`engine.reconfigure({ logLevel })` sets `logger.level`); both ways are a property read and
+ * a comparison. A logger that says nothing of its level is assumed to log `info` (but the core's
+ * `silentLogger` logs nothing).
+ */
+export function logsInfo(logger: Logger): boolean {
+  if (logger === silentLogger) return false
+  const aware = logger as LevelAware
+  if (typeof aware.isLevelEnabled === 'function') return aware.isLevelEnabled('info')
+  if (typeof aware.level === 'string') {
+    const index = LEVELS.indexOf(aware.level as (typeof LEVELS)[number])
+    return index === -1 || index <= INFO
+  }
+  return true
+}
+
+/**
+ * One log line per request: method, path, status and duration (ms). Headers are never logged
+ * (the Authorization header carries a token), nor the query string or body. A 5xx is always
+ * logged (at `error`); any other request only when the logger logs `info`, and when it does not,
+ * the request costs one clock read and nothing is allocated for the line.
  */
 export function requestLog(logger: Logger): MiddlewareHandler {
   return async (c, next) => {
     const started = Date.now()
     await next()
-    const fields = {
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      durationMs: Date.now() - started,
-    }
-    if (c.res.status >= 500) logger.error(fields, 'request failed')
+    const status = c.res.status
+    const failed = status >= 500
+    if (!failed && !logsInfo(logger)) return
+    const fields = { method: c.req.method, path: c.req.path, status, durationMs: Date.now() - started }
+    if (failed) logger.error(fields, 'request failed')
     else logger.info(fields, 'request')
   }
 }

@@ -60,3 +60,25 @@ export class RequestBodyTooLargeError extends HttpError {
     )
   }
 }
+
+/**
+ * A conditional write whose `If-Match` tag can never match any version, so the HTTP layer
+ * refuses it (412) without asking the engine: a weak tag (`If-Match` compares strongly, RFC 9110
+ * §13.1.1) or a tag this server never issues (not a version). Shares its code with the core's
+ * `PreconditionFailedError`; unlike it, it carries no `currentVersion` (nothing was read).
+ */
+export class UnmatchableEntityTagError extends HttpError {
+  readonly code = 'PRECONDITION_FAILED'
+  readonly status = 412
+
+  constructor(
+    readonly id: string,
+    reason: 'weak' | 'foreign',
+  ) {
+    super(
+      reason === 'weak'
+        ? `If-Match compares strongly: a weak tag (W/"…") never matches ${JSON.stringify(id)}; send the ETag as it was returned`
+        : `If-Match names no version of ${JSON.stringify(id)}: this server's ETags are "<version>" with a positive whole version`,
+    )
+  }
+}

@@ -6,20 +6,45 @@ import { HttpError } from './http-errors.ts'
 export const PROBLEM_TYPE_BASE = 'https://sync-engine.dev/problems/'
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
-/** An RFC 9457 problem details object, plus the stable `code` of the error class. */
+/**
+ * An RFC 9457 problem details object, plus the stable `code` of the error class and, where the
+ * error carries them, extension members (RFC 9457 §3.2) a client can act on without parsing
+ * `detail`: the item `id`, the refused write's `version`, the `currentVersion` that stays (409
+ * `stale-version`: 0 = unknown; 412 `precondition-failed`: 0 = the item does not exist) and the
+ * `expectedVersion` of a conditional write (0 = "only if absent").
+ */
 export interface Problem {
   readonly type: string
   readonly title: string
   readonly status: number
   readonly detail: string
   readonly code: string
+  readonly id?: string
+  readonly version?: number
+  readonly currentVersion?: number
+  readonly expectedVersion?: number
 }
+
+/**
+ * The error fields copied into a problem, by name and type: facts about the caller's own request
+ * and item, safe to show. Nothing else of an error is (hashes, tiers, causes stay in the log).
+ */
+const EXTENSION_MEMBERS = [
+  ['id', 'string'],
+  ['version', 'number'],
+  ['currentVersion', 'number'],
+  ['expectedVersion', 'number'],
+] as const
 
 /** A problem and the headers that must travel with its status. */
 export interface ProblemAnswer {
   readonly problem: Problem
   readonly headers: Readonly<Record<string, string>>
-  /** Not a failure the caller caused or can act on: log it, and never show its message. */
+  /**
+   * A server error (5xx): log it. Its detail is the error's message only for a `SyncError`
+   * (whose messages are written to be shown, e.g. `corruption` naming the id); any other error
+   * gets a generic detail.
+   */
   readonly internal: boolean
 }
 
@@ -40,7 +65,7 @@ export function problemFor(error: unknown): ProblemAnswer {
     // A retryable 503 (engine not ready, backend down) tells clients when to come back.
     if (error.retryable && error.status === 503) headers['retry-after'] = String(retryAfterSeconds(error))
     return {
-      problem: problem(error.code, error.status, error.message),
+      problem: withExtensions(problem(error.code, error.status, error.message), error),
       headers,
       internal: error.status >= 500,
     }
@@ -67,6 +92,18 @@ export function problemResponse(answer: ProblemAnswer): Response {
     status: answer.problem.status,
     headers: { ...answer.headers, 'content-type': PROBLEM_CONTENT_TYPE },
   })
+}
+
+/** The problem plus the extension members `error` has (none, for most errors: no allocation). */
+function withExtensions(base: Problem, error: object): Problem {
+  let extended: Record<string, unknown> | undefined
+  for (const [name, type] of EXTENSION_MEMBERS) {
+    const value = (error as Record<string, unknown>)[name]
+    if (typeof value !== type || (type === 'number' && !Number.isSafeInteger(value))) continue
+    extended ??= { ...base }
+    extended[name] = value
+  }
+  return (extended as Problem | undefined) ?? base
 }
 
 function problem(code: string, status: number, detail: string): Problem {
