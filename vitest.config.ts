@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  // The packages' `source` export condition: tests run the TypeScript sources, not the build.
+  ssr: { resolve: { conditions: ['source', 'node', 'import', 'default'] } },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

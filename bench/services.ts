@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { escapeGlob, redactUrl } from '@sync-engine/core'
+import { escapeGlob, redactUrl } from '@sync-engine/core/internal'
 import { Redis } from 'ioredis'
 import { type Connection, createConnection } from 'mysql2/promise'
 

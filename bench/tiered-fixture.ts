@@ -1,4 +1,4 @@
-import { encodeEnvelope, type SqlValue, type SyncItem } from '@sync-engine/core'
+import { encodeEnvelope, type SqlValue, type SyncItem } from '@sync-engine/core/internal'
 import { makeItems } from './tiers.ts'
 
 /** Rows per multi-row statement of the raw MySQL baselines. */

@@ -10,7 +10,7 @@ import {
   SyncEngine,
   SyncItem,
   type WriteAheadLog,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { openRedisStore } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
 import { makeIds, makeValues } from './fixtures.ts'

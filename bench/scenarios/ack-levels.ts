@@ -1,4 +1,4 @@
-import { type AckLevel, mysqlDialect, RedisKeyLayout } from '@sync-engine/core'
+import { type AckLevel, mysqlDialect, RedisKeyLayout } from '@sync-engine/core/internal'
 import { SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
 import type { Redis } from 'ioredis'
 import type { Connection } from 'mysql2/promise'

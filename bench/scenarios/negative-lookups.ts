@@ -1,4 +1,4 @@
-import { ExistenceFilter, RedisStore, type RedisTransport, SyncEngine } from '@sync-engine/core'
+import { ExistenceFilter, RedisStore, type RedisTransport, SyncEngine } from '@sync-engine/core/internal'
 import { IoredisTransport, openRedisStore } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
 import type { Redis } from 'ioredis'

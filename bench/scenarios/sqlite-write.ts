@@ -5,7 +5,7 @@ import {
   SyncEngine,
   SyncItem,
   sqliteDialect,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
 import Database from 'better-sqlite3'
 import { runAlternatingRounds } from '../alternating-rounds.ts'

@@ -1,4 +1,4 @@
-import { mysqlDialect, RedisKeyLayout, type SubmitOptions, type SyncEngine } from '@sync-engine/core'
+import { mysqlDialect, RedisKeyLayout, type SubmitOptions, type SyncEngine } from '@sync-engine/core/internal'
 import type { Redis } from 'ioredis'
 import type { Connection } from 'mysql2/promise'
 import { runAlternatingRounds } from '../alternating-rounds.ts'

@@ -1,4 +1,4 @@
-import { type HealthReport, type L2Store, mysqlDialect, SyncEngine } from '@sync-engine/core'
+import { type HealthReport, type L2Store, mysqlDialect, SyncEngine } from '@sync-engine/core/internal'
 import { openRedisStore } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
 import { SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'

@@ -7,7 +7,7 @@ import {
   type StoredRecord,
   SyncEngine,
   SyncItem,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { openRedisStore } from '@sync-engine/redis-ioredis'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
 import type { Redis } from 'ioredis'

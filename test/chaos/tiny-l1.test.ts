@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { l1EntryBytes, SyncEngine } from '@sync-engine/core'
+import { l1EntryBytes, SyncEngine } from '@sync-engine/core/internal'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeTempDir } from '../support/temp-dir.ts'

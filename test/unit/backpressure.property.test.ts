@@ -4,7 +4,7 @@ import {
   type BackpressureOptions,
   type PressureInputs,
   severity,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 

@@ -9,7 +9,7 @@ import {
   type PressureInputs,
   resolveBackpressureOptions,
   SyncItem,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { describe, expect, it } from 'vitest'
 
 const MiB = 1024 * 1024

@@ -9,7 +9,7 @@ import {
   SyncEngine,
   SyncItem,
   sqliteDialect,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { BetterSqlite3Transport } from '@sync-engine/sql-sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FlakyL3 } from '../support/flaky-l3.ts'

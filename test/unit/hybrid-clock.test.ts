@@ -1,4 +1,9 @@
-import { HybridLogicalClock, InvalidArgumentError, LOGICAL_PER_MS, versionTimeMs } from '@sync-engine/core'
+import {
+  HybridLogicalClock,
+  InvalidArgumentError,
+  LOGICAL_PER_MS,
+  versionTimeMs,
+} from '@sync-engine/core/internal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 

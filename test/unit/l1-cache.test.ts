@@ -1,4 +1,4 @@
-import { L1_EVICTION, L1Cache, type L1Entry, l1EntryBytes, SyncItem } from '@sync-engine/core'
+import { L1_EVICTION, L1Cache, type L1Entry, l1EntryBytes, SyncItem } from '@sync-engine/core/internal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 

@@ -5,7 +5,7 @@ import {
   type L1Entry,
   l1EntryBytes,
   SyncItem,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { describe, expect, it } from 'vitest'
 
 // Each test shows one factor of the policy changing which entry goes, against what plain LRU

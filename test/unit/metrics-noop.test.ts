@@ -1,6 +1,11 @@
 import { metrics as otel } from '@opentelemetry/api'
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics'
-import { ENGINE_METER_NAME, ENGINE_METRICS, EngineMetrics, type MetricsSource } from '@sync-engine/core'
+import {
+  ENGINE_METER_NAME,
+  ENGINE_METRICS,
+  EngineMetrics,
+  type MetricsSource,
+} from '@sync-engine/core/internal'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 // The global meter provider is process state: this file owns it, the other metrics tests pass a meter.

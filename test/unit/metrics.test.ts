@@ -17,7 +17,7 @@ import {
   type EngineOperation,
   type MetricsSource,
   type ReadTier,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 /** A pull reader: the test decides when a collection happens. */

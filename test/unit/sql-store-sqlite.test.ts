@@ -6,7 +6,7 @@ import {
   type StoredRecord,
   SyncItem,
   sha256Hex,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { BetterSqlite3Transport, createSqliteStore } from '@sync-engine/sql-sqlite'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'

@@ -333,7 +333,7 @@ process.stdout.write('acked\\n')
 for (let k = 0; ; k++) await log.append([write('extra-' + k + '-a', ${hlc(10_000)} + k), write('extra-' + k + '-b', ${hlc(10_000)} + k)])
 `,
     )
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     })

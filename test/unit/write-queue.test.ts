@@ -1,4 +1,4 @@
-import type { FlushOutcome } from '@sync-engine/core'
+import type { FlushOutcome } from '@sync-engine/core/internal'
 import { describe, expect, it } from 'vitest'
 import { put, QueueHarness, settle, tombstone } from '../support/write-queue-harness.ts'
 

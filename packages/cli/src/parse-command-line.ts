@@ -9,7 +9,10 @@ const HELP = { help: { type: 'boolean', short: 'h' } } as const
  * `parseArgs` in strict mode with positionals and `--help`/`-h` added; its errors become one-line
  * `UsageError`s.
  */
-export function parseCommandLine<const O extends OptionSpecs>(args: readonly string[], options: O) {
+export function parseCommandLine<const O extends OptionSpecs>(
+  args: readonly string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ options: O & typeof HELP; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({
       args: [...args],

@@ -1,4 +1,8 @@
-export { HybridLogicalClock, LOGICAL_PER_MS, versionTimeMs } from './clock/hybrid-clock.ts'
+/**
+ * The public surface of the engine: what an application or a driver author needs. Parts of the
+ * engine itself (queue, L1, envelope, breaker, filter…) are exported from
+ * `@sync-engine/core/internal`, for the drivers and tests of this repository; they may change.
+ */
 export { configFromEnv, loadConfig, parseConfig } from './config/load-config.ts'
 export {
   ENV_VARS,
@@ -23,16 +27,7 @@ export type {
 } from './engine/receipts.ts'
 export { type ReadOptions, SyncEngine, type SyncEngineOptions } from './engine/sync-engine.ts'
 export * from './errors.ts'
-export { ExistenceFilter, type ExistenceFilterOptions } from './filter/existence-filter.ts'
-export { type ScanIdPagesOptions, scanIdPages } from './filter/scan-id-pages.ts'
-export { sha256Hex } from './item/content-hash.ts'
 export { MAX_ID_BYTES, validateId } from './item/item-id.ts'
-export {
-  isJsonDocument,
-  normaliseJsonBytes,
-  parseJsonBytes,
-  stripJsonWhitespace,
-} from './item/json-content.ts'
 export {
   BINARY_MIME,
   type ContentType,
@@ -41,15 +36,8 @@ export {
   JSON_MIME,
   SyncItem,
 } from './item/sync-item.ts'
-export { L1_EVICTION } from './l1/eviction-policy.ts'
-export { L1Cache, type L1Entry, l1EntryBytes } from './l1/l1-cache.ts'
 export { CorruptValue, isCorrupt } from './l2/corrupt-value.ts'
-export { detectRedisCapabilities } from './l2/detect-capabilities.ts'
-export { decodeEnvelope, ENVELOPE_FORMAT, encodeEnvelope } from './l2/envelope.ts'
-export { DEFAULT_REDIS_PREFIX, escapeGlob, RedisKeyLayout } from './l2/key-layout.ts'
 export type { L2ScanPage, L2Store, L2Value, L2WriteEntry, L2WriteResult } from './l2/l2-store.ts'
-export { isReplyError, RedisReplyError } from './l2/redis-reply-error.ts'
-export { DEFAULT_TOMBSTONE_RETENTION_MS, RedisStore, type RedisStoreOptions } from './l2/redis-store.ts'
 export type {
   RedisArgument,
   RedisCapabilities,
@@ -58,9 +46,6 @@ export type {
   RedisTransport,
 } from './l2/redis-transport.ts'
 export type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult, WriteCondition } from './l3/l3-store.ts'
-export { mysqlDialect } from './l3/mysql-dialect.ts'
-export { ITEM_COLUMNS, type SqlDialect } from './l3/sql-dialect.ts'
-export { SqlStore } from './l3/sql-store.ts'
 export type {
   SqlDialectName,
   SqlResult,
@@ -69,7 +54,6 @@ export type {
   SqlTransport,
   SqlValue,
 } from './l3/sql-transport.ts'
-export { sqliteDialect } from './l3/sqlite-dialect.ts'
 export { isLive, type RecordHead, type StoredRecord } from './l3/stored-record.ts'
 export { DRAIN_BATCH, type DrainOptions, type DrainReport, drainOnce } from './log/log-drainer.ts'
 export type {
@@ -83,20 +67,9 @@ export type {
 export { MemoryL2Store, type MemoryL2StoreOptions } from './memory/memory-l2-store.ts'
 export { MemoryL3Store, type MemoryL3StoreOptions } from './memory/memory-l3-store.ts'
 export {
-  MEMORY_WAL_ENTRY_OVERHEAD_BYTES,
   MemoryWriteAheadLog,
   type MemoryWriteAheadLogOptions,
-  memoryWalEntryBytes,
 } from './memory/memory-write-ahead-log.ts'
-export { EngineMetrics } from './metrics/engine-metrics.ts'
-export {
-  BACKEND_OPERATIONS,
-  type BackendOperation,
-  ENGINE_OPERATIONS,
-  type EngineOperation,
-  READ_TIERS,
-  type ReadTier,
-} from './metrics/metric-attributes.ts'
 export {
   ENGINE_METER_NAME,
   ENGINE_METER_VERSION,
@@ -104,7 +77,6 @@ export {
   type EngineMetricKey,
   type MetricDefinition,
 } from './metrics/metric-definitions.ts'
-export type { MetricsSource } from './metrics/metrics-source.ts'
 export { CacheTtl, MAX_TTL_MS, validateTtl } from './options/cache-ttl.ts'
 export {
   ACK_LEVELS,
@@ -114,48 +86,11 @@ export {
   validateSubmitOptions,
 } from './options/submit-options.ts'
 export { defaultPlatform, type Platform, type TimerHandle } from './platform/platform.ts'
-export {
-  Backpressure,
-  type BackpressureAdmission,
-  type BackpressureAdmitOptions,
-  type BackpressureListener,
-  type BackpressureSnapshot,
-  type PressureFill,
-  type PressureInputs,
-  type PressureSource,
-} from './pressure/backpressure.ts'
-export { BACKPRESSURE_LEVELS, type BackpressureLevel, severity } from './pressure/backpressure-level.ts'
-export {
-  type BackpressureOptions,
-  DEFAULT_BACKPRESSURE_OPTIONS,
-  resolveBackpressureOptions,
-} from './pressure/backpressure-options.ts'
-export type { FlushOutcome, QueuedWrite } from './queue/queued-write.ts'
-export { WriteQueue, type WriteQueueOptions } from './queue/write-queue.ts'
-export type { BackendTier } from './resilience/backend-tier.ts'
-export {
-  type BreakerOptions,
-  DEFAULT_BREAKER_OPTIONS,
-  resolveBreakerOptions,
-} from './resilience/breaker-options.ts'
-export {
-  type BreakerState,
-  type BreakerStateListener,
-  type BreakerStats,
-  CircuitBreaker,
-  type CircuitBreakerOptions,
-  type RunOptions,
-} from './resilience/circuit-breaker.ts'
+export type { BackpressureSnapshot } from './pressure/backpressure.ts'
+export { BACKPRESSURE_LEVELS, type BackpressureLevel } from './pressure/backpressure-level.ts'
+export { type BreakerOptions, DEFAULT_BREAKER_OPTIONS } from './resilience/breaker-options.ts'
+export type { BreakerState, BreakerStats } from './resilience/circuit-breaker.ts'
 export { CircuitOpenError } from './resilience/circuit-open-error.ts'
-export {
-  type AbortListener,
-  type DeadlineOptions,
-  type DeadlineSignal,
-  type DeadlineWork,
-  MAX_TIMER_MS,
-  withDeadline,
-} from './resilience/deadline.ts'
 export { DeadlineExceededError } from './resilience/deadline-exceeded-error.ts'
-export { type FailurePredicate, isBackendFailure } from './resilience/failure-policy.ts'
 export { type BackgroundScope, DETACHED_SCOPE } from './runtime/background-scope.ts'
 export type { DeleteOptions } from './write/write-preparer.ts'

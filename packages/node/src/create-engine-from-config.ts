@@ -8,7 +8,7 @@ import {
   type SyncConfig,
   SyncEngine,
   silentLogger,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
 import { createSqliteStore, SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'

@@ -1,5 +1,5 @@
 /**
- * Runnable entry: `node --import tsx packages/node/src/main.ts`. Configuration comes from the
+ * Runnable entry: `node packages/node/dist/main.js` (built), or `node --conditions=source --import tsx packages/node/src/main.ts`. Configuration comes from the
  * SYNC_* environment variables only; the `sync-engine serve` command adds command-line flags.
  */
 import { ConfigError, loadConfig } from '@sync-engine/core'

@@ -9,7 +9,7 @@ import {
   RedisReplyError,
   type RedisTransport,
   redactUrl,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { type ChainableCommander, Redis, type RedisOptions } from 'ioredis'
 
 export interface IoredisTransportOptions {

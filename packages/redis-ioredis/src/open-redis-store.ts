@@ -1,4 +1,4 @@
-import { RedisStore, type RedisStoreOptions } from '@sync-engine/core'
+import { RedisStore, type RedisStoreOptions } from '@sync-engine/core/internal'
 import { IoredisTransport, type IoredisTransportOptions } from './ioredis-transport.ts'
 
 /** L2 on Redis over ioredis: connects, detects capabilities, and closes the connection on failure. */

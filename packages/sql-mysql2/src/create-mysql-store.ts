@@ -1,4 +1,4 @@
-import { mysqlDialect, SqlStore } from '@sync-engine/core'
+import { mysqlDialect, SqlStore } from '@sync-engine/core/internal'
 import { type Mysql2Options, Mysql2Transport } from './mysql2-transport.ts'
 
 export interface MysqlStoreOptions extends Mysql2Options {

@@ -8,7 +8,7 @@ import {
   type SqlTransport,
   type SqlValue,
   sqliteDialect,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import Database from 'better-sqlite3'
 
 export interface SqliteOptions {

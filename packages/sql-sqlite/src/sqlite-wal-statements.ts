@@ -18,11 +18,26 @@ const ROWS_PER_INSERT = 100
 /** Rows one compaction step deletes: a few milliseconds of the thread. */
 export const COMPACTION_STEP_ROWS = 2_000
 
+/** The log's prepared statements and transactions (see `prepareWalStatements`). */
+export interface WalStatements {
+  readonly insertGroup: (group: readonly { readonly writes: readonly PendingWrite[] }[]) => Counts
+  readonly removeSettled: (settled: ReadonlyMap<string, number>) => Counts
+  readonly removeRange: (seq: number) => Counts & { through: number }
+  readonly deleteRemovedRows: () => number
+  readonly hasRemovedRows: Database.Statement
+  readonly selectAfter: Database.Statement
+  readonly selectKeysAfter: Database.Statement
+  readonly selectSeqs: (count: number) => Database.Statement
+  readonly selectLatest: Database.Statement
+  readonly setMeta: (key: string, value: Uint8Array | number) => void
+  readonly getMeta: (key: string) => Uint8Array | number | undefined
+}
+
 /**
  * The log's prepared statements and transactions, built once per open file. `removedThrough`
  * reads the watermark: entries at or below it are removed already.
  */
-export function prepareWalStatements(db: Database.Database, removedThrough: () => number) {
+export function prepareWalStatements(db: Database.Database, removedThrough: () => number): WalStatements {
   const insertStatements = new Map<number, Database.Statement>()
   const insert = (rows: number) => {
     let statement = insertStatements.get(rows)
@@ -120,9 +135,9 @@ export function prepareWalStatements(db: Database.Database, removedThrough: () =
     selectKeysAfter,
     selectSeqs,
     selectLatest,
-    setMeta: (key: string, value: Uint8Array | number) => setWatermark.run(key, value),
+    setMeta: (key: string, value: Uint8Array | number) => {
+      setWatermark.run(key, value)
+    },
     getMeta: (key: string) => getMeta.get(key) as Uint8Array | number | undefined,
   }
 }
-
-export type WalStatements = ReturnType<typeof prepareWalStatements>

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { encodeEnvelope, type L2Store, sha256Hex } from '@sync-engine/core'
+import { encodeEnvelope, type L2Store, sha256Hex } from '@sync-engine/core/internal'
 import { describe, expect, it } from 'vitest'
 import type { L2ConformanceOptions } from './l2-conformance.ts'
 import { binaryRecord, bytes, expectRecord, jsonRecord, recordOf } from './l2-records.ts'

@@ -10,7 +10,7 @@ import {
   type RedisStoreOptions,
   type RedisTransport,
   sha256Hex,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeByteFidelity } from './l2-byte-fidelity.ts'
 import { describeConditionsAndHeads } from './l2-conditions.ts'

@@ -7,7 +7,7 @@ import {
   type StoredRecord,
   SyncItem,
   sha256Hex,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { expect } from 'vitest'
 
 /** Records and checks shared by the L2 conformance cases. */

@@ -7,7 +7,7 @@ import {
   RedisReplyError,
   type RedisStore,
   type RedisTransport,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { binaryRecord, bytes, expectRecord, jsonRecord, text } from './l2-records.ts'
 

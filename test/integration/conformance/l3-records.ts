@@ -1,4 +1,4 @@
-import { type StoredRecord, sha256Hex } from '@sync-engine/core'
+import { type StoredRecord, sha256Hex } from '@sync-engine/core/internal'
 import { expect } from 'vitest'
 
 /** Records and checks shared by the L3 conformance cases. */

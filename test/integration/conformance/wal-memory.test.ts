@@ -1,4 +1,4 @@
-import { BackendError, MemoryWriteAheadLog, memoryWalEntryBytes } from '@sync-engine/core'
+import { BackendError, MemoryWriteAheadLog, memoryWalEntryBytes } from '@sync-engine/core/internal'
 import { describe, expect, it } from 'vitest'
 import { walConformance } from './wal-conformance.ts'
 import { json } from './wal-writes.ts'

@@ -1,4 +1,4 @@
-import { BackendError, ConfigError, InvalidArgumentError, type SqlStore } from '@sync-engine/core'
+import { BackendError, ConfigError, InvalidArgumentError, type SqlStore } from '@sync-engine/core/internal'
 import { createMysqlStore, Mysql2Transport } from '@sync-engine/sql-mysql2'
 import { type Connection, createConnection } from 'mysql2/promise'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'

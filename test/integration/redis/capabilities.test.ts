@@ -3,7 +3,7 @@ import {
   type RedisCommand,
   type RedisReply,
   RedisReplyError,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { describe, expect, it } from 'vitest'
 import { describeWithRedis, redisUrl } from '../support/services.ts'

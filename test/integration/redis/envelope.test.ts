@@ -5,7 +5,7 @@ import {
   isCorrupt,
   RedisKeyLayout,
   type StoredRecord,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 

@@ -1,4 +1,4 @@
-import { BackendError, RedisStore, type StoredRecord, sha256Hex } from '@sync-engine/core'
+import { BackendError, RedisStore, type StoredRecord, sha256Hex } from '@sync-engine/core/internal'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CountingTransport } from '../conformance/l2-counting-transport.ts'

@@ -9,7 +9,7 @@ import {
   RedisStore,
   SyncEngine,
   silentLogger,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { type RunningServer, startServer } from '@sync-engine/node'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
@@ -244,7 +244,7 @@ describe.skipIf(!available)('ioredis at start: a Redis with requirepass (own red
   })
 
   it('main.ts exits 1 with the reason on stderr (and without the password)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',

@@ -6,7 +6,7 @@ import {
   type RedisTransport,
   type StoredRecord,
   SyncItem,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { describe, expect, it } from 'vitest'
 import { describeWithRedis, redisUrl } from '../support/services.ts'

@@ -7,7 +7,7 @@ import {
   SqlStore,
   type SqlTransport,
   sqliteDialect,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { BetterSqlite3Transport } from '@sync-engine/sql-sqlite'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { makeTempDir } from '../../support/temp-dir.ts'

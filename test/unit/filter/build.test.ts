@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { ExistenceFilter, type L3Store, type StoredRecord, scanIdPages } from '@sync-engine/core'
+import { ExistenceFilter, type L3Store, type StoredRecord, scanIdPages } from '@sync-engine/core/internal'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeTempDir } from '../../support/temp-dir.ts'

@@ -1,4 +1,4 @@
-import { ExistenceFilter } from '@sync-engine/core'
+import { ExistenceFilter } from '@sync-engine/core/internal'
 import { describe, expect, it } from 'vitest'
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}:${i}`)

@@ -1,4 +1,4 @@
-import { ExistenceFilter } from '@sync-engine/core'
+import { ExistenceFilter } from '@sync-engine/core/internal'
 import { describe, expect, it } from 'vitest'
 
 /**

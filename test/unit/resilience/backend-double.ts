@@ -1,4 +1,4 @@
-import { BackendError, type DeadlineSignal } from '@sync-engine/core'
+import { BackendError, type DeadlineSignal } from '@sync-engine/core/internal'
 
 export interface PendingCall {
   readonly signal: DeadlineSignal

@@ -5,7 +5,7 @@ import {
   CircuitOpenError,
   type DeadlineSignal,
   InvalidArgumentError,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FakePlatform, macrotask } from '../../support/fake-platform.ts'

@@ -9,7 +9,7 @@ import {
   DeadlineExceededError,
   InvalidArgumentError,
   RedisReplyError,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { describe, expect, it } from 'vitest'
 import { FakePlatform, macrotask } from '../../support/fake-platform.ts'
 import { BackendDouble } from './backend-double.ts'

@@ -6,7 +6,7 @@ import {
   MAX_TIMER_MS,
   SyncError,
   withDeadline,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { FakePlatform, macrotask } from '../../support/fake-platform.ts'

@@ -11,7 +11,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   RedisReplyError,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { describe, expect, it } from 'vitest'
 
 function namedError(name: string): Error {

@@ -1,4 +1,4 @@
-import { parseJsonBytes } from '@sync-engine/core'
+import { parseJsonBytes } from '@sync-engine/core/internal'
 import type { Context } from 'hono'
 
 /**

@@ -15,7 +15,7 @@ import {
   type SyncConfigInput,
   SyncEngine,
   type SyncEngineOptions,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { openRedisStore } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
 import { Redis } from 'ioredis'
