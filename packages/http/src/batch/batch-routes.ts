@@ -11,6 +11,7 @@ import { decodeBase64 } from '../encoding/base64.ts'
 import { readJsonBody } from '../encoding/read-json-body.ts'
 import { limitBody } from '../middleware/body-limit.ts'
 import { type Problem, problemFor } from '../problems/problem-details.ts'
+import { requestScope } from '../request-scope.ts'
 import { methodRoutes } from '../routing/method-routes.ts'
 import { parseWith } from '../validation/invalid-argument.ts'
 import { type RoutingFields, submitOptionsFrom } from '../validation/routing-schemas.ts'
@@ -49,7 +50,9 @@ async function batchGet(c: Context, engine: SyncEngine): Promise<Response> {
       problems.set(index, problemFor(error).problem)
     }
   })
-  const items = valid.length > 0 ? await engine.getMany(valid) : []
+  const scope = requestScope(c)
+  const items =
+    valid.length > 0 ? await engine.getMany(valid, scope === undefined ? undefined : { scope }) : []
   let next = 0
   const entries: BatchGetEntry[] = ids.map((id, index) => {
     const problem = problems.get(index)

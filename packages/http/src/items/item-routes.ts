@@ -1,6 +1,7 @@
 import { type DeleteOptions, NotFoundError, type SubmitOptions, type SyncEngine } from '@sync-engine/core'
 import type { Hono } from 'hono'
 import { limitBody } from '../middleware/body-limit.ts'
+import { requestScope } from '../request-scope.ts'
 import { methodRoutes } from '../routing/method-routes.ts'
 import { readQuery } from '../validation/read-query.ts'
 import { submitOptionsFrom } from '../validation/routing-schemas.ts'
@@ -55,7 +56,9 @@ export function registerItemRoutes(app: Hono, engine: SyncEngine): void {
     async GET(c) {
       const id = itemIdParam(c)
       const { verify } = readQuery(c, getItemQuerySchema)
-      const item = verify === true ? await engine.getVerified(id) : await engine.get(id)
+      const scope = requestScope(c)
+      const options = scope === undefined ? undefined : { scope }
+      const item = verify === true ? await engine.getVerified(id, options) : await engine.get(id, options)
       if (item === undefined) throw new NotFoundError(`no item with id ${JSON.stringify(id)}`)
       const etag = etagFor(item.version)
       if (ifNoneMatchMatches(c.req.header('if-none-match'), etag)) {
