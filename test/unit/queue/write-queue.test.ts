@@ -1,6 +1,6 @@
 import type { FlushOutcome } from '@sync-engine/core/internal'
 import { describe, expect, it } from 'vitest'
-import { put, QueueHarness, settle, tombstone } from '../support/write-queue-harness.ts'
+import { put, QueueHarness, settle, tombstone } from '../../support/write-queue-harness.ts'
 
 describe('WriteQueue flush triggers', () => {
   it('flushes once batchFlushCount distinct ids are queued', async () => {

@@ -10,7 +10,7 @@ import {
 import { BetterSqlite3Transport, createSqliteStore } from '@sync-engine/sql-sqlite'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { makeTempDir } from '../support/temp-dir.ts'
+import { makeTempDir } from '../../support/temp-dir.ts'
 
 const dir = makeTempDir('sql-store')
 afterAll(() => dir.remove())

@@ -1,8 +1,8 @@
 import { BackendError, EngineStateError, FlushError, SyncEngine, SyncItem } from '@sync-engine/core'
 import { createSqliteStore, SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FlakyL3 } from '../support/flaky-l3.ts'
-import { makeTempDir } from '../support/temp-dir.ts'
+import { FlakyL3 } from '../../support/flaky-l3.ts'
+import { makeTempDir } from '../../support/temp-dir.ts'
 
 /** Breakers that open on the first failure and probe again soon: outages play out quickly. */
 const FAST_BREAKERS = { l3: { failureThreshold: 1, openMs: 20, maxOpenMs: 20 } }

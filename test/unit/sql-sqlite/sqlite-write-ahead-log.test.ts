@@ -19,9 +19,9 @@ import {
 import Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
-import { makeTempDir } from '../support/temp-dir.ts'
+import { makeTempDir } from '../../support/temp-dir.ts'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const dir = makeTempDir('wal')
 afterAll(() => dir.remove())
 

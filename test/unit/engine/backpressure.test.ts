@@ -2,8 +2,8 @@ import { BackpressureError, SyncEngine, SyncItem } from '@sync-engine/core'
 import { createApp } from '@sync-engine/http'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FlakyL3 } from '../support/flaky-l3.ts'
-import { makeTempDir } from '../support/temp-dir.ts'
+import { FlakyL3 } from '../../support/flaky-l3.ts'
+import { makeTempDir } from '../../support/temp-dir.ts'
 
 const dirs: { remove: () => void }[] = []
 const engines: SyncEngine[] = []

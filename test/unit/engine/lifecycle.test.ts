@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { ConfigError, type EngineState, EngineStateError, SyncEngine, SyncItem } from '@sync-engine/core'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
-import { makeTempDir } from '../support/temp-dir.ts'
+import { makeTempDir } from '../../support/temp-dir.ts'
 
 const dir = makeTempDir('engine-lifecycle')
 afterAll(() => dir.remove())

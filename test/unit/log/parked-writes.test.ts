@@ -1,8 +1,8 @@
 import { type PendingWrite, SyncItem } from '@sync-engine/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { l1EntryBytes } from '../../packages/core/src/l1/l1-entry.ts'
-import { ParkedWrites } from '../../packages/core/src/log/parked-writes.ts'
+import { l1EntryBytes } from '../../../packages/core/src/l1/l1-entry.ts'
+import { ParkedWrites } from '../../../packages/core/src/log/parked-writes.ts'
 
 function write(id: string, version: number, size = 10): PendingWrite {
   return {

@@ -146,7 +146,9 @@ describe('metric definitions', () => {
   })
 
   it('reports the scope version of @sync-engine/core', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../packages/core/package.json', import.meta.url), 'utf8'))
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../../packages/core/package.json', import.meta.url), 'utf8'),
+    )
     expect(ENGINE_METER_VERSION).toBe(pkg.version)
   })
 

@@ -12,8 +12,8 @@ import {
 } from '@sync-engine/core/internal'
 import { BetterSqlite3Transport } from '@sync-engine/sql-sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
-import { FlakyL3 } from '../support/flaky-l3.ts'
-import { makeTempDir } from '../support/temp-dir.ts'
+import { FlakyL3 } from '../../support/flaky-l3.ts'
+import { makeTempDir } from '../../support/temp-dir.ts'
 
 const dir = makeTempDir('engine-refused')
 const file = (name: string) => join(dir.path, name)

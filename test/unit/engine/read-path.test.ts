@@ -2,8 +2,8 @@ import { join } from 'node:path'
 import { CacheTtl, NoTierError, SubmitOptions, SyncEngine, SyncItem } from '@sync-engine/core'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { driveUntilSettled, FakePlatform } from '../support/fake-platform.ts'
-import { makeTempDir } from '../support/temp-dir.ts'
+import { driveUntilSettled, FakePlatform } from '../../support/fake-platform.ts'
+import { makeTempDir } from '../../support/temp-dir.ts'
 
 /**
  * Read-your-writes and version guards through the whole engine (SQLite L3, fake clock), with an
