@@ -7,7 +7,7 @@ import {
   type SyncConfigInput,
   SyncEngine,
   SyncItem,
-} from '@sync-engine/core'
+} from '@sync-engine/core/internal'
 import { createSqliteStore } from '@sync-engine/sql-sqlite'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'

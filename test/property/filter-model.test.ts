@@ -1,4 +1,4 @@
-import { ExistenceFilter } from '@sync-engine/core'
+import { ExistenceFilter } from '@sync-engine/core/internal'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 

@@ -1,4 +1,10 @@
-import { type FlushOutcome, type QueuedWrite, type Route, SyncItem, WriteQueue } from '@sync-engine/core'
+import {
+  type FlushOutcome,
+  type QueuedWrite,
+  type Route,
+  SyncItem,
+  WriteQueue,
+} from '@sync-engine/core/internal'
 import { FakePlatform } from './fake-platform.ts'
 
 const ROUTE: Route = { l2: false, l3: true, ttlMs: undefined }
