@@ -123,3 +123,42 @@ describe('createLogger', () => {
     expect(JSON.parse(lines[0]!).err.message).toBe('disk full')
   })
 })
+
+describe('createLogger on a standard stream', () => {
+  it('buffers lines and still writes every one of them out when the process exits', async () => {
+    const { spawnSync } = await import('node:child_process')
+    const script = [
+      "import { createLogger } from '@sync-engine/node'",
+      "const logger = createLogger({ logLevel: 'info' }, 'stderr')",
+      "for (let i = 0; i < 3; i++) logger.info({ i }, 'line')",
+      'process.exit(0)',
+    ].join('\n')
+    const run = spawnSync(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+      },
+    )
+    expect(run.status).toBe(0)
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { i: number; msg: string })
+    expect(lines.map((line) => [line.i, line.msg])).toEqual([
+      [0, 'line'],
+      [1, 'line'],
+      [2, 'line'],
+    ])
+  })
+})
+
+describe('scrubSecrets', () => {
+  it('hands a flat object with nothing to scrub back as it is (no copy per request line)', async () => {
+    const { scrubSecrets } = await import('@sync-engine/node')
+    const line = { method: 'GET', path: '/v1/items/a', status: 200, durationMs: 1 }
+    expect(scrubSecrets(line)).toBe(line)
+    expect(scrubSecrets({ path: 'redis://u:pw@h:1' })).toEqual({ path: 'redis://***@h:1' })
+    expect(scrubSecrets({ token: 'abc' })).toEqual({ token: '[redacted]' })
+  })
+})

@@ -11,6 +11,8 @@ const MAX_DEPTH = 8
  * they are, so that pino's error serializer still sees their message and stack.
  */
 export function scrubSecrets<T>(value: T, depth = 0): T {
+  // Most log objects (every request line) hold nothing to scrub: return them as they are.
+  if (depth === 0 && isClean(value)) return value
   if (typeof value === 'string') return (value.includes('://') ? redactUrl(value) : value) as T
   if (value === null || typeof value !== 'object' || value instanceof Error || depth >= MAX_DEPTH)
     return value
@@ -20,4 +22,19 @@ export function scrubSecrets<T>(value: T, depth = 0): T {
     copy[key] = SECRET_KEY.test(key) ? REDACTED : scrubSecrets(entry, depth + 1)
   }
   return copy as T
+}
+
+/** A flat object of numbers, booleans and strings without a URL, under keys that are not secret. */
+function isClean(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Error)
+    return false
+  for (const key in value) {
+    if (SECRET_KEY.test(key)) return false
+    const entry = (value as Record<string, unknown>)[key]
+    const type = typeof entry
+    if (type === 'string') {
+      if ((entry as string).includes('://')) return false
+    } else if (type !== 'number' && type !== 'boolean' && entry !== undefined && entry !== null) return false
+  }
+  return true
 }

@@ -52,7 +52,7 @@ async function serve(config: SyncConfig, io: CliIo): Promise<number> {
   let server: Awaited<ReturnType<typeof startServer>>
   try {
     // Logs go to stderr: stdout carries only the listening line, for scripts to read.
-    const logger = createLogger(config, process.stderr)
+    const logger = createLogger(config, 'stderr')
     server = await startServer({ config, logger, handleSignals: true })
   } catch (error) {
     throw toCliError(error)
