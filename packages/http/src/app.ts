@@ -7,6 +7,7 @@ import { registerItemRoutes } from './items/item-routes.ts'
 import { requestLog } from './middleware/request-log.ts'
 import { registerProbeRoutes } from './probe-routes.ts'
 import { problemFor, problemResponse } from './problems/problem-details.ts'
+import { RequestScopes } from './request-scope.ts'
 
 export interface AppOptions {
   /** A started engine (or one that will be: requests before `ready` answer 503 `engine-state`). */
@@ -31,8 +32,10 @@ export function createApp(options: AppOptions): Hono {
   app.use('*', bearerAuth(config.apiTokens))
 
   registerProbeRoutes(app, engine)
-  registerItemRoutes(app, engine)
-  registerBatchRoutes(app, engine)
+  const scopes = new RequestScopes()
+  scopes.attach(app)
+  registerItemRoutes(app, engine, scopes)
+  registerBatchRoutes(app, engine, scopes)
   registerAdminRoutes(app, engine)
 
   app.notFound((c) =>

@@ -1,19 +1,37 @@
 import type { BackgroundScope } from '@sync-engine/core'
-import type { Context } from 'hono'
+import type { Context, Hono } from 'hono'
+
+interface ExecutionContextLike {
+  waitUntil?: (work: Promise<unknown>) => void
+}
 
 /**
- * The request's own scope for the engine's background work (an L2 back-fill): the runtime's
- * `waitUntil` where it hands one out (Workers, and Hono's Lambda and Vercel adapters), so the work
- * is not frozen or cut off once the response is sent. Undefined on Node, where work just runs.
+ * Each request's own scope for the engine's background work (an L2 back-fill): the runtime's
+ * `waitUntil` where it hands one out with the request (Workers: `fetch(request, env, ctx)`), so
+ * the work is not frozen or cut off once the response is sent; none on Node, where work just runs.
+ *
+ * Why not `c.executionCtx`: Hono's getter throws where there is no execution context, and an Error
+ * (with its stack) on every Node request is a cost the read path should not pay. So `app.fetch` is
+ * wrapped once, and the scope is found by the request object.
  */
-export function requestScope(c: Context): BackgroundScope | undefined {
-  let context: { waitUntil?: (work: Promise<unknown>) => void } | undefined
-  try {
-    context = c.executionCtx
-  } catch {
-    // Hono throws when the runtime gave the request no execution context (Node).
-    return undefined
+export class RequestScopes {
+  readonly #scopes = new WeakMap<Request, BackgroundScope>()
+
+  /** Wraps `app.fetch` so that a request that comes with an execution context gets its scope. */
+  attach(app: Hono): void {
+    const fetch = app.fetch
+    app.fetch = (request, env, executionCtx) => {
+      const waitUntil = (executionCtx as ExecutionContextLike | undefined)?.waitUntil
+      if (typeof waitUntil === 'function') {
+        this.#scopes.set(request, { waitUntil: (work) => waitUntil.call(executionCtx, work) })
+      }
+      return fetch(request, env, executionCtx)
+    }
   }
-  const waitUntil = context?.waitUntil
-  return typeof waitUntil === 'function' ? { waitUntil: (work) => waitUntil.call(context, work) } : undefined
+
+  /** The request's scope as read options (`{ scope }`), or undefined. */
+  readOptions(c: Context): { scope: BackgroundScope } | undefined {
+    const scope = this.#scopes.get(c.req.raw)
+    return scope === undefined ? undefined : { scope }
+  }
 }

@@ -11,7 +11,7 @@ import { decodeBase64 } from '../encoding/base64.ts'
 import { readJsonBody } from '../encoding/read-json-body.ts'
 import { limitBody } from '../middleware/body-limit.ts'
 import { type Problem, problemFor } from '../problems/problem-details.ts'
-import { requestScope } from '../request-scope.ts'
+import type { RequestScopes } from '../request-scope.ts'
 import { methodRoutes } from '../routing/method-routes.ts'
 import { parseWith } from '../validation/invalid-argument.ts'
 import { type RoutingFields, submitOptionsFrom } from '../validation/routing-schemas.ts'
@@ -30,16 +30,16 @@ type OpResult =
  * A batch body may be up to 2 × `maxPayloadBytes` + 64 KiB: enough for one largest item sent as
  * base64 (4/3 of its size) plus the envelope; each item is still held to `maxPayloadBytes` alone.
  */
-export function registerBatchRoutes(app: Hono, engine: SyncEngine): void {
+export function registerBatchRoutes(app: Hono, engine: SyncEngine, scopes: RequestScopes): void {
   const batchLimit = () => 2 * engine.config.maxPayloadBytes + BATCH_ENVELOPE_BYTES
   app.use('/v1/items:batchGet', limitBody(batchLimit))
   app.use('/v1/items:batch', limitBody(batchLimit))
-  methodRoutes(app, '/v1/items:batchGet', { POST: (c) => batchGet(c, engine) })
+  methodRoutes(app, '/v1/items:batchGet', { POST: (c) => batchGet(c, engine, scopes) })
   methodRoutes(app, '/v1/items:batch', { POST: (c) => batchWrite(c, engine) })
 }
 
 /** Items in request order; an invalid id fails its own entry only. One `getMany` for the rest. */
-async function batchGet(c: Context, engine: SyncEngine): Promise<Response> {
+async function batchGet(c: Context, engine: SyncEngine, scopes: RequestScopes): Promise<Response> {
   const { ids } = parseWith(batchGetBodySchema, await readJsonBody(c), 'body')
   const problems = new Map<number, Problem>()
   const valid: string[] = []
@@ -50,9 +50,7 @@ async function batchGet(c: Context, engine: SyncEngine): Promise<Response> {
       problems.set(index, problemFor(error).problem)
     }
   })
-  const scope = requestScope(c)
-  const items =
-    valid.length > 0 ? await engine.getMany(valid, scope === undefined ? undefined : { scope }) : []
+  const items = valid.length > 0 ? await engine.getMany(valid, scopes.readOptions(c)) : []
   let next = 0
   const entries: BatchGetEntry[] = ids.map((id, index) => {
     const problem = problems.get(index)

@@ -1,7 +1,7 @@
 import { type DeleteOptions, NotFoundError, type SubmitOptions, type SyncEngine } from '@sync-engine/core'
 import type { Hono } from 'hono'
 import { limitBody } from '../middleware/body-limit.ts'
-import { requestScope } from '../request-scope.ts'
+import type { RequestScopes } from '../request-scope.ts'
 import { methodRoutes } from '../routing/method-routes.ts'
 import { readQuery } from '../validation/read-query.ts'
 import { submitOptionsFrom } from '../validation/routing-schemas.ts'
@@ -22,7 +22,7 @@ const CACHE_CONTROL = 'no-cache'
  * no body and no Content-Type of its own, and a 200 names its Content-Length, so that HEAD (which
  * Hono answers from GET without the body) reports it too.
  */
-export function registerItemRoutes(app: Hono, engine: SyncEngine): void {
+export function registerItemRoutes(app: Hono, engine: SyncEngine, scopes: RequestScopes): void {
   // An item body is one payload: the engine's own limit, checked before the body is read.
   app.use(
     '/v1/items/:id',
@@ -56,8 +56,7 @@ export function registerItemRoutes(app: Hono, engine: SyncEngine): void {
     async GET(c) {
       const id = itemIdParam(c)
       const { verify } = readQuery(c, getItemQuerySchema)
-      const scope = requestScope(c)
-      const options = scope === undefined ? undefined : { scope }
+      const options = scopes.readOptions(c)
       const item = verify === true ? await engine.getVerified(id, options) : await engine.get(id, options)
       if (item === undefined) throw new NotFoundError(`no item with id ${JSON.stringify(id)}`)
       const etag = etagFor(item.version)
