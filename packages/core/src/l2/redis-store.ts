@@ -192,8 +192,13 @@ export class RedisStore implements L2Store {
   }
 
   async read(ids: readonly string[]): Promise<Map<string, L2Value>> {
-    const unique = [...new Set(ids)]
     const found = new Map<string, L2Value>()
+    // One id (the common `get`): no de-duplication to do.
+    if (ids.length === 1) {
+      await this.#getOne(ids[0]!, found)
+      return found
+    }
+    const unique = [...new Set(ids)]
     if (unique.length === 1) await this.#getOne(unique[0]!, found)
     else if (unique.length > 1 && this.#capabilities.cluster) await this.#getEach(unique, found)
     else if (unique.length > 1) await this.#mget(unique, found)

@@ -51,25 +51,26 @@ export class L2Tier {
    * may be read for. `verify` re-hashes content, and a mismatch counts as corrupt.
    */
   async read(ids: readonly string[], verify = false): Promise<Map<string, StoredRecord>> {
-    const records = new Map<string, StoredRecord>()
     const asked = this.#askable(ids)
-    if (asked.length === 0) return records
+    if (asked.length === 0) return new Map()
     let values: Awaited<ReturnType<L2Store['read']>>
     try {
       values = await this.guard.run('read', () => this.store.read(asked))
     } catch (error) {
       this.#readFailed(error)
-      return records
+      return new Map()
     }
-    const corrupt: string[] = []
+    let corrupt: string[] | undefined
     for (const [id, value] of values) {
-      if (isCorrupt(value)) this.#corrupt(corrupt, id, value.reason)
+      if (isCorrupt(value)) corrupt = this.#corrupt(corrupt, id, value.reason)
       else if (verify && value.content !== null && sha256Hex(value.content) !== value.hash) {
-        this.#corrupt(corrupt, id, 'content does not match its hash')
-      } else records.set(id, value)
+        corrupt = this.#corrupt(corrupt, id, 'content does not match its hash')
+      }
     }
-    if (corrupt.length > 0) await this.#dropCorrupt(corrupt)
-    return records
+    if (corrupt === undefined) return values as Map<string, StoredRecord>
+    for (const id of corrupt) values.delete(id)
+    await this.#dropCorrupt(corrupt)
+    return values as Map<string, StoredRecord>
   }
 
   /** Like `read` without content: for existence checks. A damaged value is a miss. */
@@ -159,10 +160,12 @@ export class L2Tier {
     }
   }
 
-  #corrupt(into: string[], id: string, reason: string): void {
+  #corrupt(into: string[] | undefined, id: string, reason: string): string[] {
     this.corruptReads++
-    into.push(id)
     this.logger.warn({ id, reason }, 'corrupt L2 value; served from L3 and repaired')
+    const ids = into ?? []
+    ids.push(id)
+    return ids
   }
 
   /**
