@@ -101,7 +101,8 @@ export function assertDeadlineMs(ms: number): void {
 class DeadlineSignalImpl implements DeadlineSignal {
   #aborted = false
   #reason: unknown
-  readonly #listeners = new Set<AbortListener>()
+  /** Created by the first listener: most calls never listen. */
+  #listeners: Set<AbortListener> | undefined
 
   get aborted(): boolean {
     return this.#aborted
@@ -112,11 +113,13 @@ class DeadlineSignalImpl implements DeadlineSignal {
   }
 
   addEventListener(_type: 'abort', listener: AbortListener): void {
-    if (!this.#aborted) this.#listeners.add(listener)
+    if (this.#aborted) return
+    this.#listeners ??= new Set()
+    this.#listeners.add(listener)
   }
 
   removeEventListener(_type: 'abort', listener: AbortListener): void {
-    this.#listeners.delete(listener)
+    this.#listeners?.delete(listener)
   }
 
   throwIfAborted(): void {
@@ -127,8 +130,8 @@ class DeadlineSignalImpl implements DeadlineSignal {
     if (signal.#aborted) return
     signal.#aborted = true
     signal.#reason = reason
-    const listeners = [...signal.#listeners]
-    signal.#listeners.clear()
+    const listeners = signal.#listeners === undefined ? [] : [...signal.#listeners]
+    signal.#listeners = undefined
     for (const listener of listeners) {
       try {
         listener()
