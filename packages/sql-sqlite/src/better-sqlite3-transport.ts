@@ -62,6 +62,8 @@ export class BetterSqlite3Transport implements SqlTransport {
 
   async runAtomically(statements: readonly SqlStatement[]): Promise<SqlResult[]> {
     try {
+      // One statement is atomic on its own (autocommit): BEGIN and COMMIT would only cost two more.
+      if (statements.length === 1) return [this.#runSync(statements[0]!)]
       return this.#atomic(statements)
     } catch (error) {
       throw wrap(error)

@@ -176,6 +176,13 @@ export class EngineMetrics {
   }
 
   /** A read-path lookup in `tier`: found there (`hit`) or not. */
+  /** `hits` and `misses` lookups in `tier` at once (a batched read counts once per tier). */
+  tierReads(tier: ReadTier, hits: number, misses: number): void {
+    const attrs = pick(TIER_READ_ATTRS, tier, OTHER_TIER_READ_ATTRS)
+    if (hits > 0) this.#tierReads.add(hits, attrs.hit)
+    if (misses > 0) this.#tierReads.add(misses, attrs.miss)
+  }
+
   tierRead(tier: ReadTier, hit: boolean): void {
     const attrs = pick(TIER_READ_ATTRS, tier, OTHER_TIER_READ_ATTRS)
     this.#tierReads.add(1, hit ? attrs.hit : attrs.miss)

@@ -206,18 +206,18 @@ export class ReadResolver {
       needL3 = []
       for (const slot of misses) {
         const record = found.get(slot.id)
-        metrics.tierRead('l2', record !== undefined)
         slot.record = record
         if (record === undefined || (slot.pending && slot.pending.version > record.version)) needL3.push(slot)
       }
+      metrics.tierReads('l2', found.size, misses.length - found.size)
     }
     if (l3 && needL3.length > 0) {
       const l3Ids = needL3.length === misses.length ? ids : needL3.map((slot) => slot.id)
       const found = mode === 'items' ? await l3.read(l3Ids) : await l3.head(l3Ids)
       const backfill: StoredRecord[] = []
+      metrics.tierReads('l3', found.size, needL3.length - found.size)
       for (const slot of needL3) {
         const record = found.get(slot.id)
-        metrics.tierRead('l3', record !== undefined)
         if (record === undefined) continue
         if (options.verify) verifyRecord(record as StoredRecord)
         slot.record = record
