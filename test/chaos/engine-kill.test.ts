@@ -3,7 +3,7 @@ import { runEngineKillScenario } from './support/engine-kill-scenario.ts'
 import { describeViolations } from './support/report.ts'
 
 /**
- * DESIGN §2: a write acknowledged at `logged` survives a crash of the engine process. The engine
+ * A write acknowledged at `logged` survives a crash of the engine process. The engine
  * runs as `sync-engine serve` (SQLite L3 in its data directory, default ack `logged`); 16 HTTP
  * writers; kill -9 mid-load; restart on the same data directory; every acknowledged write must be
  * served at its version, nothing deleted may come back. `npm run chaos:engine-kill` runs the same.

@@ -26,7 +26,7 @@ import { describeRun, describeViolations } from './support/report.ts'
 import { waitFor } from './support/wait.ts'
 
 /**
- * Garbage at item keys in Redis (DESIGN §3 read path): foreign bytes, damaged envelopes, foreign
+ * Garbage at item keys in Redis: foreign bytes, damaged envelopes, foreign
  * JSON, keys of another Redis type. Reading through the engine must never throw a raw error nor
  * return the garbage: the value comes from L3, the corrupt read is counted in `health()`, and the
  * L2 key is rewritten from L3.

@@ -12,7 +12,7 @@ import { waitFor } from './support/wait.ts'
 const CYCLES = 20
 
 /**
- * Lifecycle edge cases on real tiers (DESIGN §3 lifecycle, §6): a private redis-server (L2) and a
+ * Lifecycle edge cases on real tiers: a private redis-server (L2) and a
  * SQLite file (L3). Connections are counted on both sides: handles in this process
  * (`getActiveResourcesInfo`) and clients on the server (`CLIENT LIST`).
  */

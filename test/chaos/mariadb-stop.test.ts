@@ -19,7 +19,7 @@ import { describeRun, describeViolations } from './support/report.ts'
 const OUTAGE_MS = 10_000
 
 /**
- * L3 (the ground truth) goes away under write load (DESIGN §2 ack levels, §3 resilience): engines
+ * L3 (the ground truth) goes away under write load: engines
  * built as the Node server builds them (`createEngineFromConfig`: MariaDB L3, the log in their data
  * directory) run in this process, one at ack `logged` and one at `queued`, side by side. Their
  * private mariadbd stops for 10 s mid-load (or is killed -9 and restarted at once) and starts again

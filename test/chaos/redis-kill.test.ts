@@ -20,7 +20,7 @@ import { describeRun, describeViolations } from './support/report.ts'
 const OUTAGE_MS = 3_000
 
 /**
- * L2 dies under write load (DESIGN §3 resilience, §6 chaos): an engine in this process on its own
+ * L2 dies under write load: an engine in this process on its own
  * redis-server (L2) and a SQLite file (L3), writes acknowledged at `stored`, concurrent readers.
  * Redis is killed -9 (it comes back empty) or frozen with SIGSTOP (it comes back with its old
  * copies) mid-load. Every acknowledged write must be read back at its version: while Redis is

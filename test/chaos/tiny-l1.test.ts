@@ -15,8 +15,8 @@ import { describeRun, describeViolations } from './support/report.ts'
 const L1_MAX_BYTES = 4 * 1024
 
 /**
- * A 4 KiB L1 under concurrent writes acknowledged at `queued` and concurrent reads (DESIGN §2
- * read your writes, §3 eviction): L1 can hold only a few items at once and some items not at all,
+ * A 4 KiB L1 under concurrent writes acknowledged at `queued` and concurrent reads (read your
+ * writes, eviction): L1 can hold only a few items at once and some items not at all,
  * so reads keep falling through to the write queue and L3. Every read must see at least the
  * write acknowledged before it, and L1's byte accounting must stay exact and within its budget.
  */

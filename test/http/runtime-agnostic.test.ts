@@ -14,7 +14,7 @@ function sources(dir: string): string[] {
 }
 
 /**
- * The app must run on Node, Lambda and Workers alike (DESIGN §4): only `src/node/**` may use
+ * The app must run on Node, Lambda and Workers alike: only `src/node/**` may use
  * Node modules, Node globals, the Node server adapter, pino or the SQLite driver.
  */
 describe('packages/http outside src/node', () => {

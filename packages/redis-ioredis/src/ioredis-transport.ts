@@ -79,7 +79,7 @@ export class IoredisTransport implements RedisTransport {
 
   private constructor(options: IoredisTransportOptions) {
     const settings = { ...DEFAULTS, ...definedOnly(options) }
-    // Every call has a deadline (DESIGN §3): ioredis reads 0 as "time out at once", and no deadline
+    // Every backend call has a deadline: ioredis reads 0 as "time out at once", and no deadline
     // is not an option here, so anything but a positive whole number is refused up front.
     for (const field of ['commandTimeoutMs', 'connectTimeoutMs', 'maxReconnectDelayMs'] as const) {
       if (!Number.isSafeInteger(settings[field]) || settings[field] <= 0) {

@@ -2,7 +2,7 @@ import type { AckLevel } from '@sync-engine/core'
 import type { Observed, Op } from './history.ts'
 
 /**
- * The chaos invariant (DESIGN §2, §6), judged from a `History` and the states read back:
+ * The chaos invariant, judged from a `History` and the states read back:
  * every acknowledged write is present at its version (or superseded by a later write that may
  * have landed), nothing deleted comes back, nothing is duplicated, versions only go up.
  *
@@ -34,7 +34,7 @@ export interface Violation {
 export interface CheckOptions {
   /**
    * Ack levels whose writes must have survived what the scenario did to the engine. After a
-   * process kill, `queued` writes may be lost (DESIGN §2), so they count as outcome unknown.
+   * process kill, `queued` writes may be lost, so they count as outcome unknown.
    * Default: all levels.
    */
   readonly durableAcks?: readonly AckLevel[]

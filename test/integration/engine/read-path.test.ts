@@ -118,7 +118,7 @@ describeWithRedisAndMysql('engine read path over Redis and SQL', () => {
       undefined,
     ])
 
-    // DESIGN §3: one MGET for all the L1 misses, not one call per id (gm-l1 is served by L1).
+    // One MGET for all the L1 misses, not one call per id (gm-l1 is served by L1).
     const reads = recorder?.reads.slice(readsBefore) ?? []
     expect(reads).toHaveLength(1)
     expect(new Set(reads[0])).toEqual(new Set(['gm-missing', 'gm-l3', 'gm-l2', 'gm-both', 'gm-gone']))

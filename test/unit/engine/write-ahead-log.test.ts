@@ -1,4 +1,11 @@
-import { BackendError, EngineStateError, FlushError, SyncEngine, SyncItem } from '@sync-engine/core'
+import {
+  BackendError,
+  EngineStateError,
+  FlushError,
+  MemoryL2Store,
+  SyncEngine,
+  SyncItem,
+} from '@sync-engine/core'
 import { createSqliteStore, SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FlakyL3 } from '../../support/flaky-l3.ts'
@@ -257,6 +264,42 @@ describe('ack logged and the write-ahead log', () => {
     expect((await engine.get('race-l1'))?.version).toBe(first.version)
     const second = await logging
     expect((await engine.get('race-l1'))?.version).toBe(second.version)
+  })
+
+  it('does not answer with a parked write when L2 holds a newer cache-only write of its id', async () => {
+    // A delete parked in the log (L3 down), then a cache-only write of the same id: the newer
+    // write is the answer, from L2, for get and getMany alike, before and after the drain.
+    const paths = files()
+    const l3 = new FlakyL3(createSqliteStore({ path: paths.sync }))
+    const engine = new SyncEngine({
+      l2: new MemoryL2Store(),
+      l3,
+      wal: new SqliteWriteAheadLog({ path: paths.wal, maxBytes: 1 << 20 }),
+      breakers: FAST_BREAKERS,
+      config: { batchFlushMs: 10, requireL3AtStart: false },
+    })
+    engines.push(engine)
+    await engine.start()
+    await engine.submit(item('p', 1), { ack: 'stored' })
+    l3.down = true
+    await engine.delete('p', { ack: 'queued' })
+    await until(async () => {
+      const health = await engine.health()
+      return health.queue.depth === 0 && health.wal.configured && health.wal.parked === 1
+    }, 'the delete parked')
+    const cached = await engine.submit(item('p', 2), { redis: true, sql: false, ack: 'stored' })
+    expect((await engine.get('p'))?.version).toBe(cached.version)
+    expect((await engine.getMany(['p', 'p'])).map((found) => found?.version)).toEqual([
+      cached.version,
+      cached.version,
+    ])
+    expect(await engine.contains('p')).toBe(true)
+
+    l3.down = false
+    await until(async () => (await engine.health()).degraded.length === 0, 'the log drained')
+    // L3 has the tombstone (the delete was acknowledged); L2's newer copy is still the answer.
+    expect((await createSqliteStore({ path: paths.sync }).read(['p'])).get('p')?.tombstone).toBe(true)
+    expect((await engine.get('p'))?.json()).toEqual({ n: 2 })
   })
 
   it('never lets an older logged copy overwrite a newer direct write when the log drains', async () => {

@@ -1,4 +1,4 @@
-/** Lifecycle of an engine (DESIGN §3). `failed` is terminal, like `stopped`. */
+/** Lifecycle of an engine. `failed` is terminal, like `stopped`. */
 export type EngineState =
   | 'created'
   | 'connecting'

@@ -19,7 +19,7 @@ function isJsonWhitespace(b: number): boolean {
   return b === SPACE || b === LF || b === CR || b === TAB
 }
 
-/** First non-whitespace byte is `{` or `[`: the cheap test before a parse (DESIGN §2). */
+/** First non-whitespace byte is `{` or `[`: the cheap test before a parse. */
 export function looksLikeJsonDocument(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!
@@ -87,7 +87,7 @@ export function normaliseJsonBytes(bytes: Uint8Array): Uint8Array {
   return stripped
 }
 
-/** True when the bytes are a JSON object or array (DESIGN §2 detection rule). */
+/** True when the bytes are a JSON object or array (the JSON detection rule). */
 export function isJsonDocument(bytes: Uint8Array): boolean {
   if (!looksLikeJsonDocument(bytes)) return false
   try {

@@ -17,7 +17,7 @@ const FIXED_OVERHEAD_BYTES = 192
 export interface ItemMetadata {
   /** Media type; defaults to application/json for JSON and application/octet-stream for binary. */
   mime?: string
-  /** Caller-defined tag (DESIGN §3 state queries). */
+  /** Caller-defined tag (for queries by state). */
   state?: string
   /** A caller-owned version; omitted, the engine assigns one from its hybrid logical clock. */
   version?: number

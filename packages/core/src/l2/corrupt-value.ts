@@ -1,7 +1,7 @@
 /**
  * What L2 returns for a key it cannot decode: garbage bytes, a truncated envelope, a foreign
  * format, or a key of the wrong Redis type (WRONGTYPE). It is neither an item nor an error: the
- * engine counts it, treats it as a miss and repairs the key from L3 (DESIGN §3, read path).
+ * engine counts it, treats it as a miss and repairs the key from L3.
  */
 export class CorruptValue {
   readonly corrupt = true as const

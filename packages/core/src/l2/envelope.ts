@@ -6,7 +6,7 @@ import { CorruptValue } from './corrupt-value.ts'
 /**
  * The L2 value: one Redis string holding a binary header and the exact content bytes, so one GET
  * returns the item with all its metadata (the original needed TYPE then GET) and JSON comes back
- * byte for byte (the original re-serialised it through RedisJSON; seed §3.4, §7.1 #18).
+ * byte for byte (the Rust original re-serialised it through RedisJSON).
  *
  * Format 1, big-endian:
  *

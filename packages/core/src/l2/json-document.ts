@@ -7,7 +7,7 @@ import { RedisScript } from './redis-script.ts'
  *
  * Decision: reads always use the envelope (`i:` key), which keeps the exact bytes. RedisJSON
  * re-serialises what it stores (key order, number forms, whitespace), so a document cannot give
- * the bytes back and the hash would stop matching (the original's defect, seed §7.1 #18). When
+ * the bytes back and the hash would stop matching (the Rust original's defect). When
  * the server has RedisJSON, each write ALSO keeps a document at `<prefix>j:<id>` for search:
  *
  *   { v: version, u: updatedAt, h: hash, s: state, m: mime, t: 0|1, d: <the JSON content> | null }

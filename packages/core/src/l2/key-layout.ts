@@ -7,7 +7,7 @@ export const MAX_REDIS_PREFIX_LENGTH = 64
  * Where things live in Redis. Every key starts with the configured prefix, then a one-letter
  * namespace: `i:` item envelopes, `j:` RedisJSON search documents, `x:` internal keys (outbox,
  * feed, digests…). An id is only ever placed after `i:` or `j:`, so no id — `x:internal` or
- * anything else — can produce an internal key (the original shared one namespace; seed §3.4).
+ * anything else — can produce an internal key (the Rust original shared one namespace).
  */
 export class RedisKeyLayout {
   readonly #itemPrefix: string

@@ -50,6 +50,11 @@ interface Slot {
   record: StoredRecord | RecordHead | undefined
   done: boolean
   item: SyncItem | undefined
+  /**
+   * `pending` is a write parked in the log: the answer unless L2 holds a newer version (a
+   * cache-only write made after it). L3 is not asked: a newer write stored there clears the mark.
+   */
+  parked: boolean
 }
 
 type Mode = 'items' | 'heads'
@@ -124,7 +129,14 @@ export class ReadResolver {
     const now = platform.now()
     for (const id of ids) {
       if (slots.has(id)) continue
-      const slot: Slot = { id, pending: undefined, record: undefined, done: false, item: undefined }
+      const slot: Slot = {
+        id,
+        pending: undefined,
+        record: undefined,
+        done: false,
+        item: undefined,
+        parked: false,
+      }
       slots.set(id, slot)
       if (!options.l1Checked && this.#fromL1(slot, options.verify)) continue
       validateId(id)
@@ -143,9 +155,11 @@ export class ReadResolver {
     try {
       for (const slot of parked) {
         const write = await log!.parkedWrite(slot.id)
-        if (write && !write.callerVersioned) this.#servePending(slot, write, 'wal', mode, now, ticket)
-        else {
+        if (write && !write.callerVersioned && !this.parts.l2) {
+          this.#servePending(slot, write, 'wal', mode, now, ticket)
+        } else {
           slot.pending = newer(slot.pending, write)
+          slot.parked = write !== undefined && !write.callerVersioned
           misses.push(slot)
         }
       }
@@ -192,6 +206,12 @@ export class ReadResolver {
     }
   }
 
+  /** A parked write L2 has nothing newer than: the answer, as it was made (read your writes). */
+  #serveParked(slot: Slot, mode: Mode, now: number, ticket: number): void {
+    const write = newer(slot.pending, this.#visible(this.parts.queue.lookup(slot.id)))!
+    this.#servePending(slot, write, 'wal', mode, now, ticket)
+  }
+
   async #fromTiers(
     misses: readonly Slot[],
     mode: Mode,
@@ -199,6 +219,7 @@ export class ReadResolver {
     ticket: number,
   ): Promise<void> {
     const { l2, l3, filter, metrics, platform } = this.parts
+    const now = () => platform.now()
     const ids = misses.map((slot) => slot.id)
     let needL3: Slot[] = misses as Slot[]
     if (l2) {
@@ -206,8 +227,15 @@ export class ReadResolver {
       needL3 = []
       for (const slot of misses) {
         const record = found.get(slot.id)
+        const older =
+          record === undefined || (slot.pending !== undefined && slot.pending.version > record.version)
+        if (slot.parked) {
+          if (older) this.#serveParked(slot, mode, now(), ticket)
+          else slot.record = record
+          continue
+        }
         slot.record = record
-        if (record === undefined || (slot.pending && slot.pending.version > record.version)) needL3.push(slot)
+        if (older) needL3.push(slot)
       }
       metrics.tierReads('l2', found.size, misses.length - found.size)
     }
@@ -225,9 +253,10 @@ export class ReadResolver {
       }
       if (l2 && backfill.length > 0) l2.backfill(backfill, platform.now(), options.scope)
     }
-    if (filter.trusted) for (const slot of misses) filter.recordMaybe(slot.record !== undefined)
-    const now = platform.now()
-    for (const slot of misses) this.#settle(slot, mode, now, ticket)
+    if (filter.trusted)
+      for (const slot of misses) if (!slot.parked) filter.recordMaybe(slot.record !== undefined)
+    const settledAt = platform.now()
+    for (const slot of misses) if (!slot.done) this.#settle(slot, mode, settledAt, ticket)
   }
 
   /**
