@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
@@ -73,6 +73,13 @@ export class TempDir {
   /** A fresh, not yet existing, SQLite file path. */
   file(label: string): string {
     return join(this.path, `${label}-${++this.#counter}.db`)
+  }
+
+  /** A fresh, empty directory (e.g. a server's data dir). */
+  dir(label: string): string {
+    const path = join(this.path, `${label}-${++this.#counter}`)
+    mkdirSync(path)
+    return path
   }
 
   /** Deletes a SQLite file and its WAL/SHM companions. */

@@ -18,9 +18,13 @@ import {
 import { ackLevels } from './scenarios/ack-levels.ts'
 import { bentocacheL1 } from './scenarios/bentocache-l1.ts'
 import { getMany } from './scenarios/get-many.ts'
+import { httpGet } from './scenarios/http-get.ts'
+import { httpPut } from './scenarios/http-put.ts'
 import { l1HitGet } from './scenarios/l1-hit-get.ts'
 import { l2HitGet } from './scenarios/l2-hit-get.ts'
 import { negativeLookups } from './scenarios/negative-lookups.ts'
+import { sequentialLogged } from './scenarios/sequential-logged.ts'
+import { sequentialStored } from './scenarios/sequential-stored.ts'
 import { sqliteWrite } from './scenarios/sqlite-write.ts'
 import { tieredWrite } from './scenarios/tiered-write.ts'
 import { walDrain } from './scenarios/wal-drain.ts'
@@ -36,8 +40,12 @@ const SCENARIOS: readonly Scenario[] = [
   sqliteWrite,
   tieredWrite,
   ackLevels,
+  sequentialStored,
+  sequentialLogged,
   walDrain,
   negativeLookups,
+  httpGet,
+  httpPut,
 ]
 
 const COMMAND = 'npm run bench'

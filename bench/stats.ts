@@ -8,7 +8,7 @@ export interface Summary {
   readonly max: number
 }
 
-export function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return Number.NaN
   const rank = Math.ceil((p / 100) * sorted.length)
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!
@@ -23,6 +23,18 @@ export function summarize(samples: readonly number[]): Summary {
     p95: percentile(sorted, 95),
     p99: percentile(sorted, 99),
     max: sorted.at(-1) ?? Number.NaN,
+  }
+}
+
+/** `summarize` of samples already sorted ascending (e.g. a sorted `Float64Array` of millions). */
+export function summarizeSorted(sorted: ArrayLike<number>): Summary {
+  return {
+    n: sorted.length,
+    min: sorted[0] ?? Number.NaN,
+    median: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
   }
 }
 

@@ -139,6 +139,7 @@ describe('problems through the app', () => {
     // the real engine is built never to produce.
     const failing = {
       config: { maxPayloadBytes: 1024 },
+      getCached: () => undefined,
       get: async () => {
         throw new TypeError('secret internals: password=hunter2')
       },

@@ -1,13 +1,15 @@
 import { type Logger, NotFoundError, type SyncConfig, type SyncEngine, silentLogger } from '@sync-engine/core'
 import { Hono } from 'hono'
 import { registerAdminRoutes } from './admin-routes.ts'
-import { bearerAuth } from './auth/bearer-auth.ts'
+import { requireBearer } from './auth/bearer-auth.ts'
 import { registerBatchRoutes } from './batch/batch-routes.ts'
 import { registerItemRoutes } from './items/item-routes.ts'
-import { requestLog } from './middleware/request-log.ts'
+import { logRequests } from './middleware/request-log.ts'
 import { registerProbeRoutes } from './probe-routes.ts'
 import { problemFor, problemResponse } from './problems/problem-details.ts'
 import { RequestScopes } from './request-scope.ts'
+import { wrapFetch } from './routing/fetch-chain.ts'
+import { answerUnrouted } from './routing/method-routes.ts'
 
 export interface AppOptions {
   /** A started engine (or one that will be: requests before `ready` answer 503 `engine-state`). */
@@ -19,7 +21,7 @@ export interface AppOptions {
 }
 
 /**
- * The HTTP API (DESIGN §5) as a Hono app, runtime-agnostic: the Node entry serves it with
+ * The HTTP API as a Hono app, runtime-agnostic: the Node entry serves it with
  * `@hono/node-server`; other runtimes can mount `app.fetch` as is.
  */
 export function createApp(options: AppOptions): Hono {
@@ -27,18 +29,12 @@ export function createApp(options: AppOptions): Hono {
   const logger = options.logger ?? silentLogger
   const app = new Hono()
 
-  // Order matters: log every request (rejected ones too), then authenticate before any body is read.
-  app.use('*', requestLog(logger))
-  app.use('*', bearerAuth(config.apiTokens))
-
   registerProbeRoutes(app, engine)
   const scopes = new RequestScopes()
-  scopes.attach(app)
   registerItemRoutes(app, engine, scopes)
   registerBatchRoutes(app, engine, scopes)
   registerAdminRoutes(app, engine)
-
-  app.notFound((c) =>
+  answerUnrouted(app, (c) =>
     problemResponse(problemFor(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`))),
   )
   app.onError((error, c) => {
@@ -51,6 +47,8 @@ export function createApp(options: AppOptions): Hono {
     }
     return problemResponse(answer)
   })
+  // Order matters: log every request (refused ones too), then authenticate before any body is read.
+  wrapFetch(app, [logRequests(logger), requireBearer(config.apiTokens), scopes.wrapper])
   return app
 }
 

@@ -1,5 +1,6 @@
 import type { BackgroundScope } from '@sync-engine/core'
-import type { Context, Hono } from 'hono'
+import type { Context } from 'hono'
+import type { FetchWrapper } from './routing/fetch-chain.ts'
 
 interface ExecutionContextLike {
   waitUntil?: (work: Promise<unknown>) => void
@@ -11,22 +12,19 @@ interface ExecutionContextLike {
  * the work is not frozen or cut off once the response is sent; none on Node, where work just runs.
  *
  * Why not `c.executionCtx`: Hono's getter throws where there is no execution context, and an Error
- * (with its stack) on every Node request is a cost the read path should not pay. So `app.fetch` is
- * wrapped once, and the scope is found by the request object.
+ * (with its stack) on every Node request is a cost the read path should not pay. So the scope is
+ * set by a step around `app.fetch` (`wrapper`) and found by the request object.
  */
 export class RequestScopes {
   readonly #scopes = new WeakMap<Request, BackgroundScope>()
 
-  /** Wraps `app.fetch` so that a request that comes with an execution context gets its scope. */
-  attach(app: Hono): void {
-    const fetch = app.fetch
-    app.fetch = (request, env, executionCtx) => {
-      const waitUntil = (executionCtx as ExecutionContextLike | undefined)?.waitUntil
-      if (typeof waitUntil === 'function') {
-        this.#scopes.set(request, { waitUntil: (work) => waitUntil.call(executionCtx, work) })
-      }
-      return fetch(request, env, executionCtx)
+  /** The step around `app.fetch` that gives a request coming with an execution context its scope. */
+  readonly wrapper: FetchWrapper = (next) => (request, env, executionCtx) => {
+    const waitUntil = (executionCtx as ExecutionContextLike | undefined)?.waitUntil
+    if (typeof waitUntil === 'function') {
+      this.#scopes.set(request, { waitUntil: (work) => waitUntil.call(executionCtx, work) })
     }
+    return next(request, env, executionCtx)
   }
 
   /** The request's scope as read options (`{ scope }`), or undefined. */

@@ -47,6 +47,20 @@ async function evict(id: string) {
 }
 
 describe('engine read path', () => {
+  it('getCached answers what L1 alone knows: the item, null for a tombstone, undefined for the tiers', async () => {
+    expect(engine.getCached('gc')).toBeUndefined()
+    await driveUntilSettled(platform, engine.submit(SyncItem.fromJson('gc', 'one'), { ack: 'stored' }))
+    expect(engine.getCached('gc')).toBeUndefined() // writes go around L1
+    expect((await engine.get('gc'))?.json()).toBe('one') // the read admits it
+    expect(engine.getCached('gc')?.json()).toBe('one')
+    await driveUntilSettled(platform, engine.delete('gc', { ack: 'stored' }))
+    expect(engine.getCached('gc')).toBeNull()
+    await engine.shutdown()
+    expect(() => engine.getCached('gc')).toThrow(/engine is stopped/)
+    engine = newEngine()
+    await engine.start()
+  })
+
   it('serves a queued write from the queue once L1 evicted it (read your writes)', async () => {
     const receipt = await engine.submit(SyncItem.fromJson('a', 'pending'), { ack: 'queued' })
     await evict('a')

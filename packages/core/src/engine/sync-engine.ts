@@ -223,15 +223,33 @@ export class SyncEngine {
 
   /** The newest version of the item, or undefined if it does not exist (or was deleted, or expired). */
   async get(id: string, options?: ReadOptions): Promise<SyncItem | undefined> {
-    if (this.#state !== 'ready') throw new EngineStateError(this.#state, 'get')
+    const entry = this.#l1Hit(id, 'get')
     const parts = this.#parts
     parts.metrics.operation('get')
-    // The fast path: an L1 hit, no allocation. Everything else takes the one read path.
-    const entry = parts.l1.get(id)
     parts.metrics.tierRead('l1', entry !== undefined)
     if (entry !== undefined) return entry.item ?? undefined
     const [item] = await parts.resolver.items([id], { scope: options?.scope ?? this.#scope, l1Checked: true })
     return item
+  }
+
+  /**
+   * `get` as far as L1 alone can answer it, synchronously: the item, `null` when L1 knows the id
+   * holds nothing (a tombstone), or `undefined` when only the tiers can say — then call `get`
+   * (this call counted nothing). For callers that answer without a promise when they can (the
+   * HTTP GET of an L1 hit: a promise chain through the server costs more than the lookup).
+   */
+  getCached(id: string): SyncItem | null | undefined {
+    const entry = this.#l1Hit(id, 'getCached')
+    if (entry === undefined) return undefined
+    this.#parts.metrics.operation('get')
+    this.#parts.metrics.tierRead('l1', true)
+    return entry.item
+  }
+
+  /** The one L1 lookup of `get` and `getCached` (no allocation on a hit). */
+  #l1Hit(id: string, operation: string): L1Entry | undefined {
+    if (this.#state !== 'ready') throw new EngineStateError(this.#state, operation)
+    return this.#parts.l1.get(id)
   }
 
   /** Items in the order of `ids` (undefined where absent): one L2 round trip and one L3 query for all misses. */

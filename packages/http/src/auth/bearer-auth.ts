@@ -1,5 +1,7 @@
-import type { MiddlewareHandler } from 'hono'
 import { UnauthorizedError } from '../problems/http-errors.ts'
+import { problemFor, problemResponse } from '../problems/problem-details.ts'
+import type { FetchWrapper } from '../routing/fetch-chain.ts'
+import { rawPath } from '../routing/raw-path.ts'
 import { matchesAnyToken } from './constant-time-equal.ts'
 
 /** Probes stay open so that orchestrators can check the process without holding a secret. */
@@ -9,17 +11,23 @@ const encoder = new TextEncoder()
 const BEARER = /^Bearer +(\S+) *$/i
 
 /**
- * Bearer-token auth (DESIGN §5). With no tokens configured every request passes (the Node entry
- * then refuses to listen beyond loopback); with tokens, every route but the probes needs one.
- * Tokens are encoded once here and never logged or echoed.
+ * Bearer-token auth, before the app sees the request (so before any body is read). With no tokens
+ * configured every request passes and this step is not there at all (the Node entry then refuses
+ * to listen beyond loopback); with tokens, every route but the probes needs one. Tokens are
+ * encoded once here and never logged or echoed.
  */
-export function bearerAuth(tokens: readonly string[]): MiddlewareHandler {
+export function requireBearer(tokens: readonly string[]): FetchWrapper {
   const expected = tokens.map((token) => encoder.encode(token))
-  return async (c, next) => {
-    if (expected.length === 0 || PUBLIC_PATHS.has(c.req.path)) return next()
-    const match = BEARER.exec(c.req.header('authorization') ?? '')
-    if (!match) throw new UnauthorizedError('missing')
-    if (!matchesAnyToken(encoder.encode(match[1]!), expected)) throw new UnauthorizedError('invalid')
-    return next()
+  if (expected.length === 0) return (next) => next
+  return (next) => (request, env, executionCtx) => {
+    if (PUBLIC_PATHS.has(rawPath(request.url))) return next(request, env, executionCtx)
+    const match = BEARER.exec(request.headers.get('authorization') ?? '')
+    if (!match) return refuse('missing')
+    if (!matchesAnyToken(encoder.encode(match[1]!), expected)) return refuse('invalid')
+    return next(request, env, executionCtx)
   }
+}
+
+function refuse(reason: 'missing' | 'invalid'): Response {
+  return problemResponse(problemFor(new UnauthorizedError(reason)))
 }

@@ -9,7 +9,6 @@ import {
 import type { Context, Hono } from 'hono'
 import { decodeBase64 } from '../encoding/base64.ts'
 import { readJsonBody } from '../encoding/read-json-body.ts'
-import { limitBody } from '../middleware/body-limit.ts'
 import { type Problem, problemFor } from '../problems/problem-details.ts'
 import type { RequestScopes } from '../request-scope.ts'
 import { methodRoutes } from '../routing/method-routes.ts'
@@ -32,10 +31,9 @@ type OpResult =
  */
 export function registerBatchRoutes(app: Hono, engine: SyncEngine, scopes: RequestScopes): void {
   const batchLimit = () => 2 * engine.config.maxPayloadBytes + BATCH_ENVELOPE_BYTES
-  app.use('/v1/items:batchGet', limitBody(batchLimit))
-  app.use('/v1/items:batch', limitBody(batchLimit))
-  methodRoutes(app, '/v1/items:batchGet', { POST: (c) => batchGet(c, engine, scopes) })
-  methodRoutes(app, '/v1/items:batch', { POST: (c) => batchWrite(c, engine) })
+  const bodyLimit = { bodyLimit: batchLimit }
+  methodRoutes(app, '/v1/items:batchGet', { POST: (c) => batchGet(c, engine, scopes) }, bodyLimit)
+  methodRoutes(app, '/v1/items:batch', { POST: (c) => batchWrite(c, engine) }, bodyLimit)
 }
 
 /** Items in request order; an invalid id fails its own entry only. One `getMany` for the rest. */

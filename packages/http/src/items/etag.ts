@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@sync-engine/core'
 
-/** The strong entity tag of an item version: `"<version>"` (DESIGN §5: ETag = version). */
+/** The strong entity tag of an item version: `"<version>"` (the ETag is the version). */
 export function etagFor(version: number): string {
   return `"${version}"`
 }

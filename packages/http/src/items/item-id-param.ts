@@ -1,5 +1,6 @@
 import { InvalidIdError, validateId } from '@sync-engine/core'
 import type { Context } from 'hono'
+import { rawPath } from '../routing/raw-path.ts'
 
 /**
  * The item id of `/v1/items/<id>[/status]`, decoded from the raw URL. Ids are any UTF-8 without
@@ -10,7 +11,7 @@ import type { Context } from 'hono'
  * `segmentsAfter` is how many path segments follow the id (1 for `/status`).
  */
 export function itemIdParam(c: Context, segmentsAfter = 0): string {
-  const segments = new URL(c.req.url).pathname.split('/')
+  const segments = rawPath(c.req.url).split('/')
   const raw = segments[segments.length - 1 - segmentsAfter] ?? ''
   let id: string
   try {

@@ -1,5 +1,6 @@
 import { type Logger, silentLogger } from '@sync-engine/core'
-import type { MiddlewareHandler } from 'hono'
+import type { FetchWrapper } from '../routing/fetch-chain.ts'
+import { rawPath } from '../routing/raw-path.ts'
 
 /** pino's level names, lowest first (`silent` logs nothing). */
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
@@ -29,20 +30,36 @@ export function logsInfo(logger: Logger): boolean {
 }
 
 /**
- * One log line per request: method, path, status and duration (ms). Headers are never logged
- * (the Authorization header carries a token), nor the query string or body. A 5xx is always
- * logged (at `error`); any other request only when the logger logs `info`, and when it does not,
- * the request costs one clock read and nothing is allocated for the line.
+ * One log line per request: method, path (as sent, without the query), status and duration (ms).
+ * Headers are never logged (the Authorization header carries a token), nor the query string or
+ * body. A 5xx is always logged (at `error`); any other request only when the logger logs `info`,
+ * and when it does not, the request costs one clock read and nothing is allocated for the line.
+ * Outermost around the app's fetch, so requests refused by auth are logged too.
  */
-export function requestLog(logger: Logger): MiddlewareHandler {
-  return async (c, next) => {
+export function logRequests(logger: Logger): FetchWrapper {
+  return (next) => (request, env, executionCtx) => {
     const started = Date.now()
-    await next()
-    const status = c.res.status
-    const failed = status >= 500
-    if (!failed && !logsInfo(logger)) return
-    const fields = { method: c.req.method, path: c.req.path, status, durationMs: Date.now() - started }
-    if (failed) logger.error(fields, 'request failed')
-    else logger.info(fields, 'request')
+    const response = next(request, env, executionCtx)
+    if (response instanceof Promise) {
+      return response.then((answered) => {
+        logLine(logger, request, answered.status, started)
+        return answered
+      })
+    }
+    logLine(logger, request, response.status, started)
+    return response
   }
+}
+
+function logLine(logger: Logger, request: Request, status: number, started: number): void {
+  const failed = status >= 500
+  if (!failed && !logsInfo(logger)) return
+  const fields = {
+    method: request.method,
+    path: rawPath(request.url),
+    status,
+    durationMs: Date.now() - started,
+  }
+  if (failed) logger.error(fields, 'request failed')
+  else logger.info(fields, 'request')
 }

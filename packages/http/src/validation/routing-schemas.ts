@@ -2,7 +2,7 @@ import { ACK_LEVELS, type AckLevel, MAX_TTL_MS, type SubmitOptions } from '@sync
 import { z } from 'zod'
 
 /**
- * The routing options of a write (DESIGN §2 `SubmitOptions`) as they arrive over HTTP, shared by
+ * The routing options of a write (`SubmitOptions`) as they arrive over HTTP, shared by
  * `PUT /v1/items/:id` (query strings) and `POST /v1/items:batch` (JSON).
  */
 

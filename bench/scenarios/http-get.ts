@@ -1,0 +1,138 @@
+import { Hono } from 'hono'
+import { runAlternatingRounds } from '../alternating-rounds.ts'
+import { collectGarbage } from '../fixtures.ts'
+import {
+  assertClean,
+  CONNECTIONS,
+  type LoadResult,
+  loadMeasurement,
+  ROUND_SECONDS,
+  runLoad,
+  WARMUP_SECONDS,
+} from '../http-load.ts'
+import { type EngineServer, jsonOfBytes, startBareServer, startEngineServer } from '../http-servers.ts'
+import { type BenchContext, type Role, type Scenario, verdict } from '../report.ts'
+
+const ROUNDS = 5
+const ITEM_BYTES = 1024
+const ITEM_ID = 'bench-item'
+const PATH = `/v1/items/${ITEM_ID}`
+const TARGET = 0.7
+
+interface Variant {
+  readonly label: string
+  readonly role: Role
+  readonly url: string
+  readonly results: LoadResult[]
+}
+
+/** The item goes in with one PUT and comes back once (writes go around L1: the first read admits it). */
+async function loadItem(engine: EngineServer, body: string): Promise<void> {
+  const put = await fetch(`${engine.url}${PATH}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body,
+  })
+  // 200 or 201: whether a PUT created its item is known only when the write says so without I/O.
+  if (put.status !== 200 && put.status !== 201)
+    throw new Error(`http-get: setup PUT answered ${put.status}: ${await put.text()}`)
+  await engine.server.engine.flush()
+  const get = await fetch(`${engine.url}${PATH}`)
+  const text = await get.text()
+  if (get.status !== 200 || text !== body) throw new Error(`http-get: setup GET answered ${get.status}`)
+  const health = await engine.server.engine.health()
+  if (health.l1.items !== 1)
+    throw new Error(`http-get: L1 holds ${health.l1.items} items after the first GET`)
+}
+
+/** L1 still holds the one item, never evicted and not expiring: every GET of the run was an L1 hit. */
+async function checkL1(engine: EngineServer): Promise<string> {
+  const { l1, queue } = await engine.server.engine.health()
+  if (l1.items !== 1 || l1.evictions !== 0 || l1.ttlMs !== null || queue.depth !== 0) {
+    throw new Error(
+      `http-get: L1 holds ${l1.items} items, ${l1.evictions} evictions, ttl ${l1.ttlMs}, queue ${queue.depth}`,
+    )
+  }
+  return `L1 after the run: 1 item, 0 evictions, no TTL (${l1.staleness} staleness: SQLite L3 is not shared)`
+}
+
+export const httpGet: Scenario = {
+  id: 'http-get',
+  title: 'HTTP GET of a 1 KiB item from L1 (Node server)',
+  async run(ctx: BenchContext) {
+    const body = jsonOfBytes(ITEM_BYTES)
+    const bareApp = new Hono()
+    bareApp.get('/v1/items/:id', (c) => c.body(body, 200, { 'content-type': 'application/json' }))
+
+    const engine = await startEngineServer(ctx, 'http-get')
+    const bare = await startBareServer(bareApp)
+    try {
+      await loadItem(engine, body)
+      const variants: Variant[] = [
+        { label: 'engine: startServer, GET /v1/items/:id', role: 'subject', url: engine.url, results: [] },
+        { label: 'bare Hono route, fixed 1 KiB JSON', role: 'baseline', url: bare.url, results: [] },
+      ]
+      const load = async (variant: Variant, seconds: number) => {
+        collectGarbage()
+        const result = await runLoad({
+          url: variant.url,
+          method: 'GET',
+          path: PATH,
+          expectBody: body,
+          seconds,
+        })
+        assertClean(`http-get ${variant.label}`, result, 200)
+        return result
+      }
+      let engineRequests = 2
+      let engineRuns = 0
+      for (const variant of variants) {
+        ctx.log(`http-get: warm-up ${WARMUP_SECONDS} s ${variant.label}`)
+        const warm = await load(variant, WARMUP_SECONDS)
+        if (variant.role === 'subject') {
+          engineRequests += warm.requests
+          engineRuns++
+        }
+      }
+      await runAlternatingRounds(ctx, 'http-get', ROUNDS, variants, async (variant) => {
+        const result = await load(variant, ROUND_SECONDS)
+        if (variant.role === 'subject') {
+          engineRequests += result.requests
+          engineRuns++
+        }
+        return result
+      })
+      const l1Note = await checkL1(engine)
+      await engine.close()
+      // Requests still in flight when a run stopped were served (and logged) but not counted.
+      const lines = engine.requestLines()
+      if (lines < engineRequests || lines > engineRequests + CONNECTIONS * engineRuns) {
+        throw new Error(`http-get: ${lines} request log lines for ${engineRequests} requests`)
+      }
+      const [engineRounds, bareRounds] = variants.map((v) => v.results) as [LoadResult[], LoadResult[]]
+      const subject = loadMeasurement(
+        variants[0]!.label,
+        'subject',
+        engineRounds,
+        `${l1Note}; ${lines.toLocaleString('en-US')} request lines logged for ${engineRequests.toLocaleString('en-US')} counted requests`,
+      )
+      const baseline = loadMeasurement(variants[1]!.label, 'baseline', bareRounds)
+      return {
+        id: this.id,
+        title: this.title,
+        setup: [
+          `One JSON item of exactly ${ITEM_BYTES.toLocaleString('en-US')} bytes (a fixtures profile, padded), served to autocannon ${CONNECTIONS} connections, pipelining 1, ${ROUND_SECONDS} s per round; a ${WARMUP_SECONDS} s warm-up run per side first, then ${ROUNDS} rounds with the side order alternating. requests/s = the median round's completed requests ÷ its duration.`,
+          `Engine: \`startServer({ config: { port: 0, dataDir }, logger })\` from @sync-engine/node with every other setting at its default (SQLite L3 and the write-ahead log in the temp data dir, no API tokens, logLevel 'info', so the default request log line of every request is part of what is measured). The logger is \`createLogger({ logLevel: 'info' }, pino.destination({ dest: <tmp file>, sync: false, minLength: 4096 }))\`: the same asynchronous 4 KiB-buffered sonic-boom the default stdout destination is, on a file in the run's temp dir so the lines can be counted afterwards. The item is PUT once and read once before timing (writes go around L1; the first read admits it), so every timed GET is an L1 hit.`,
+          `Bare baseline: a Hono app with one route, \`app.get('/v1/items/:id', (c) => c.body(json, 200, { 'content-type': 'application/json' }))\` with the same 1 KiB text, served by @hono/node-server \`createAdaptorServer\` on node:http on a port of its own. Both servers run on this process's main thread; autocannon runs in one worker thread (\`workers: 1\`), so the client does not share their event loop.`,
+          `Verified: every response 200 with exactly the expected body (autocannon \`expectBody\`: mismatches, non2xx, errors and timeouts all 0); after the rounds, L1 still holds the item (no eviction, no TTL) and the log holds one request line per request served. Latency: each response's time from request write to last byte, recorded in the client worker (autocannon's own histogram keeps whole milliseconds only).`,
+        ],
+        measurements: [subject, baseline],
+        verdicts: [verdict(subject, baseline, TARGET)],
+        notes: [],
+      }
+    } finally {
+      await engine.close()
+      await bare.close()
+    }
+  },
+}
