@@ -4,7 +4,7 @@ import { registerAdminRoutes } from './admin-routes.ts'
 import { requireBearer } from './auth/bearer-auth.ts'
 import { registerBatchRoutes } from './batch/batch-routes.ts'
 import { registerItemRoutes } from './items/item-routes.ts'
-import { logRequests } from './middleware/request-log.ts'
+import { logRequests, type RequestLineSink } from './middleware/request-log.ts'
 import { registerProbeRoutes } from './probe-routes.ts'
 import { problemFor, problemResponse } from './problems/problem-details.ts'
 import { RequestScopes } from './request-scope.ts'
@@ -18,6 +18,8 @@ export interface AppOptions {
   config: Pick<SyncConfig, 'apiTokens'>
   /** pino or anything with its call shape. Default: silent. */
   logger?: Logger
+  /** Where `info` request lines go instead of `logger.info` (the Node server batches them). */
+  requestLines?: RequestLineSink
 }
 
 /**
@@ -48,7 +50,7 @@ export function createApp(options: AppOptions): Hono {
     return problemResponse(answer)
   })
   // Order matters: log every request (refused ones too), then authenticate before any body is read.
-  wrapFetch(app, [logRequests(logger), requireBearer(config.apiTokens), scopes.wrapper])
+  wrapFetch(app, [logRequests(logger, options.requestLines), requireBearer(config.apiTokens), scopes.wrapper])
   return app
 }
 

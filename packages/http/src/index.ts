@@ -4,6 +4,7 @@ export { constantTimeEqual, matchesAnyToken } from './auth/constant-time-equal.t
 export { MAX_BATCH_ENTRIES } from './batch/batch-schemas.ts'
 export { type EntityTag, etagFor, ifNoneMatchMatches, parseEntityTags } from './items/etag.ts'
 export { isJsonMediaType } from './items/item-from-request.ts'
+export type { RequestLine, RequestLineSink } from './middleware/request-log.ts'
 export {
   HttpError,
   MethodNotAllowedError,

@@ -12,6 +12,7 @@ import { createEngineFromConfig } from './create-engine-from-config.ts'
 import { createLogger } from './create-logger.ts'
 import { GracefulHttpServer } from './graceful-http-server.ts'
 import { isLoopbackHost } from './loopback-host.ts'
+import { RequestLineBatcher } from './request-line-batcher.ts'
 import { exitOnShutdownSignals } from './shutdown-signals.ts'
 
 export interface StartServerOptions {
@@ -53,7 +54,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const engine = await createEngineFromConfig(config, logger)
   await engine.start()
 
-  const server = new GracefulHttpServer(createApp({ engine, config, logger }).fetch)
+  const lines = RequestLineBatcher.for(logger)
+  const app = createApp({ engine, config, logger, ...(lines && { requestLines: lines.sink }) })
+  const server = new GracefulHttpServer(app.fetch)
   let address: Awaited<ReturnType<GracefulHttpServer['listen']>>
   try {
     address = await server.listen(config.port, config.host)
@@ -69,6 +72,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     closing ??= (async () => {
       try {
         await server.close()
+        lines?.flush()
         await engine.shutdown()
         logger.info({}, 'server closed')
       } finally {

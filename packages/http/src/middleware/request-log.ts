@@ -29,6 +29,18 @@ export function logsInfo(logger: Logger): boolean {
   return true
 }
 
+/** What one request line holds. */
+export interface RequestLine {
+  readonly method: string
+  /** As sent, without the query. */
+  readonly path: string
+  readonly status: number
+  readonly durationMs: number
+}
+
+/** Where the `info` request lines go instead of `logger.info(line, 'request')` (e.g. a batcher). */
+export type RequestLineSink = (line: RequestLine) => void
+
 /**
  * One log line per request: method, path (as sent, without the query), status and duration (ms).
  * Headers are never logged (the Authorization header carries a token), nor the query string or
@@ -36,30 +48,30 @@ export function logsInfo(logger: Logger): boolean {
  * and when it does not, the request costs one clock read and nothing is allocated for the line.
  * Outermost around the app's fetch, so requests refused by auth are logged too.
  */
-export function logRequests(logger: Logger): FetchWrapper {
+export function logRequests(logger: Logger, sink?: RequestLineSink): FetchWrapper {
+  const info: RequestLineSink = sink ?? ((line) => logger.info(line, 'request'))
+  const logLine = (request: Request, status: number, started: number): void => {
+    const failed = status >= 500
+    if (!failed && !logsInfo(logger)) return
+    const line = {
+      method: request.method,
+      path: rawPath(request.url),
+      status,
+      durationMs: Date.now() - started,
+    }
+    if (failed) logger.error(line, 'request failed')
+    else info(line)
+  }
   return (next) => (request, env, executionCtx) => {
     const started = Date.now()
     const response = next(request, env, executionCtx)
     if (response instanceof Promise) {
       return response.then((answered) => {
-        logLine(logger, request, answered.status, started)
+        logLine(request, answered.status, started)
         return answered
       })
     }
-    logLine(logger, request, response.status, started)
+    logLine(request, response.status, started)
     return response
   }
-}
-
-function logLine(logger: Logger, request: Request, status: number, started: number): void {
-  const failed = status >= 500
-  if (!failed && !logsInfo(logger)) return
-  const fields = {
-    method: request.method,
-    path: rawPath(request.url),
-    status,
-    durationMs: Date.now() - started,
-  }
-  if (failed) logger.error(fields, 'request failed')
-  else logger.info(fields, 'request')
 }
