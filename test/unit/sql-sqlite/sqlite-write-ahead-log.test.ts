@@ -232,6 +232,39 @@ describe('SqliteWriteAheadLog: group commit', () => {
     expect(log.stats().entries).toBe(5)
   })
 
+  it('after a group of concurrent appends, gathers as many again over a few ticks; a lone writer commits at once', async () => {
+    // Fake setTimeout only: the wait for company is bounded by a timer this test fires itself.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const log = await openLog()
+      const tick = () => new Promise((resolve) => setImmediate(resolve))
+      await Promise.all([1, 2, 3].map((i) => log.append([json(`p${i}`, hlc(i))])))
+      expect(log.commits).toBe(1)
+      // Three appends on three turns of the event loop: one commit once the third arrives.
+      const spread: Promise<void>[] = []
+      for (let i = 4; i <= 6; i++) {
+        spread.push(log.append([json(`p${i}`, hlc(i))]))
+        await tick()
+        await tick()
+      }
+      await Promise.all(spread)
+      expect(log.commits).toBe(2)
+      // Fewer than last time: committed when the wait runs out, and the next group is a lone one.
+      const alone = log.append([json('alone', hlc(7))])
+      await tick()
+      await tick()
+      expect(log.commits).toBe(2)
+      vi.advanceTimersByTime(1)
+      await alone
+      expect(log.commits).toBe(3)
+      await log.append([json('next', hlc(8))])
+      expect(log.commits).toBe(4)
+      expect(log.stats().entries).toBe(8)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('fails only the call SQLite refuses; the rest of its group commits', async () => {
     const log = await openLog()
     const [g1, g2] = [json('g1', hlc(1)), json('g2', hlc(4))]

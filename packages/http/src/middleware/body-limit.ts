@@ -3,19 +3,29 @@ import { bodyLimit } from 'hono/body-limit'
 import { RequestBodyTooLargeError } from '../problems/http-errors.ts'
 
 /**
- * Rejects a body larger than `limitBytes(c)` before the handler reads it: at once from a
- * `Content-Length` header, and for a chunked body by counting while reading and stopping at the
- * first byte past the limit (both done by `hono/body-limit`). The limit is read per request so
- * that it follows `engine.reconfigure({ maxPayloadBytes })`. Only on routes that read a body: it
- * asks for `c.req.raw.body`, which makes @hono/node-server build a whole WHATWG Request.
+ * Rejects a body larger than `limitBytes(c)` before the handler reads it. The limit is read per
+ * request so that it follows `engine.reconfigure({ maxPayloadBytes })`.
+ *
+ * A body with a `Content-Length` (and no `Transfer-Encoding`) is that long — the server reads that
+ * many bytes and no more — so the header alone decides, and the handler reads the body the
+ * server's fastest way. Only a chunked body is counted while it is read, stopping at the first
+ * byte past the limit (`hono/body-limit`): counting asks for `c.req.raw.body`, which makes
+ * @hono/node-server build a whole WHATWG Request and stream, a fifth of a PUT's cost.
  */
 export function limitBody(limitBytes: (c: Context) => number): MiddlewareHandler {
   return (c, next) => {
+    const method = c.req.method
+    if (method === 'GET' || method === 'HEAD') return next()
     const limit = limitBytes(c)
+    const declared = declaredLength(c)
+    if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (declared > limit) throw new RequestBodyTooLargeError(limit, declared)
+      return next()
+    }
     return bodyLimit({
       maxSize: limit,
       onError: () => {
-        throw new RequestBodyTooLargeError(limit, declaredLength(c))
+        throw new RequestBodyTooLargeError(limit, declared)
       },
     })(c, next)
   }
