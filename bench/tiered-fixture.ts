@@ -42,6 +42,7 @@ export function buildTieredFixture(n: number, chunkSize: number): TieredFixture 
         decoder.decode(item.content),
         null,
         0,
+        null,
       )
     }
     statementParams.push(params)
