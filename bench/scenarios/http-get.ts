@@ -128,7 +128,9 @@ export const httpGet: Scenario = {
         ],
         measurements: [subject, baseline],
         verdicts: [verdict(subject, baseline, TARGET)],
-        notes: [],
+        notes: [
+          "Where the time goes (CPU profile, 2026-12-03, `node --cpu-prof` of `startServer` under the same autocannon load, on this machine): before this work the engine ran at 0.19× of the bare route. 24 % of the server thread went to @hono/node-server building a WHATWG Request and AbortSignal, because the body-limit middleware asked every GET for its body; most of the rest was the promise chain (two async middlewares, the async handler, the server's promise path with a close listener per response) and a pino call per request line (A/B in one process: 0.60× of bare at logLevel info against 0.86× at warn). Now an L1 hit is answered synchronously (no Hono middleware, `engine.getCached`), the body limit runs only where a body is read, and request lines are serialised once per event-loop turn (the same A/B: 0.67× at info against 0.75× at warn). What is left on the server thread at ~20,000 requests/s: node:http parsing and writing (`writev` alone 31 % self time, ~15 µs a response against ~10 µs at the bare route — the same system call, but the client thread has to be woken more often at the lower rate), 22 % idle (the autocannon worker shares the two cores), request lines 3 % plus 2 % file writes, Hono routing and context ~5 %, parsing the id 2 %: about 38 µs of CPU a request against the bare route's 17 µs.",
+        ],
       }
     } finally {
       await engine.close()

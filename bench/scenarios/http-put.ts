@@ -187,6 +187,7 @@ export const httpPut: Scenario = {
       measurements: [subject, baseline],
       verdicts: [verdict(subject, baseline, TARGET)],
       notes: [
+        "Where the time goes (CPU profile, 2026-12-03, same load): this ran at 0.16×. `hono/body-limit` asked for `c.req.raw.body`, so every PUT built a WHATWG Request and a web ReadableStream (~20 % of the server thread), and the log's group commits held ~17 calls each, every fsync (~0.45 ms on this disk; better-sqlite3 is synchronous) stalling the event loop. Now a body with a Content-Length is held to the limit by the header and read directly, and the log waits up to 1 ms for as many calls as its last group had (groups of ~24, a third of them all 32). What is left at ~5,200 requests/s: SQLite on the server thread 25 % (the log's insert and commit 16 % with the fsync, the batched L3 upserts 5.5 %, removing settled log entries 4 %), JSON validation and the content hash 8 %, node:http, Hono and the response ~25 %, GC 5 %. The next lever is the log's commits on a worker thread, so that an fsync no longer blocks the event loop.",
         'The engine answers a PUT that created its item 200 without a Location header: with ack \'logged\' the write does not know, without reading L3, whether the id existed ("whether the write created the item comes from the receipt", packages/http/src/items/item-routes.ts).',
       ],
     }
