@@ -74,6 +74,8 @@ export class SyncEngine {
   readonly #listeners = new Set<StateListener>()
   readonly #parts: EngineParts
   readonly #scope: BackgroundScope
+  /** `get`'s read options after an L1 miss when the caller names no scope (built once). */
+  readonly #l1Checked: { readonly scope: BackgroundScope; readonly l1Checked: true }
   readonly #flights = new Map<string, Promise<SyncItem>>()
   #detachMetrics: (() => void) | undefined
   #startPromise: Promise<void> | undefined
@@ -84,6 +86,7 @@ export class SyncEngine {
     const platform = options.platform ?? defaultPlatform
     const waitUntil = platform.waitUntil
     this.#scope = waitUntil ? { waitUntil } : DETACHED_SCOPE
+    this.#l1Checked = { scope: this.#scope, l1Checked: true }
     this.#parts = composeEngine({
       config: () => this.#config,
       l2: options.l2,
@@ -225,11 +228,12 @@ export class SyncEngine {
   async get(id: string, options?: ReadOptions): Promise<SyncItem | undefined> {
     const entry = this.#l1Hit(id, 'get')
     const parts = this.#parts
-    parts.metrics.operation('get')
-    parts.metrics.tierRead('l1', entry !== undefined)
+    parts.metrics.getCall(entry !== undefined)
     if (entry !== undefined) return entry.item ?? undefined
-    const [item] = await parts.resolver.items([id], { scope: options?.scope ?? this.#scope, l1Checked: true })
-    return item
+    return parts.resolver.item(
+      id,
+      options?.scope ? { scope: options.scope, l1Checked: true } : this.#l1Checked,
+    )
   }
 
   /**
@@ -241,8 +245,7 @@ export class SyncEngine {
   getCached(id: string): SyncItem | null | undefined {
     const entry = this.#l1Hit(id, 'getCached')
     if (entry === undefined) return undefined
-    this.#parts.metrics.operation('get')
-    this.#parts.metrics.tierRead('l1', true)
+    this.#parts.metrics.getCall(true)
     return entry.item
   }
 

@@ -42,6 +42,9 @@ import type { MetricsSource } from './metrics-source.ts'
 
 const BREAKER_STATE_VALUE: Readonly<Record<BreakerState, number>> = { closed: 0, 'half-open': 1, open: 2 }
 
+const GET_ATTRS = pick(OPERATION_ATTRS, 'get', OTHER_OPERATION_ATTRS)
+const L1_READ_ATTRS = pick(TIER_READ_ATTRS, 'l1', OTHER_TIER_READ_ATTRS)
+
 /**
  * The engine's OpenTelemetry instruments (names and units in `metric-definitions.ts`).
  *
@@ -175,7 +178,15 @@ export class EngineMetrics {
     this.#operations.add(1, pick(OPERATION_ATTRS, operation, OTHER_OPERATION_ATTRS))
   }
 
-  /** A read-path lookup in `tier`: found there (`hit`) or not. */
+  /**
+   * `get`'s own counts, `operation('get')` and `tierRead('l1', hit)`, with their attribute sets
+   * looked up once: the L1 hit and the negative lookup are hot enough for two table lookups to show.
+   */
+  getCall(l1Hit: boolean): void {
+    this.#operations.add(1, GET_ATTRS)
+    this.#tierReads.add(1, l1Hit ? L1_READ_ATTRS.hit : L1_READ_ATTRS.miss)
+  }
+
   /** `hits` and `misses` lookups in `tier` at once (a batched read counts once per tier). */
   tierReads(tier: ReadTier, hits: number, misses: number): void {
     const attrs = pick(TIER_READ_ATTRS, tier, OTHER_TIER_READ_ATTRS)
@@ -183,6 +194,7 @@ export class EngineMetrics {
     if (misses > 0) this.#tierReads.add(misses, attrs.miss)
   }
 
+  /** A read-path lookup in `tier`: found there (`hit`) or not. */
   tierRead(tier: ReadTier, hit: boolean): void {
     const attrs = pick(TIER_READ_ATTRS, tier, OTHER_TIER_READ_ATTRS)
     this.#tierReads.add(1, hit ? attrs.hit : attrs.miss)

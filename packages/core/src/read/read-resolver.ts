@@ -76,6 +76,21 @@ export class ReadResolver {
     return ids.map((id) => slots.get(id)!.item)
   }
 
+  /**
+   * `items([id])` for `get` after its L1 miss: the commonest answer without a tier, a trusted
+   * filter's "certainly absent" (the same rule as the batch's, `#absentByFilter`), costs no batch
+   * structures; anything else goes the batch's way.
+   */
+  async item(id: string, options: ResolveOptions): Promise<SyncItem | undefined> {
+    validateId(id)
+    const pending = this.#visible(this.parts.queue.lookup(id))
+    if (pending === undefined && this.parts.filter.trusted && this.#absentByFilter(id, pending)) {
+      return undefined
+    }
+    const slots = await this.#resolve([id], 'items', options, this.parts.filter.trusted)
+    return slots.get(id)!.item
+  }
+
   /** Whether each id is a live item, asking each tier for existence only (no content). */
   async exist(ids: readonly string[], options: ResolveOptions): Promise<boolean[]> {
     const slots = await this.#resolve(ids, 'heads', options)
@@ -121,8 +136,27 @@ export class ReadResolver {
     }
   }
 
-  async #resolve(ids: readonly string[], mode: Mode, options: ResolveOptions): Promise<Map<string, Slot>> {
-    const { queue, log, filter, races, platform } = this.parts
+  /**
+   * No pending write, none parked, and the filter certainly lacks the id. `filterAsked`: the
+   * caller asked the filter about these ids already (it said maybe): it is not asked, nor counted,
+   * twice.
+   */
+  #absentByFilter(id: string, pending: PendingWrite | undefined, filterAsked = false): boolean {
+    return (
+      pending === undefined &&
+      !this.parts.log?.parked.has(id) &&
+      !filterAsked &&
+      this.parts.filter.certainlyAbsent(id)
+    )
+  }
+
+  async #resolve(
+    ids: readonly string[],
+    mode: Mode,
+    options: ResolveOptions,
+    filterAsked = false,
+  ): Promise<Map<string, Slot>> {
+    const { queue, log, races, platform } = this.parts
     const slots = new Map<string, Slot>()
     const parked: Slot[] = []
     const misses: Slot[] = []
@@ -143,8 +177,8 @@ export class ReadResolver {
       const pending = this.#visible(queue.lookup(id))
       if (pending && !pending.callerVersioned)
         this.#servePending(slot, pending, 'queue', mode, now, undefined)
+      else if (this.#absentByFilter(id, pending, filterAsked)) slot.done = true
       else if (log?.parked.has(id)) parked.push(slot)
-      else if (!pending && filter.certainlyAbsent(id)) slot.done = true
       else {
         slot.pending = pending
         misses.push(slot)
