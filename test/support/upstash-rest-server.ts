@@ -82,7 +82,8 @@ export async function startUpstashRestServer(options: UpstashRestServerOptions):
         return send(res, 'error' in entry ? 400 : 200, entry, req)
       }
       if (path === '/pipeline' || path === '/multi-exec') {
-        if (!Array.isArray(body) || body.length === 0) throw new RequestError('ERR expected an array of commands')
+        if (!Array.isArray(body) || body.length === 0)
+          throw new RequestError('ERR expected an array of commands')
         const commands = body.map(toCommand)
         const entries =
           path === '/pipeline'
@@ -147,9 +148,15 @@ function ioCommand(command: RedisCommand): Command {
   return new Command(command.name.toUpperCase(), command.args, { replyEncoding: null })
 }
 
+/** `sendCommand` is typed `unknown`; the command's own promise carries the reply. */
+function call(redis: Redis, command: Command): Promise<unknown> {
+  redis.sendCommand(command)
+  return command.promise
+}
+
 async function runOne(redis: Redis, command: RedisCommand, base64: boolean): Promise<Entry> {
   try {
-    return { result: toJson(await redis.sendCommand(ioCommand(command)), base64) }
+    return { result: toJson(await call(redis, ioCommand(command)), base64) }
   } catch (error) {
     return { error: errorText(error) }
   }
@@ -165,9 +172,9 @@ async function runTransaction(redisUrl: string, commands: RedisCommand[], base64
     await redis.connect()
     // Sent back to back without awaiting, so nothing can come between them; every promise gets its
     // handler now, so a failure in one cannot surface as an unhandled rejection of another.
-    const multi = redis.sendCommand(new Command('MULTI', [])).then(() => undefined, errorText)
-    const queued = commands.map((command) => redis.sendCommand(ioCommand(command)).then(() => undefined, errorText))
-    const exec = redis.sendCommand(new Command('EXEC', [], { replyEncoding: null })).then(
+    const multi = call(redis, new Command('MULTI', [])).then(() => undefined, errorText)
+    const queued = commands.map((command) => call(redis, ioCommand(command)).then(() => undefined, errorText))
+    const exec = call(redis, new Command('EXEC', [], { replyEncoding: null })).then(
       (replies: unknown) => ({ replies }),
       (error: unknown) => ({ error: errorText(error) }),
     )
@@ -198,7 +205,8 @@ function toJson(reply: unknown, base64: boolean): Json {
     if (base64 && !reply.equals(OK)) return reply.toString('base64')
     return reply.toString('utf8')
   }
-  if (typeof reply === 'string') return base64 && reply !== 'OK' ? Buffer.from(reply).toString('base64') : reply
+  if (typeof reply === 'string')
+    return base64 && reply !== 'OK' ? Buffer.from(reply).toString('base64') : reply
   if (Array.isArray(reply)) return reply.map((item: unknown) => toJson(item, base64))
   throw new Error(`unexpected reply type ${typeof reply}`)
 }
