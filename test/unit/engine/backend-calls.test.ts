@@ -88,6 +88,22 @@ describe('health checks', () => {
   })
 })
 
+describe('a trusted existence filter', () => {
+  it('answers an absent id without a backend call, and is asked (and counted) once per get', async () => {
+    const { engine, l3 } = await engineWith({ l3SingleWriter: true, l1MaxBytes: 1 })
+    await engine.submit(SyncItem.fromJson('here', { n: 1 }), { ack: 'stored' })
+    const reads = l3.counts.read
+    const before = (await engine.health()).filter.checks
+    for (let n = 0; n < 3; n++) expect(await engine.get(`absent-${n}`)).toBeUndefined()
+    expect(l3.counts.read).toBe(reads)
+    expect((await engine.health()).filter.checks).toBe(before + 3)
+    // A "maybe" goes on to L3 (L1 holds nothing: 1 byte), still one check.
+    expect((await engine.get('here'))?.json()).toEqual({ n: 1 })
+    expect(l3.counts.read).toBe(reads + 1)
+    expect((await engine.health()).filter.checks).toBe(before + 4)
+  })
+})
+
 describe('existence', () => {
   it('contains and status ask L3 for the head of the row, not its content', async () => {
     const { engine, l3 } = await engineWith({ l1MaxBytes: 1 })
