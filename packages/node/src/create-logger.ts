@@ -17,6 +17,8 @@ const REDACT_PATHS = [
 
 /** Bytes a standard-stream destination buffers before it writes (one write per ~40 request lines). */
 const BUFFER_BYTES = 4096
+/** Longest a buffered line waits for its write. */
+const FLUSH_EVERY_MS = 250
 
 /**
  * The server's pino logger at `config.logLevel`, JSON lines on stdout (default), stderr, or any
@@ -25,8 +27,8 @@ const BUFFER_BYTES = 4096
  *
  * On stdout and stderr, lines are buffered and written asynchronously (sonic-boom): on Linux a
  * write to a pipe is synchronous, and one per request line cost a system call on every request.
- * The buffer is written out at exit (`flushSync`); only a process killed outright loses its last
- * lines.
+ * The buffer is written out every 250 ms and at exit (`flushSync`); only a process killed outright
+ * loses its last lines.
  */
 export function createLogger(
   config: Pick<SyncConfig, 'logLevel'>,
@@ -38,17 +40,31 @@ export function createLogger(
     formatters: { log: (object: Record<string, unknown>) => scrubSecrets(object) },
   }
   if (typeof destination !== 'string') return pino(options, destination)
-  const stream = pino.destination({
-    dest: destination === 'stdout' ? 1 : 2,
-    sync: false,
-    minLength: BUFFER_BYTES,
-  })
+  return pino(options, bufferedDestination(destination === 'stdout' ? 1 : 2))
+}
+
+/**
+ * A sonic-boom on `fd` that writes once `BUFFER_BYTES` are buffered — and at least every
+ * `FLUSH_EVERY_MS`, so that a quiet server's lines still show up at once, not 4 KiB later — and
+ * writes out what is left at exit.
+ */
+export function bufferedDestination(fd: number): DestinationStream {
+  const stream = pino.destination({ dest: fd, sync: false, minLength: BUFFER_BYTES })
+  const timer = setInterval(() => {
+    try {
+      stream.flush()
+    } catch {
+      // Not open yet, or closed: the next tick or the exit hook writes it out.
+    }
+  }, FLUSH_EVERY_MS)
+  timer.unref()
   process.once('exit', () => {
+    clearInterval(timer)
     try {
       stream.flushSync()
     } catch {
       // A write still in flight at exit: nothing more can be done synchronously.
     }
   })
-  return pino(options, stream)
+  return stream
 }

@@ -1,5 +1,5 @@
 export { createEngineFromConfig } from './create-engine-from-config.ts'
-export { createLogger } from './create-logger.ts'
+export { bufferedDestination, createLogger } from './create-logger.ts'
 export { CLOSE_GRACE_MS, GracefulHttpServer } from './graceful-http-server.ts'
 export { scrubSecrets } from './log-redaction.ts'
 export { isLoopbackHost } from './loopback-host.ts'
