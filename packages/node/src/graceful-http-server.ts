@@ -6,6 +6,8 @@ type FetchHandler = (request: Request) => Response | Promise<Response>
 
 /** In-flight requests get this long to finish once a close begins; then connections are cut. */
 export const CLOSE_GRACE_MS = 10_000
+/** How often a closing server ends the connections that went idle since. */
+const IDLE_CHECK_MS = 10
 
 /**
  * A Node HTTP server for a fetch handler whose `close()` stops accepting connections, lets the
@@ -14,19 +16,13 @@ export const CLOSE_GRACE_MS = 10_000
  */
 export class GracefulHttpServer {
   readonly #server: Server
-  readonly #inFlight = new Set<ServerResponse>()
   #closing: Promise<void> | undefined
 
   constructor(fetch: FetchHandler) {
     this.#server = createAdaptorServer({ fetch, createServer }) as Server
+    // One flag check per request: no listener or bookkeeping per response on the hot path.
     this.#server.on('request', (_request, response: ServerResponse) => {
-      this.#inFlight.add(response)
       if (this.#closing) response.shouldKeepAlive = false
-      response.once('close', () => {
-        this.#inFlight.delete(response)
-        // The socket becomes idle just after the response closes; end it then if we are closing.
-        if (this.#closing) setImmediate(() => this.#server.closeIdleConnections())
-      })
     })
   }
 
@@ -45,11 +41,13 @@ export class GracefulHttpServer {
   /** Idempotent. Resolves once every connection has ended. */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
-      // Responses not started yet say `Connection: close`, so their sockets end after them.
-      for (const response of this.#inFlight) if (!response.headersSent) response.shouldKeepAlive = false
+      // A keep-alive connection becomes idle when its response ends: end idle ones until all are.
+      const idle = setInterval(() => this.#server.closeIdleConnections(), IDLE_CHECK_MS)
       const cut = setTimeout(() => this.#server.closeAllConnections(), CLOSE_GRACE_MS)
+      idle.unref()
       cut.unref()
       this.#server.close(() => {
+        clearInterval(idle)
         clearTimeout(cut)
         resolve()
       })

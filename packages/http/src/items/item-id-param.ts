@@ -11,11 +11,14 @@ import { rawPath } from '../routing/raw-path.ts'
  * `segmentsAfter` is how many path segments follow the id (1 for `/status`).
  */
 export function itemIdParam(c: Context, segmentsAfter = 0): string {
-  const segments = rawPath(c.req.url).split('/')
-  const raw = segments[segments.length - 1 - segmentsAfter] ?? ''
+  const path = rawPath(c.req.url)
+  let end = path.length
+  for (let k = 0; k < segmentsAfter; k++) end = path.lastIndexOf('/', end - 1)
+  const raw = path.slice(path.lastIndexOf('/', end - 1) + 1, end)
   let id: string
   try {
-    id = decodeURIComponent(raw)
+    // Most ids have nothing escaped: no decoding pass for them.
+    id = raw.includes('%') ? decodeURIComponent(raw) : raw
   } catch {
     throw new InvalidIdError('the id in the path is not valid percent-encoded UTF-8')
   }
