@@ -1,0 +1,2 @@
+// The transport lands here (see the package description).
+export {}
