@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream'
 import { createLogger, RequestLineBatcher } from '@sync-engine/node'
+import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 
 /** A destination that keeps each write it gets (a write may hold many lines). */
@@ -60,7 +61,13 @@ describe('request lines, batched', () => {
     expect(side.lines().map((l) => l.durationMs)).toEqual([1, 2])
   })
 
-  it('are not offered for a logger that is not pino', () => {
+  it('are not offered for a logger that is not pino, nor for a pino logger configured by the host', () => {
     expect(RequestLineBatcher.for({ info() {}, warn() {}, error() {} })).toBeUndefined()
+    // Its own line format (level labels, ISO time): only logger.info writes its lines right.
+    const custom = pino(
+      { formatters: { level: (label) => ({ level: label }) }, timestamp: pino.stdTimeFunctions.isoTime },
+      destination().stream,
+    )
+    expect(RequestLineBatcher.for(custom)).toBeUndefined()
   })
 })

@@ -39,9 +39,17 @@ export function createLogger(
     redact: { paths: REDACT_PATHS, censor: REDACTED },
     formatters: { log: (object: Record<string, unknown>) => scrubSecrets(object) },
   }
-  if (typeof destination !== 'string') return pino(options, destination)
-  return pino(options, bufferedDestination(destination === 'stdout' ? 1 : 2))
+  const stream =
+    typeof destination === 'string' ? bufferedDestination(destination === 'stdout' ? 1 : 2) : destination
+  return Object.assign(pino(options, stream), { [DEFAULT_FORMAT]: true })
 }
+
+/**
+ * Marks a logger made by `createLogger`: pino's default line format (numeric level, epoch `time`,
+ * `msg`), which `RequestLineBatcher` writes itself. A logger the host configured otherwise
+ * (other formatters, keys or timestamps) keeps `logger.info` for every line.
+ */
+export const DEFAULT_FORMAT: unique symbol = Symbol('sync-engine.default-log-format')
 
 /**
  * A sonic-boom on `fd` that writes once `BUFFER_BYTES` are buffered — and at least every

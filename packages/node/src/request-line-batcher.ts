@@ -1,5 +1,6 @@
 import type { RequestLine, RequestLineSink } from '@sync-engine/http'
 import { type Logger as PinoLogger, pino } from 'pino'
+import { DEFAULT_FORMAT } from './create-logger.ts'
 
 interface LineStream {
   write(text: string): unknown
@@ -37,12 +38,15 @@ export class RequestLineBatcher {
     this.#bindings = bindings
   }
 
-  /** A batcher writing into `logger`'s destination, or undefined when `logger` is not pino's. */
+  /**
+   * A batcher writing into `logger`'s destination, or undefined unless `logger` is one
+   * `createLogger` made (a pino logger in pino's default line format).
+   */
   static for(logger: unknown): RequestLineBatcher | undefined {
-    if (typeof logger !== 'object' || logger === null) return undefined
+    if (typeof logger !== 'object' || logger === null || !(DEFAULT_FORMAT in logger)) return undefined
     const stream = (logger as Record<symbol, unknown>)[pino.symbols.streamSym] as LineStream | undefined
     if (typeof stream?.write !== 'function' || !('levels' in logger)) return undefined
-    return new RequestLineBatcher(logger as PinoLogger, stream)
+    return new RequestLineBatcher(logger as unknown as PinoLogger, stream)
   }
 
   /** The sink for `createApp({ requestLines })`. */
