@@ -31,6 +31,12 @@ import { describeRedisInternals } from './l2-redis-internals.ts'
 export interface L2ConformanceOptions {
   /** Largest value the backend takes in one request (Upstash: 10 MB); bigger cases are skipped. */
   maxValueBytes?: number
+  /**
+   * For a transport that is not binary-safe (`binarySafe: false`): a binary-safe connection to the
+   * same Redis, through which the cases plant damaged bytes (foreign values, cut envelopes). The
+   * transport under test still does everything else.
+   */
+  planter?: () => Promise<RedisTransport>
 }
 
 /**
@@ -63,6 +69,8 @@ export function runL2Conformance(
     const prefix = `test:${randomUUID().slice(0, 8)}:`
     const opened: RedisTransport[] = []
     let raw: RedisTransport
+    /** Where damaged bytes are planted: `raw`, or `options.planter` for a text-only transport. */
+    let planter: RedisTransport
     let counting: CountingTransport
     /** On Redis, `store` itself; the cases that use it run on Redis only. */
     let redisStore: RedisStore
@@ -85,6 +93,11 @@ export function runL2Conformance(
         return
       }
       raw = await open()
+      planter = raw
+      if (options.planter) {
+        planter = await options.planter()
+        opened.push(planter)
+      }
       counting = new CountingTransport(await open())
       redisStore = await storeOn(counting)
       store = redisStore
@@ -197,7 +210,7 @@ export function runL2Conformance(
           ])
           await raw.send(['RPUSH', key('mix-list'), 'x'])
           const truncated = encodeEnvelope(binaryRecord('mix-cut', 9, bytes(1, 2, 3)))
-          await raw.send(['SET', key('mix-cut'), truncated.subarray(0, truncated.length - 1)])
+          await planter.send(['SET', key('mix-cut'), truncated.subarray(0, truncated.length - 1)])
           const result = await store.write([
             { record: binaryRecord('mix-newer', 6, bytes(6)) },
             { record: binaryRecord('mix-older', 4, bytes(4)) },
@@ -285,7 +298,7 @@ export function runL2Conformance(
           await store.write([{ record: stored }])
           const damaged = encodeEnvelope(stored)
           damaged[damaged.length - 1] = 9
-          await raw.send(['SET', redisStore.keys.itemKey('repair'), damaged])
+          await planter.send(['SET', redisStore.keys.itemKey('repair'), damaged])
         } else {
           // Without raw access to the backend, the damage is other bytes under the same version and hash.
           await store.write([{ record: { ...stored, content: bytes(1, 2, 9) } }])
@@ -475,7 +488,7 @@ export function runL2Conformance(
 
     describeConditionsAndHeads(() => store)
 
-    describeRedisInternals(onRedis, () => ({ prefix, raw, store: redisStore }))
+    describeRedisInternals(onRedis, () => ({ prefix, raw, planter, store: redisStore }))
 
     describe('errors', () => {
       it('throws BackendError, not a raw driver error, once the transport is closed', async () => {

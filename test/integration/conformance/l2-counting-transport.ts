@@ -15,6 +15,9 @@ export class CountingTransport implements RedisTransport {
   get driver(): string {
     return this.inner.driver
   }
+  get binarySafe(): boolean | undefined {
+    return this.inner.binarySafe
+  }
 
   reset(): void {
     this.calls = 0

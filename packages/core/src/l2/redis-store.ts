@@ -1,6 +1,7 @@
 import { BackendError, InvalidArgumentError, isSyncError } from '../errors.ts'
 import type { RecordHead } from '../l3/stored-record.ts'
 import { validateTtl } from '../options/cache-ttl.ts'
+import { base64Of } from './base64-text.ts'
 import { CorruptValue } from './corrupt-value.ts'
 import { decodeEnvelope, decodeEnvelopeHead, ENVELOPE_HEAD_BYTES, encodeEnvelope } from './envelope.ts'
 import { jsonDocumentBytes, jsonDocumentScript } from './json-document.ts'
@@ -22,7 +23,9 @@ import {
   GUARD_STALE,
   GUARD_WRITTEN,
   versionGuardBatchScript,
+  versionGuardBatchScript64,
   versionGuardScript,
+  versionGuardScript64,
 } from './version-guard-script.ts'
 
 export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 86_400_000
@@ -127,7 +130,8 @@ export class RedisStore implements L2Store {
     const guardReplies: RedisReply[] = []
     for (let index = 0; index < guardCalls; index++) {
       const reply = replies[index] ?? null
-      if (calls[index]!.script === versionGuardScript) guardReplies.push(reply)
+      const script = calls[index]!.script
+      if (script === versionGuardScript || script === versionGuardScript64) guardReplies.push(reply)
       else guardReplies.push(...replyArray(reply, 'the batched version guard'))
     }
     const stale: string[] = []
@@ -166,16 +170,23 @@ export class RedisStore implements L2Store {
     let keys: string[] = []
     let args: RedisArgument[] = []
     let bytes = 0
+    // A text-only wire gets the envelopes as base64 (the guard decodes them inside Redis).
+    const asText = this.transport.binarySafe === false
+    const [one, many] = asText
+      ? [versionGuardScript64, versionGuardBatchScript64]
+      : [versionGuardScript, versionGuardBatchScript]
     const close = () => {
       if (keys.length === 0) return
-      calls.push({ script: keys.length === 1 ? versionGuardScript : versionGuardBatchScript, keys, args })
+      calls.push({ script: keys.length === 1 ? one : many, keys, args })
       keys = []
       args = []
       bytes = 0
     }
     for (const entry of entries) {
-      const envelope = encodeEnvelope(entry.record)
-      if (bytes + envelope.byteLength > GUARD_BATCH_BYTES) close()
+      const encoded = encodeEnvelope(entry.record)
+      const envelope = asText ? base64Of(encoded) : encoded
+      const length = asText ? envelope.length : encoded.byteLength
+      if (bytes + length > GUARD_BATCH_BYTES) close()
       keys.push(this.keys.itemKey(entry.record.id))
       args.push(
         entry.record.version,
@@ -184,7 +195,7 @@ export class RedisStore implements L2Store {
         entry.repair ? 1 : 0,
         entry.ifVersion === undefined ? '' : entry.ifVersion,
       )
-      bytes += envelope.byteLength
+      bytes += length
       if (this.#capabilities.cluster || keys.length === GUARD_BATCH_KEYS) close()
     }
     close()

@@ -24,6 +24,12 @@ export interface RedisCapabilities {
 export interface RedisTransport {
   readonly driver: string
   /**
+   * Whether a command's arguments may be any bytes (default true). A transport whose wire carries
+   * text only (Upstash REST: a JSON body) says false: the store then sends its binary envelopes as
+   * base64, which the version guard decodes inside Redis, so every driver stores the same bytes.
+   */
+  readonly binarySafe?: boolean
+  /**
    * Sends one command. A Redis error reply is thrown as `RedisReplyError` (its `replyCode` is the
    * server's first word, e.g. `WRONGTYPE`); a connection failure or deadline as `BackendError`.
    */
