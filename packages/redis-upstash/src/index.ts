@@ -1,2 +1,2 @@
-// The transport lands here (see the package description).
-export {}
+export { BinaryArgumentError } from './binary-argument-error.ts'
+export { UpstashTransport, type UpstashTransportOptions } from './upstash-transport.ts'
