@@ -1,2 +1,4 @@
-// The transport lands here (see the package description).
-export {}
+export { createPlanetScaleStore, type PlanetScaleStoreOptions } from './create-planetscale-store.ts'
+export type { PlanetScaleOptions } from './planetscale-options.ts'
+export { PlanetScaleTransport } from './planetscale-transport.ts'
+export type { Fetch, FetchInit, FetchResponse } from './web-platform.ts'

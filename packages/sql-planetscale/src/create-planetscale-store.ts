@@ -1,0 +1,13 @@
+import { mysqlDialect, SqlStore } from '@sync-engine/core/internal'
+import type { PlanetScaleOptions } from './planetscale-options.ts'
+import { PlanetScaleTransport } from './planetscale-transport.ts'
+
+export interface PlanetScaleStoreOptions extends PlanetScaleOptions {
+  /** Items table name. */
+  table?: string
+}
+
+/** L3 on PlanetScale over its HTTP API (`@planetscale/database`). Nothing is sent until `init()`. */
+export function createPlanetScaleStore(options: PlanetScaleStoreOptions): SqlStore {
+  return new SqlStore(new PlanetScaleTransport(options), mysqlDialect, options.table)
+}
