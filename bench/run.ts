@@ -27,6 +27,7 @@ import { sequentialLogged } from './scenarios/sequential-logged.ts'
 import { sequentialStored } from './scenarios/sequential-stored.ts'
 import { sqliteWrite } from './scenarios/sqlite-write.ts'
 import { tieredWrite } from './scenarios/tiered-write.ts'
+import { upstashWrites } from './scenarios/upstash-writes.ts'
 import { walDrain } from './scenarios/wal-drain.ts'
 import { openServices } from './services.ts'
 import { nowMs } from './stats.ts'
@@ -39,6 +40,7 @@ const SCENARIOS: readonly Scenario[] = [
   getMany,
   sqliteWrite,
   tieredWrite,
+  upstashWrites,
   ackLevels,
   sequentialStored,
   sequentialLogged,
