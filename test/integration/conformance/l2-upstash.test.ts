@@ -89,23 +89,34 @@ describeWithRedis('Upstash REST against the loopback server over the local Redis
     })
 
     it('stores through the store exactly the bytes an ioredis store writes (the envelope as base64 on the wire)', async () => {
-      const record = binaryRecord(
-        'same-bytes',
-        7,
-        Uint8Array.from({ length: 256 }, (_, i) => i),
+      // Content lengths 0–5 give envelopes of every length mod 3 (every base64 padding), in one
+      // batched call; 256 bytes of every value, and repeated groups, in the same call.
+      const records = [0, 1, 2, 3, 4, 5, 256].map((length) =>
+        binaryRecord(
+          `same-bytes-${length}`,
+          7,
+          Uint8Array.from({ length }, (_, i) => (length === 256 ? i : 0xff - i)),
+        ),
       )
+      const ids = records.map((record) => record.id)
       const rest = await RedisStore.open(transport, { prefix: `${key}rest:` })
       const direct = await IoredisTransport.create({ url: redisUrl() })
       const native = await RedisStore.open(direct, { prefix: `${key}native:` })
-      const keys = [rest.keys.itemKey('same-bytes'), native.keys.itemKey('same-bytes')]
+      const keys = ids.flatMap((id) => [rest.keys.itemKey(id), native.keys.itemKey(id)])
       try {
-        expect((await rest.write([{ record }])).applied).toBe(1)
-        await native.write([{ record }])
-        const [viaRest, viaNative] = await Promise.all(keys.map((k) => direct.send(['GET', k])))
-        expect(viaRest).toBeInstanceOf(Uint8Array)
-        expect([...(viaRest as Uint8Array)]).toEqual([...(viaNative as Uint8Array)])
-        const back = (await native.read(['same-bytes'])).get('same-bytes') as { content: Uint8Array }
-        expect([...back.content]).toEqual([...record.content!])
+        expect((await rest.write(records.map((record) => ({ record })))).applied).toBe(records.length)
+        await native.write(records.map((record) => ({ record })))
+        for (const id of ids) {
+          const viaRest = await direct.send(['GET', rest.keys.itemKey(id)])
+          const viaNative = await direct.send(['GET', native.keys.itemKey(id)])
+          expect(viaRest, id).toBeInstanceOf(Uint8Array)
+          expect([...(viaRest as Uint8Array)], id).toEqual([...(viaNative as Uint8Array)])
+        }
+        const back = await rest.read(ids)
+        for (const record of records) {
+          const found = back.get(record.id) as { content: Uint8Array }
+          expect([...found.content], record.id).toEqual([...record.content!])
+        }
       } finally {
         await direct.send(['UNLINK', ...keys]).catch(() => {})
         await direct.close()
