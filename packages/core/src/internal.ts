@@ -66,6 +66,12 @@ export type {
 } from './l2/redis-transport.ts'
 export type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult, WriteCondition } from './l3/l3-store.ts'
 export { mysqlDialect } from './l3/mysql-dialect.ts'
+export {
+  MYSQL_CONNECTION_LOST,
+  MYSQL_REFUSED_CONFIG,
+  MYSQL_REFUSED_DATA,
+  MYSQL_ROLLED_BACK,
+} from './l3/mysql-errnos.ts'
 export { ITEM_COLUMNS, type SqlDialect } from './l3/sql-dialect.ts'
 export { SqlStore } from './l3/sql-store.ts'
 export type {

@@ -1,4 +1,10 @@
 import { BackendConfigError, BackendError, InvalidArgumentError, redactUrl } from '@sync-engine/core'
+import {
+  MYSQL_CONNECTION_LOST,
+  MYSQL_REFUSED_CONFIG,
+  MYSQL_REFUSED_DATA,
+  MYSQL_ROLLED_BACK,
+} from '@sync-engine/core/internal'
 
 /** What mysql2 puts on its errors (server errors carry a sqlState; network errors a code and a negative errno). */
 interface DriverError {
@@ -10,37 +16,6 @@ interface DriverError {
   fatal?: boolean
 }
 
-/** Server errors that refuse the data itself: the same rows would fail again. */
-const REFUSED_DATA = new Set([
-  1048, // ER_BAD_NULL_ERROR
-  1062, // ER_DUP_ENTRY ("Duplicate entry …": the create-only insert tells "already exists" by it)
-  1153, // ER_NET_PACKET_TOO_LARGE (over max_allowed_packet)
-  1264, // ER_WARN_DATA_OUT_OF_RANGE
-  1292, // ER_TRUNCATED_WRONG_VALUE
-  1366, // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD (incorrect string value)
-  1406, // ER_DATA_TOO_LONG
-  3140, // ER_INVALID_JSON_TEXT (MySQL)
-  3819, // ER_CHECK_CONSTRAINT_VIOLATED (MySQL)
-  4025, // ER_CONSTRAINT_FAILED (MariaDB: a CHECK such as JSON_VALID)
-])
-
-/**
- * Server refusals that retrying cannot fix: the credentials, the database or the privileges are
- * wrong. A start fails on them at once, where an unreachable server only degrades the engine.
- */
-const REFUSED_CONFIG = new Set([
-  1044, // ER_DBACCESS_DENIED_ERROR (no access to that database)
-  1045, // ER_ACCESS_DENIED_ERROR (wrong user or password)
-  1049, // ER_BAD_DB_ERROR (unknown database)
-  1129, // ER_HOST_IS_BLOCKED (too many connection errors; needs FLUSH HOSTS)
-  1130, // ER_HOST_NOT_PRIVILEGED (this host may not connect)
-  1142, // ER_TABLEACCESS_DENIED_ERROR (a missing privilege on the table)
-  1251, // ER_NOT_SUPPORTED_AUTH_MODE (the server wants an auth plugin the client lacks)
-])
-
-/** InnoDB rolled the whole transaction back (deadlock, lock wait timeout): running it again may work. */
-const ROLLED_BACK = new Set([1205, 1213])
-
 /** The connection is gone: a fresh one from the pool may work. */
 const CONNECTION_LOST_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST',
@@ -49,7 +24,6 @@ const CONNECTION_LOST_CODES = new Set([
   'ER_CONNECTION_KILLED',
   'ER_SERVER_SHUTDOWN',
 ])
-const CONNECTION_LOST_ERRNOS = new Set([1053, 1927, 2006, 2013])
 
 /** Our own deadline passed (the connection is then destroyed: its answer may still come). */
 export class DeadlineExceeded extends Error {
@@ -61,12 +35,12 @@ export class DeadlineExceeded extends Error {
 const driver = (error: unknown): DriverError => (typeof error === 'object' && error !== null ? error : {})
 
 export function isRefusedData(error: unknown): boolean {
-  return REFUSED_DATA.has(driver(error).errno ?? 0)
+  return MYSQL_REFUSED_DATA.has(driver(error).errno ?? 0)
 }
 
 /** A permanent refusal of our configuration (credentials, database, privileges). */
 export function isRefusedConfig(error: unknown): boolean {
-  return REFUSED_CONFIG.has(driver(error).errno ?? 0)
+  return MYSQL_REFUSED_CONFIG.has(driver(error).errno ?? 0)
 }
 
 /** Failures to reach the server at all: retrying at once would fail the same way. */
@@ -76,7 +50,7 @@ export function isConnectionLost(error: unknown): boolean {
   const { code, errno, fatal, message, sqlState } = driver(error)
   return (
     CONNECTION_LOST_CODES.has(code ?? '') ||
-    CONNECTION_LOST_ERRNOS.has(errno ?? 0) ||
+    MYSQL_CONNECTION_LOST.has(errno ?? 0) ||
     // mysql2, handed a pooled connection whose socket closed a moment ago
     /closed state/.test(message ?? '') ||
     // a network error (server errors carry a sqlState), other than not reaching the server
@@ -86,7 +60,7 @@ export function isConnectionLost(error: unknown): boolean {
 
 /** Worth running the same work again on another connection, within the deadline. */
 export function isRetryable(error: unknown): boolean {
-  return ROLLED_BACK.has(driver(error).errno ?? 0) || isConnectionLost(error)
+  return MYSQL_ROLLED_BACK.has(driver(error).errno ?? 0) || isConnectionLost(error)
 }
 
 /**

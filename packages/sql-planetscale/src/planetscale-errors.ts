@@ -1,4 +1,10 @@
 import { BackendConfigError, BackendError, InvalidArgumentError, redactUrl } from '@sync-engine/core'
+import {
+  MYSQL_CONNECTION_LOST,
+  MYSQL_REFUSED_CONFIG,
+  MYSQL_REFUSED_DATA,
+  MYSQL_ROLLED_BACK,
+} from '@sync-engine/core/internal'
 import { DeadlineExceeded } from './deadline.ts'
 
 /**
@@ -12,27 +18,9 @@ interface ClientError {
   body?: { code?: string; message?: string }
 }
 
-/** Server errors that refuse the data itself: the same rows would fail again (as in the mysql2 transport). */
-const REFUSED_DATA = new Set([
-  1048, // ER_BAD_NULL_ERROR
-  1062, // ER_DUP_ENTRY (the create-only insert tells "already exists" by it)
-  1153, // ER_NET_PACKET_TOO_LARGE (over max_allowed_packet)
-  1264, // ER_WARN_DATA_OUT_OF_RANGE
-  1292, // ER_TRUNCATED_WRONG_VALUE
-  1366, // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD (incorrect string value)
-  1406, // ER_DATA_TOO_LONG
-  3140, // ER_INVALID_JSON_TEXT (MySQL)
-  3819, // ER_CHECK_CONSTRAINT_VIOLATED (MySQL)
-  4025, // ER_CONSTRAINT_FAILED (MariaDB: a CHECK such as JSON_VALID)
-])
-
-/** Refusals that retrying cannot fix: credentials, database or privileges are wrong. */
-const REFUSED_CONFIG = new Set([1044, 1045, 1049, 1142])
-/** Vitess codes of the same kind (a bad password is `UNAUTHENTICATED` with HTTP 401). */
+/** Vitess codes that refuse our configuration (a bad password is `UNAUTHENTICATED`, HTTP 401). */
 const CONFIG_CODES = new Set(['UNAUTHENTICATED', 'PERMISSION_DENIED'])
 
-/** InnoDB rolled the transaction back (deadlock, lock wait timeout), or the connection went away. */
-const RETRYABLE_ERRNOS = new Set([1205, 1213, 1053, 2006, 2013])
 /** Vitess's "try again": a tablet failing over, a transaction the server no longer holds. */
 const RETRYABLE_CODES = new Set(['UNAVAILABLE', 'ABORTED', 'RESOURCE_EXHAUSTED'])
 
@@ -46,7 +34,7 @@ function errnoOf(error: unknown): number | undefined {
 
 function isRefusedData(error: unknown): boolean {
   // 413: a proxy in front refused the request's size, which the same rows would exceed again.
-  return REFUSED_DATA.has(errnoOf(error) ?? 0) || client(error).status === 413
+  return MYSQL_REFUSED_DATA.has(errnoOf(error) ?? 0) || client(error).status === 413
 }
 
 function isRefusedConfig(error: unknown): boolean {
@@ -55,7 +43,7 @@ function isRefusedConfig(error: unknown): boolean {
     status === 401 ||
     status === 403 ||
     CONFIG_CODES.has(body?.code ?? '') ||
-    REFUSED_CONFIG.has(errnoOf(error) ?? 0) ||
+    MYSQL_REFUSED_CONFIG.has(errnoOf(error) ?? 0) ||
     /unknown database/i.test(body?.message ?? message ?? '')
   )
 }
@@ -65,7 +53,7 @@ export function isRetryable(error: unknown): boolean {
   if (error instanceof DeadlineExceeded || isRefusedData(error) || isRefusedConfig(error)) return false
   const { status, body } = client(error)
   const errno = errnoOf(error)
-  if (errno !== undefined) return RETRYABLE_ERRNOS.has(errno)
+  if (errno !== undefined) return MYSQL_ROLLED_BACK.has(errno) || MYSQL_CONNECTION_LOST.has(errno)
   // fetch rejects with a TypeError when the network fails; 5xx are the proxy's, not SQL's.
   return (
     error instanceof TypeError ||
