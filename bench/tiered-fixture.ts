@@ -1,4 +1,6 @@
 import { encodeEnvelope, type SqlValue, type SyncItem } from '@sync-engine/core/internal'
+import type { Connection } from 'mysql2/promise'
+import type { RedisService } from './services.ts'
 import { makeItems } from './tiers.ts'
 
 /** Rows per multi-row statement of the raw MySQL baselines. */
@@ -54,5 +56,31 @@ export function buildTieredFixture(n: number, chunkSize: number): TieredFixture 
     rawVersions: versioned.map((item) => item.version),
     envelopes: versioned.map((item) => Buffer.from(encodeEnvelope(item))),
     lastText: decoder.decode(items[n - 1]!.content),
+  }
+}
+
+/**
+ * A write run into Redis + MariaDB stored everything: as many live rows in `table` and keys under
+ * `prefix` as `fixture` has items, and the last item's JSON text in SQL. Throws, naming `scenario`.
+ */
+export async function verifyTieredRun(
+  scenario: string,
+  redis: RedisService,
+  sql: Connection,
+  table: string,
+  prefix: string,
+  fixture: Pick<TieredFixture, 'items' | 'lastText'>,
+): Promise<void> {
+  const expected = fixture.items.length
+  const [rows] = await sql.query(`SELECT COUNT(*) AS n FROM \`${table}\` WHERE tombstone = 0`)
+  const n = Number((rows as { n: number }[])[0]?.n)
+  const keys = await redis.countPrefix(prefix)
+  if (n !== expected || keys !== expected) {
+    throw new Error(`${scenario}: ${n} rows and ${keys} Redis keys, expected ${expected}`)
+  }
+  const last = fixture.items[expected - 1]!
+  const [found] = await sql.query(`SELECT payload FROM \`${table}\` WHERE id = ?`, [last.id])
+  if ((found as { payload: string }[])[0]?.payload !== fixture.lastText) {
+    throw new Error(`${scenario}: ${last.id} differs`)
   }
 }

@@ -1,7 +1,6 @@
 import { type AckLevel, mysqlDialect, RedisKeyLayout } from '@sync-engine/core/internal'
 import { SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
 import type { Redis } from 'ioredis'
-import type { Connection } from 'mysql2/promise'
 import { runAlternatingRounds } from '../alternating-rounds.ts'
 import { collectGarbage } from '../fixtures.ts'
 import {
@@ -15,7 +14,12 @@ import {
 } from '../report.ts'
 import type { MysqlService, RedisService } from '../services.ts'
 import { median, nowMs, summarize } from '../stats.ts'
-import { buildTieredFixture, RAW_ROWS_PER_STATEMENT, type TieredFixture } from '../tiered-fixture.ts'
+import {
+  buildTieredFixture,
+  RAW_ROWS_PER_STATEMENT,
+  type TieredFixture,
+  verifyTieredRun,
+} from '../tiered-fixture.ts'
 import { openTieredEngine, type TierCounts, tiersOrSkip } from '../tiers.ts'
 
 const N = 50_000
@@ -53,25 +57,6 @@ interface Variant {
   readonly results: RunResult[]
 }
 
-/** Every item is in the table and under the prefix, and the last one holds the right text. */
-async function verify(
-  redis: RedisService,
-  sql: Connection,
-  table: string,
-  prefix: string,
-  fixture: Fixture,
-): Promise<void> {
-  const [rows] = await sql.query(`SELECT COUNT(*) AS n FROM \`${table}\` WHERE tombstone = 0`)
-  const n = Number((rows as { n: number }[])[0]?.n)
-  const keys = await redis.countPrefix(prefix)
-  if (n !== N || keys !== N) throw new Error(`ack-levels: ${n} rows and ${keys} Redis keys, expected ${N}`)
-  const last = fixture.items[N - 1]!
-  const [found] = await sql.query(`SELECT payload FROM \`${table}\` WHERE id = ?`, [last.id])
-  if ((found as { payload: string }[])[0]?.payload !== fixture.lastText) {
-    throw new Error(`ack-levels: ${last.id} differs`)
-  }
-}
-
 /**
  * A fresh engine (Redis + MariaDB, default thresholds, its own prefix and table; for `logged` a
  * fresh log file), chunks of `CHUNK` concurrent submits at `ack`, then `flush()`. Engine and log
@@ -107,7 +92,7 @@ async function engineRun(
     if (report.pending !== 0) throw new Error(`ack-levels: ${report.pending} writes still queued`)
     const health = await engine.health()
     const walEntriesAtFlush = health.wal.configured ? health.wal.entries : undefined
-    await verify(redis, sql, tiers.table, tiers.prefix, fixture)
+    await verifyTieredRun('ack-levels', redis, sql, tiers.table, tiers.prefix, fixture)
     return {
       ms: t2 - t0,
       ackMs: t1 - t0,
@@ -156,7 +141,7 @@ async function rawRun(redis: RedisService, mysql: MysqlService, fixture: Fixture
       batchMs.push(nowMs() - b0)
     }
     const ms = nowMs() - t0
-    await verify(redis, sql, table, prefix, fixture)
+    await verifyTieredRun('ack-levels', redis, sql, table, prefix, fixture)
     return { ms, batchMs }
   } finally {
     client.disconnect()

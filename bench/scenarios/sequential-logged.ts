@@ -1,7 +1,6 @@
 import type { SubmitOptions, SyncItem } from '@sync-engine/core/internal'
 import { SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
 import Database from 'better-sqlite3'
-import type { Connection } from 'mysql2/promise'
 import { runAlternatingRounds } from '../alternating-rounds.ts'
 import { collectGarbage } from '../fixtures.ts'
 import {
@@ -14,6 +13,7 @@ import {
 } from '../report.ts'
 import type { MysqlService, RedisService } from '../services.ts'
 import { median, nowMs, summarize } from '../stats.ts'
+import { verifyTieredRun } from '../tiered-fixture.ts'
 import { makeItems, openTieredEngine, type TierCounts, tiersOrSkip } from '../tiers.ts'
 
 const N = 8_000
@@ -47,26 +47,6 @@ interface Variant {
   readonly role: Role
   run(ctx: BenchContext, redis: RedisService, mysql: MysqlService, fixture: Fixture): Promise<RunResult>
   readonly results: RunResult[]
-}
-
-/** Every item is in the table and under the prefix, and the last one holds the right text. */
-async function verify(
-  redis: RedisService,
-  sql: Connection,
-  table: string,
-  prefix: string,
-  fixture: Fixture,
-): Promise<void> {
-  const [rows] = await sql.query(`SELECT COUNT(*) AS n FROM \`${table}\` WHERE tombstone = 0`)
-  const n = Number((rows as { n: number }[])[0]?.n)
-  const keys = await redis.countPrefix(prefix)
-  if (n !== N || keys !== N)
-    throw new Error(`sequential-logged: ${n} rows, ${keys} Redis keys, expected ${N}`)
-  const last = fixture.items[N - 1]!
-  const [found] = await sql.query(`SELECT payload FROM \`${table}\` WHERE id = ?`, [last.id])
-  if ((found as { payload: string }[])[0]?.payload !== fixture.lastText) {
-    throw new Error(`sequential-logged: ${last.id} differs`)
-  }
 }
 
 /**
@@ -104,7 +84,7 @@ async function engineRun(
     const flushMs = nowMs() - t1
     if (report.pending !== 0) throw new Error(`sequential-logged: ${report.pending} writes still queued`)
     const walEntriesAtFlush = wal.stats().entries
-    await verify(redis, sql, tiers.table, tiers.prefix, fixture)
+    await verifyTieredRun('sequential-logged', redis, sql, tiers.table, tiers.prefix, fixture)
     return { ms: t1 - t0, writeMs, flushMs, walCommits, walEntriesAtFlush, counts: { ...tiers.counts } }
   } finally {
     sql.destroy()

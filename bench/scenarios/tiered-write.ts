@@ -1,6 +1,5 @@
 import { mysqlDialect, RedisKeyLayout, type SubmitOptions, type SyncEngine } from '@sync-engine/core/internal'
 import type { Redis } from 'ioredis'
-import type { Connection } from 'mysql2/promise'
 import { runAlternatingRounds } from '../alternating-rounds.ts'
 import { collectGarbage } from '../fixtures.ts'
 import {
@@ -13,7 +12,12 @@ import {
 } from '../report.ts'
 import type { MysqlService, RedisService } from '../services.ts'
 import { median, nowMs, summarize } from '../stats.ts'
-import { buildTieredFixture, RAW_ROWS_PER_STATEMENT, type TieredFixture } from '../tiered-fixture.ts'
+import {
+  buildTieredFixture,
+  RAW_ROWS_PER_STATEMENT,
+  type TieredFixture,
+  verifyTieredRun,
+} from '../tiered-fixture.ts'
 import { openTieredEngine, type TierCounts, tiersOrSkip } from '../tiers.ts'
 
 const N = 20_000
@@ -52,24 +56,6 @@ interface Variant {
   readonly results: RunResult[]
 }
 
-/** Every item is in the table and under the prefix, and the last one holds the right text. */
-async function verify(
-  redis: RedisService,
-  sql: Connection,
-  table: string,
-  prefix: string,
-  fixture: Fixture,
-): Promise<void> {
-  const [rows] = await sql.query(`SELECT COUNT(*) AS n FROM \`${table}\` WHERE tombstone = 0`)
-  const n = Number((rows as { n: number }[])[0]?.n)
-  const keys = await redis.countPrefix(prefix)
-  if (n !== N || keys !== N) throw new Error(`tiered-write: ${n} rows and ${keys} Redis keys, expected ${N}`)
-  const last = fixture.items[N - 1]!
-  const [found] = await sql.query(`SELECT payload FROM \`${table}\` WHERE id = ?`, [last.id])
-  const payload = (found as { payload: string }[])[0]?.payload
-  if (payload !== new TextDecoder().decode(last.content)) throw new Error(`tiered-write: ${last.id} differs`)
-}
-
 /** A fresh engine (Redis + MariaDB, default thresholds, its own prefix and table); only `timed` is timed. */
 async function engineRun(
   redis: RedisService,
@@ -85,7 +71,7 @@ async function engineRun(
     const result = await timed(tiers.engine)
     const report = await tiers.engine.flush()
     if (report.pending !== 0) throw new Error(`tiered-write: ${report.pending} writes still queued`)
-    await verify(redis, sql, tiers.table, tiers.prefix, fixture)
+    await verifyTieredRun('tiered-write', redis, sql, tiers.table, tiers.prefix, fixture)
     return { ...result, counts: { ...tiers.counts } }
   } finally {
     sql.destroy()
@@ -147,7 +133,7 @@ async function rawRun(
       batchMs.push(nowMs() - b0)
     }
     const ms = nowMs() - t0
-    await verify(redis, sql, table, prefix, fixture)
+    await verifyTieredRun('tiered-write', redis, sql, table, prefix, fixture)
     return { ms, batchMs, sqlMs, redisMs }
   } finally {
     client.disconnect()
