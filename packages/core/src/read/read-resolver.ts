@@ -83,11 +83,9 @@ export class ReadResolver {
    */
   async item(id: string, options: ResolveOptions): Promise<SyncItem | undefined> {
     validateId(id)
-    const pending = this.#visible(this.parts.queue.lookup(id))
-    if (pending === undefined && this.parts.filter.trusted && this.#absentByFilter(id, pending)) {
-      return undefined
-    }
-    const slots = await this.#resolve([id], 'items', options, this.parts.filter.trusted)
+    if (this.#absentByFilter(id, this.#visible(this.parts.queue.lookup(id)))) return undefined
+    // Nothing has changed since (no await yet): the batch would find the same, so it does not ask.
+    const slots = await this.#resolve([id], 'items', options, true)
     return slots.get(id)!.item
   }
 
@@ -136,25 +134,17 @@ export class ReadResolver {
     }
   }
 
-  /**
-   * No pending write, none parked, and the filter certainly lacks the id. `filterAsked`: the
-   * caller asked the filter about these ids already (it said maybe): it is not asked, nor counted,
-   * twice.
-   */
-  #absentByFilter(id: string, pending: PendingWrite | undefined, filterAsked = false): boolean {
-    return (
-      pending === undefined &&
-      !this.parts.log?.parked.has(id) &&
-      !filterAsked &&
-      this.parts.filter.certainlyAbsent(id)
-    )
+  /** No pending write, none parked, and the filter certainly lacks the id (asked and counted here). */
+  #absentByFilter(id: string, pending: PendingWrite | undefined): boolean {
+    return pending === undefined && !this.parts.log?.parked.has(id) && this.parts.filter.certainlyAbsent(id)
   }
 
+  /** `absenceChecked`: the caller applied `#absentByFilter` to these ids just now (it said no). */
   async #resolve(
     ids: readonly string[],
     mode: Mode,
     options: ResolveOptions,
-    filterAsked = false,
+    absenceChecked = false,
   ): Promise<Map<string, Slot>> {
     const { queue, log, races, platform } = this.parts
     const slots = new Map<string, Slot>()
@@ -177,7 +167,7 @@ export class ReadResolver {
       const pending = this.#visible(queue.lookup(id))
       if (pending && !pending.callerVersioned)
         this.#servePending(slot, pending, 'queue', mode, now, undefined)
-      else if (this.#absentByFilter(id, pending, filterAsked)) slot.done = true
+      else if (!absenceChecked && this.#absentByFilter(id, pending)) slot.done = true
       else if (log?.parked.has(id)) parked.push(slot)
       else {
         slot.pending = pending
@@ -253,7 +243,6 @@ export class ReadResolver {
     ticket: number,
   ): Promise<void> {
     const { l2, l3, filter, metrics, platform } = this.parts
-    const now = () => platform.now()
     const ids = misses.map((slot) => slot.id)
     let needL3: Slot[] = misses as Slot[]
     if (l2) {
@@ -264,7 +253,7 @@ export class ReadResolver {
         const older =
           record === undefined || (slot.pending !== undefined && slot.pending.version > record.version)
         if (slot.parked) {
-          if (older) this.#serveParked(slot, mode, now(), ticket)
+          if (older) this.#serveParked(slot, mode, platform.now(), ticket)
           else slot.record = record
           continue
         }
