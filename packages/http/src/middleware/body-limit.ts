@@ -10,12 +10,11 @@ import { RequestBodyTooLargeError } from '../problems/http-errors.ts'
  * many bytes and no more — so the header alone decides, and the handler reads the body the
  * server's fastest way. Only a chunked body is counted while it is read, stopping at the first
  * byte past the limit (`hono/body-limit`): counting asks for `c.req.raw.body`, which makes
- * @hono/node-server build a whole WHATWG Request and stream, a fifth of a PUT's cost.
+ * @hono/node-server build a whole WHATWG Request and stream, a fifth of a PUT's cost. Routes put it
+ * only before handlers that read a body (`methodRoutes`: not on GET, nor so on HEAD).
  */
 export function limitBody(limitBytes: (c: Context) => number): MiddlewareHandler {
   return (c, next) => {
-    const method = c.req.method
-    if (method === 'GET' || method === 'HEAD') return next()
     const limit = limitBytes(c)
     const declared = declaredLength(c)
     if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
