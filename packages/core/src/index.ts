@@ -13,6 +13,7 @@ export {
   type SyncConfigInput,
   syncConfigSchema,
 } from './config/sync-config.ts'
+export { encodeBase64, parseBase64 } from './encoding/base64.ts'
 export type { EngineState, StateListener } from './engine/engine-state.ts'
 export { type Logger, silentLogger } from './engine/logger.ts'
 export type {

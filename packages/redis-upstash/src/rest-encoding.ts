@@ -1,10 +1,10 @@
 import {
   BackendError,
+  parseBase64,
   type RedisArgument,
   type RedisReply,
   RedisReplyError,
 } from '@sync-engine/core/internal'
-import { decodeBase64 } from './base64.ts'
 import { BinaryArgumentError } from './binary-argument-error.ts'
 
 /** `fatal`: invalid UTF-8 throws instead of becoming U+FFFD; `ignoreBOM`: a leading BOM is kept. */
@@ -61,7 +61,7 @@ function fromRestResult(value: unknown): RedisReply {
   if (typeof value === 'string') {
     if (value === 'OK') return OK_BYTES.slice()
     // A server that ignored the header answers plain text: its UTF-8 bytes are the best reading.
-    return decodeBase64(value) ?? encoder.encode(value)
+    return parseBase64(value) ?? encoder.encode(value)
   }
   if (Array.isArray(value)) return value.map(fromRestResult)
   // A map (RESP3) has no RESP2 shape: an error in place, which the core's readers re-throw.

@@ -1,7 +1,7 @@
+import { encodeBase64 } from '../encoding/base64.ts'
 import { BackendError, InvalidArgumentError, isSyncError } from '../errors.ts'
 import type { RecordHead } from '../l3/stored-record.ts'
 import { validateTtl } from '../options/cache-ttl.ts'
-import { base64Of } from './base64-text.ts'
 import { CorruptValue } from './corrupt-value.ts'
 import { decodeEnvelope, decodeEnvelopeHead, ENVELOPE_HEAD_BYTES, encodeEnvelope } from './envelope.ts'
 import { jsonDocumentBytes, jsonDocumentScript } from './json-document.ts'
@@ -184,7 +184,7 @@ export class RedisStore implements L2Store {
     }
     for (const entry of entries) {
       const encoded = encodeEnvelope(entry.record)
-      const envelope = asText ? base64Of(encoded) : encoded
+      const envelope = asText ? encodeBase64(encoded) : encoded
       const length = asText ? envelope.length : encoded.byteLength
       if (bytes + length > GUARD_BATCH_BYTES) close()
       keys.push(this.keys.itemKey(entry.record.id))

@@ -4,6 +4,7 @@ declare function setTimeout(handler: () => void, ms?: number): unknown
 declare function clearTimeout(handle: unknown): void
 declare function queueMicrotask(callback: () => void): void
 declare function btoa(data: string): string
+declare function atob(data: string): string
 
 declare class TextEncoder {
   encode(input?: string): Uint8Array

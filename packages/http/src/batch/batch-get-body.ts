@@ -1,5 +1,4 @@
-import type { SyncItem } from '@sync-engine/core'
-import { encodeBase64 } from '../encoding/base64.ts'
+import { encodeBase64, type SyncItem } from '@sync-engine/core'
 import type { Problem } from '../problems/problem-details.ts'
 
 export type BatchGetEntry =
