@@ -15,15 +15,7 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 }
 
 export function summarize(samples: readonly number[]): Summary {
-  const sorted = [...samples].sort((a, b) => a - b)
-  return {
-    n: sorted.length,
-    min: sorted[0] ?? Number.NaN,
-    median: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-    max: sorted.at(-1) ?? Number.NaN,
-  }
+  return summarizeSorted([...samples].sort((a, b) => a - b))
 }
 
 /** `summarize` of samples already sorted ascending (e.g. a sorted `Float64Array` of millions). */

@@ -33,19 +33,7 @@ export function buildTieredFixture(n: number, chunkSize: number): TieredFixture 
   for (let start = 0; start < n; start += RAW_ROWS_PER_STATEMENT) {
     const params: SqlValue[] = []
     for (const item of versioned.slice(start, start + RAW_ROWS_PER_STATEMENT)) {
-      params.push(
-        item.id,
-        item.version,
-        item.updatedAt,
-        item.hash,
-        item.state,
-        item.contentType,
-        item.mime,
-        decoder.decode(item.content),
-        null,
-        0,
-        null,
-      )
+      params.push(...rowValues(item, decoder))
     }
     statementParams.push(params)
   }
@@ -83,4 +71,24 @@ export async function verifyTieredRun(
   if ((found as { payload: string }[])[0]?.payload !== fixture.lastText) {
     throw new Error(`${scenario}: ${last.id} differs`)
   }
+}
+
+/**
+ * The values the engine binds for `item`'s row, in its column order (`ITEM_COLUMNS`): a raw
+ * baseline's upsert binds the same. `item` carries its version; JSON content goes as its text.
+ */
+export function rowValues(item: SyncItem, decoder = new TextDecoder()): SqlValue[] {
+  return [
+    item.id,
+    item.version,
+    item.updatedAt,
+    item.hash,
+    item.state,
+    item.contentType,
+    item.mime,
+    decoder.decode(item.content),
+    null, // payload_blob: JSON goes as text
+    0, // tombstone
+    null, // expires_at: no TTL
+  ]
 }

@@ -13,6 +13,7 @@ import { runAlternatingRounds } from '../alternating-rounds.ts'
 import { collectGarbage, makeIds, makeValues } from '../fixtures.ts'
 import { type BenchContext, type Measurement, type Role, type Scenario, verdict } from '../report.ts'
 import { median, nowMs, summarize } from '../stats.ts'
+import { rowValues } from '../tiered-fixture.ts'
 
 const N = 20_000
 const ROUNDS = 7
@@ -166,19 +167,7 @@ function buildFixture(): Fixture {
   const items = ids.map((id, i) => SyncItem.fromJson(id, values[i]))
   const decoder = new TextDecoder()
   const updatedAt = Date.now()
-  const params = items.map((item, i): SqlValue[] => [
-    item.id,
-    updatedAt * 1000 + i,
-    updatedAt,
-    item.hash,
-    item.state,
-    item.contentType,
-    item.mime,
-    decoder.decode(item.content),
-    null,
-    0,
-    null,
-  ])
+  const params = items.map((item, i) => rowValues(item.withVersion(updatedAt * 1000 + i, updatedAt), decoder))
   return { items, params, lastText: decoder.decode(items[N - 1]!.content) }
 }
 
