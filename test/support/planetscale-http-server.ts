@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { text } from 'node:stream/consumers'
 import { createPool, type FieldPacket, type PoolConnection, type ResultSetHeader } from 'mysql2/promise'
 
 /**
@@ -111,7 +112,7 @@ export async function startPlanetScaleHttpServer(
     }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     try {
-      const body = JSON.parse((await readBody(req)) || '{}') as unknown
+      const body = JSON.parse((await text(req)) || '{}') as unknown
       if (path === '/psdb.v1alpha1.Database/CreateSession') {
         return send(res, 200, { branch: {}, user: { username: options.username }, session: newSession() })
       }
@@ -326,15 +327,6 @@ function vitessCode(errno: number): string {
     1142: 'PERMISSION_DENIED',
   }
   return codes[errno] ?? 'UNKNOWN'
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
 }
 
 function send(res: ServerResponse, status: number, body: object): void {

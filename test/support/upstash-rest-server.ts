@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { text } from 'node:stream/consumers'
 import { Command, Redis } from 'ioredis'
 
 /**
@@ -76,7 +77,7 @@ export async function startUpstashRestServer(options: UpstashRestServerOptions):
     const base64 = String(req.headers['upstash-encoding'] ?? '').toLowerCase() === 'base64'
     const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '')
     try {
-      const body = JSON.parse(await readBody(req)) as unknown
+      const body = JSON.parse(await text(req)) as unknown
       if (path === '') {
         const entry = await runOne(shared, toCommand(body), base64)
         return send(res, 'error' in entry ? 400 : 200, entry, req)
@@ -215,15 +216,6 @@ const OK = Buffer.from('OK')
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
 }
 
 function send(res: ServerResponse, status: number, body: Entry | Entry[], req: IncomingMessage): void {
