@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { RedisKeyLayout } from '@sync-engine/core/internal'
 import Database from 'better-sqlite3'
 import { Redis } from 'ioredis'
 import { createConnection } from 'mysql2/promise'
@@ -107,8 +108,9 @@ describeWithRedis('README snippet on Redis and', () => {
       ])
       expect((rows as { expires_at: number | null }[])[0]?.expires_at).toBeGreaterThan(Date.now())
       const redis = new Redis(redisUrl())
-      expect(await redis.pttl(`${prefix}i:session:1`)).toBeGreaterThan(0)
-      expect(await redis.pttl(`${prefix}i:user:1`)).toBeGreaterThan(0)
+      const keys = new RedisKeyLayout(prefix)
+      expect(await redis.pttl(keys.itemKey('session:1'))).toBeGreaterThan(0)
+      expect(await redis.pttl(keys.itemKey('user:1'))).toBeGreaterThan(0)
       redis.disconnect()
     })
   })

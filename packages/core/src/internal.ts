@@ -53,7 +53,7 @@ export { L1Cache, type L1Entry, l1EntryBytes } from './l1/l1-cache.ts'
 export { CorruptValue, isCorrupt } from './l2/corrupt-value.ts'
 export { detectRedisCapabilities } from './l2/detect-capabilities.ts'
 export { decodeEnvelope, ENVELOPE_FORMAT, encodeEnvelope } from './l2/envelope.ts'
-export { DEFAULT_REDIS_PREFIX, escapeGlob, RedisKeyLayout } from './l2/key-layout.ts'
+export { DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_SHARDS, escapeGlob, RedisKeyLayout } from './l2/key-layout.ts'
 export type { L2ScanPage, L2Store, L2Value, L2WriteEntry, L2WriteResult } from './l2/l2-store.ts'
 export { isReplyError, RedisReplyError } from './l2/redis-reply-error.ts'
 export { DEFAULT_TOMBSTONE_RETENTION_MS, RedisStore, type RedisStoreOptions } from './l2/redis-store.ts'
@@ -126,6 +126,14 @@ export {
   SubmitOptions,
   validateSubmitOptions,
 } from './options/submit-options.ts'
+export {
+  DEFAULT_FLUSH_RESERVE_MS,
+  type FlushOutboxOptions,
+  type FlushOutboxReport,
+  flushOutbox,
+} from './outbox/flush-outbox.ts'
+export { type OutboxRedis, OutboxShardLog } from './outbox/outbox-shard-log.ts'
+export { type OutboxOutcome, RedisOutbox, type RedisOutboxOptions } from './outbox/redis-outbox.ts'
 export { defaultPlatform, type Platform, type TimerHandle } from './platform/platform.ts'
 export {
   Backpressure,

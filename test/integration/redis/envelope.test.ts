@@ -107,17 +107,32 @@ describe('envelope', () => {
 
 describe('key layout', () => {
   it('keeps items, documents and internal keys in separate namespaces', () => {
-    const keys = new RedisKeyLayout('app:')
-    expect(keys.itemKey('x:internal')).toBe('app:i:x:internal')
-    expect(keys.docKey('a')).toBe('app:j:a')
+    const keys = new RedisKeyLayout('app:', 16)
+    const shard = keys.shardOf('x:internal')
+    expect(keys.itemKey('x:internal')).toBe(`app:{${shard}}i:x:internal`)
+    expect(keys.docKey('x:internal')).toBe(`app:{${shard}}j:x:internal`)
     expect(keys.internalKey('internal')).toBe('app:x:internal')
-    expect(keys.idOfItemKey('app:i:x:internal')).toBe('x:internal')
+    expect(keys.shardKey(3, 'o:log')).toBe('app:{3}x:o:log')
+    expect(keys.idOfItemKey(`app:{${shard}}i:x:internal`)).toBe('x:internal')
     expect(keys.idOfItemKey('app:x:internal')).toBeUndefined()
+    expect(keys.idOfItemKey(`app:{${shard}}x:o:log`)).toBeUndefined()
+    // The tag of another shard count (or a forged key) is not an item key of this layout.
+    expect(keys.idOfItemKey(`app:{${(shard + 1) % 16}}i:x:internal`)).toBeUndefined()
+  })
+
+  it('puts an id in the same shard every time, spreads ids over every shard, and refuses braces in the prefix', () => {
+    const keys = new RedisKeyLayout('app:', 8)
+    const counts = new Array(8).fill(0)
+    for (let n = 0; n < 8_000; n++) counts[keys.shardOf(`user:${n}`)]++
+    expect(counts.every((count) => count > 800 && count < 1_200)).toBe(true)
+    expect(new RedisKeyLayout('other:', 8).shardOf('user:7')).toBe(keys.shardOf('user:7'))
+    expect(() => new RedisKeyLayout('a{b}:')).toThrow(/redisPrefix/)
+    expect(() => new RedisKeyLayout('a:', 0)).toThrow(/redisShards/)
   })
 
   it('escapes glob metacharacters in both the prefix and the id prefix', () => {
     expect(escapeGlob('a*b?c[d]e\\f')).toBe('a\\*b\\?c\\[d\\]e\\\\f')
-    expect(new RedisKeyLayout('p[1]:').itemPattern('x*')).toBe('p\\[1\\]:i:x\\**')
+    expect(new RedisKeyLayout('p[1]:').itemPattern('x*')).toBe('p\\[1\\]:{*}i:x\\**')
   })
 })
 

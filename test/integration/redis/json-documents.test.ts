@@ -1,6 +1,7 @@
 import {
   type RedisCapabilities,
   type RedisCommand,
+  RedisKeyLayout,
   type RedisReply,
   RedisStore,
   type RedisTransport,
@@ -47,6 +48,9 @@ class RecordingTransport implements RedisTransport {
 }
 
 const decoder = new TextDecoder()
+const layout = new RedisKeyLayout('p:')
+const i = (id: string) => layout.itemKey(id)
+const j = (id: string) => layout.docKey(id)
 
 describe('RedisJSON search documents (json capability)', () => {
   it('writes a document beside each envelope, in the same pipeline', async () => {
@@ -62,10 +66,10 @@ describe('RedisJSON search documents (json capability)', () => {
     const commands = transport.sent[0]!
     // The envelopes in one batched guard call (one server), then one document script per key.
     expect(commands.map((c) => c.slice(2, 2 + Number(c[2]) + 1))).toEqual([
-      [3, 'p:i:doc', 'p:i:bin', 'p:i:gone'],
-      [1, 'p:j:doc'],
-      [1, 'p:j:bin'],
-      [1, 'p:j:gone'],
+      [3, i('doc'), i('bin'), i('gone')],
+      [1, j('doc')],
+      [1, j('bin')],
+      [1, j('gone')],
     ])
     const docs = commands.slice(1).map((c) => JSON.parse(decoder.decode(c[5] as Uint8Array)))
     expect(docs[0]).toEqual({
@@ -84,8 +88,8 @@ describe('RedisJSON search documents (json capability)', () => {
     transport.sent.length = 0
     await store.delete(['doc', 'bin'])
     expect(transport.sent[0]).toEqual([
-      ['UNLINK', 'p:i:doc', 'p:i:bin'],
-      ['UNLINK', 'p:j:doc', 'p:j:bin'],
+      ['UNLINK', i('doc'), i('bin')],
+      ['UNLINK', j('doc'), j('bin')],
     ])
   })
 
@@ -103,20 +107,20 @@ describe('RedisJSON search documents (json capability)', () => {
     })
     await store.write([{ record: record('a') }, { record: record('b') }])
     expect(transport.sent[0]!.map((c) => [c[2], c[3]])).toEqual([
-      [1, 'p:i:a'],
-      [1, 'p:i:b'],
+      [1, i('a')],
+      [1, i('b')],
     ])
     transport.sent.length = 0
     await store.read(['a', 'b'])
     await store.delete(['a', 'b'])
     expect(transport.sent).toEqual([
       [
-        ['GET', 'p:i:a'],
-        ['GET', 'p:i:b'],
+        ['GET', i('a')],
+        ['GET', i('b')],
       ],
       [
-        ['UNLINK', 'p:i:a'],
-        ['UNLINK', 'p:i:b'],
+        ['UNLINK', i('a')],
+        ['UNLINK', i('b')],
       ],
     ])
   })

@@ -9,7 +9,6 @@ import { DEFAULT_REDIS_PREFIX, RedisKeyLayout } from './key-layout.ts'
 import type { L2ScanPage, L2Store, L2Value, L2WriteEntry, L2WriteResult } from './l2-store.ts'
 import { replyArray, replyInteger, replyText, throwIfError } from './redis-reply.ts'
 import { isReplyError } from './redis-reply-error.ts'
-import type { RedisScript } from './redis-script.ts'
 import type {
   RedisArgument,
   RedisCapabilities,
@@ -17,6 +16,7 @@ import type {
   RedisReply,
   RedisTransport,
 } from './redis-transport.ts'
+import { type ScriptCall, ScriptRunner } from './script-runner.ts'
 import {
   conflictVersion,
   GUARD_REPLACED_LIVE,
@@ -41,18 +41,14 @@ const GUARD_BATCH_BYTES = 1024 * 1024
 export interface RedisStoreOptions {
   /** Prefix of every key (default `sync:`). */
   prefix?: string
+  /** Shards of the key space: the hash tags of item keys (default 16; the same on every instance). */
+  shards?: number
   /** TTL of tombstones in L2, in ms (default 7 days, like `tombstoneRetentionMs`). */
   tombstoneRetentionMs?: number
   /** Overrides detection: `{ cluster: true }` for a cluster transport, `{ json: false }` to skip documents. */
   capabilities?: Partial<RedisCapabilities>
   /** SCAN's COUNT hint: keys the server visits per step. */
   scanCount?: number
-}
-
-interface ScriptCall {
-  readonly script: RedisScript
-  readonly keys: readonly string[]
-  readonly args: readonly RedisArgument[]
 }
 
 /**
@@ -66,14 +62,14 @@ export class RedisStore implements L2Store {
   readonly #overrides: Partial<RedisCapabilities>
   readonly #tombstoneTtlMs: number
   readonly #scanCount: number
-  /** Scripts the server has run for us: EVALSHA is enough for them until it answers NOSCRIPT. */
-  readonly #loaded = new Set<string>()
+  /** Runs this store's scripts, and those of the parts kept beside it in L2 (the outbox). */
+  readonly scripts: ScriptRunner
 
   constructor(
     private readonly transport: RedisTransport,
     options: RedisStoreOptions = {},
   ) {
-    this.keys = new RedisKeyLayout(options.prefix ?? DEFAULT_REDIS_PREFIX)
+    this.keys = new RedisKeyLayout(options.prefix ?? DEFAULT_REDIS_PREFIX, options.shards)
     this.#tombstoneTtlMs = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS
     validateTtl(this.#tombstoneTtlMs)
     this.#scanCount = options.scanCount ?? DEFAULT_SCAN_COUNT
@@ -82,6 +78,7 @@ export class RedisStore implements L2Store {
     }
     this.#overrides = options.capabilities ?? {}
     this.#capabilities = { json: false, search: false, cluster: false, ...this.#overrides }
+    this.scripts = new ScriptRunner((commands) => this.#pipeline(commands))
   }
 
   /** Creates the store and detects the server's capabilities. */
@@ -119,7 +116,7 @@ export class RedisStore implements L2Store {
           args: [
             entry.record.version,
             jsonDocumentBytes(entry.record),
-            this.#ttlOf(entry),
+            this.ttlOf(entry),
             entry.repair ? 1 : 0,
           ],
         })
@@ -191,7 +188,7 @@ export class RedisStore implements L2Store {
       args.push(
         entry.record.version,
         envelope,
-        this.#ttlOf(entry),
+        this.ttlOf(entry),
         entry.repair ? 1 : 0,
         entry.ifVersion === undefined ? '' : entry.ifVersion,
       )
@@ -346,8 +343,9 @@ export class RedisStore implements L2Store {
       'SCAN',
     )
     for (const key of replyArray(reply[1] ?? null, 'SCAN')) {
+      // The pattern may match a key whose id only contains `prefix` after a `}i:` of its own.
       const id = this.keys.idOfItemKey(replyText(key, 'SCAN'))
-      if (id !== undefined) into.add(id)
+      if (id?.startsWith(prefix)) into.add(id)
     }
     return replyText(reply[0] ?? null, 'SCAN')
   }
@@ -361,41 +359,27 @@ export class RedisStore implements L2Store {
     await this.#call(() => this.transport.close())
   }
 
-  #ttlOf(entry: L2WriteEntry): number {
+  /** The transport carries text only (Upstash REST): envelopes are sent as base64. */
+  get textOnly(): boolean {
+    return this.transport.binarySafe === false
+  }
+
+  /** One command under this store's error policy, for the parts kept beside the items (the outbox). */
+  send(command: RedisCommand): Promise<RedisReply> {
+    return this.#call(() => this.transport.send(command))
+  }
+
+  /** The TTL an entry is written with: a tombstone's retention, an item's own, 0 for none. */
+  ttlOf(entry: L2WriteEntry): number {
     if (entry.record.tombstone) return this.#tombstoneTtlMs
     if (entry.ttlMs === undefined) return 0
     validateTtl(entry.ttlMs)
     return entry.ttlMs
   }
 
-  /**
-   * Runs script calls in one pipeline. A script this store has not run yet goes once as EVAL
-   * (which also caches it) and then as EVALSHA in the same pipeline, so even the first batch is
-   * one round trip. Calls answered NOSCRIPT (script cache emptied) are sent again with EVAL —
-   * safe, as a NOSCRIPT call did nothing. Any other error fails the whole call; the entries that
-   * went through are idempotent under the guard, so the caller retries the batch as is.
-   */
+  /** Any error reply fails the whole call; the entries that went through are idempotent under the guard, so the caller retries the batch as is. */
   async #runScripts(calls: readonly ScriptCall[]): Promise<RedisReply[]> {
-    const sending = new Set<string>()
-    const commands = calls.map(({ script, keys, args }) => {
-      if (this.#loaded.has(script.sha) || sending.has(script.sha)) return script.evalsha(keys, args)
-      sending.add(script.sha)
-      return script.eval(keys, args)
-    })
-    const replies = await this.#pipeline(commands)
-    const missing = replies.flatMap((reply, index) => (isReplyError(reply, 'NOSCRIPT') ? [index] : []))
-    if (missing.length > 0) {
-      const again = await this.#pipeline(
-        missing.map((index) => {
-          const { script, keys, args } = calls[index]!
-          return script.eval(keys, args)
-        }),
-      )
-      missing.forEach((index, j) => {
-        replies[index] = again[j] ?? null
-      })
-    }
-    for (const call of calls) this.#loaded.add(call.script.sha)
+    const replies = await this.scripts.run(calls)
     const failures = replies.filter((reply): reply is Error => reply instanceof Error)
     const first = failures[0]
     if (first !== undefined) {

@@ -38,23 +38,30 @@ export function conflictVersion(reply: number): number | undefined {
  * - Expiry is Redis' own (the key is gone once its TTL ran out), so a key that exists is live
  *   unless it is a tombstone.
  */
-const GUARD_FUNCTION = `
-local function guard(key, version, envelope, ttl, repair, condition)
-  local incoming = tonumber(version)
+export const HEAD_FUNCTION = `
+local function head_of(key)
   local head = redis.pcall('GETRANGE', key, 0, 16)
-  local stored = nil
-  local live = false
   if type(head) == 'table' then
     redis.call('DEL', key)
-  elseif #head == 17 and string.sub(head, 1, 3) == '\\255SE' then
+    return nil, false
+  end
+  if #head == 17 and string.sub(head, 1, 3) == '\\255SE' then
     local total = 0
     for i = 13, 16 do total = total * 256 + string.byte(head, i) end
     if total == redis.call('STRLEN', key) then
-      stored = 0
+      local stored = 0
       for i = 5, 12 do stored = stored * 256 + string.byte(head, i) end
-      live = string.byte(head, 17) % 2 == 0
+      return stored, string.byte(head, 17) % 2 == 0
     end
   end
+  return nil, false
+end
+`
+
+const GUARD_FUNCTION = `${HEAD_FUNCTION}
+local function guard(key, version, envelope, ttl, repair, condition)
+  local incoming = tonumber(version)
+  local stored, live = head_of(key)
   if condition ~= '' then
     local current = 0
     if live then current = stored end
@@ -80,7 +87,7 @@ end
  * the call is not decoded again (JSON content repeats a lot), a new one is decoded once by
  * `__index` (3 bytes, fewer at the `=` padding). One decode call per group measured ~50 µs a key.
  */
-const UNBASE64_FUNCTION = `
+export const UNBASE64_FUNCTION = `
 local B64 = {}
 for i = 1, 64 do
   B64[string.byte('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', i)] = i - 1

@@ -24,6 +24,13 @@ export interface DrainOptions {
   readonly parked?: ParkedWrites
   /** Called with every version drained (the engine's clock moves past them). */
   readonly observeVersion?: (version: number) => void
+  /**
+   * Called with the entries of each page that L3 found superseded by a newer stored version (id →
+   * the version stored, 0 when unknown), before they leave the log. Asks L3 which they were.
+   */
+  readonly onSuperseded?: (
+    superseded: ReadonlyMap<string, { write: PendingWrite; current: number }>,
+  ) => Promise<void>
   /** Asked before each page: true stops the drain there (e.g. a Lambda running out of time). */
   readonly shouldStop?: () => boolean
   readonly logger?: Logger
@@ -37,6 +44,10 @@ export interface DrainReport {
   readonly kept: number
   /** Whether the drain stopped early (`shouldStop`) with entries left. */
   readonly stopped: boolean
+  /** Entries L3 found superseded by a newer stored version (counted only with `onSuperseded`). */
+  readonly superseded: number
+  /** Log entries removed: every entry read when all were settled (older entries of an id included). */
+  readonly removed: number
 }
 
 /** A page of the log: its entries, the seq it reaches (0: nothing after the cursor), and whether more may follow. */
@@ -67,12 +78,26 @@ export async function drainOnce(options: DrainOptions): Promise<DrainReport> {
   const settled: SettledWrite[] = []
   let drained = 0
   let kept = 0
+  let superseded = 0
+  let read = 0
   let throughSeq = 0
   let stopped = false
   let previous: Promise<void> | undefined
   const step = async (entries: readonly WalEntry[]) => {
+    read += entries.length
     const batch = newestPerId(entries, options.observeVersion)
-    const result = await writer.write(batch, { drain: true })
+    const report = options.onSuperseded
+    const result = await writer.write(batch, { drain: true, reportSuperseded: report !== undefined })
+    if (report && result.superseded.size > 0) {
+      const found = new Map<string, { write: PendingWrite; current: number }>()
+      for (const write of batch) {
+        const current = result.superseded.get(write.id)
+        // At its own version in L3 already (a drain that ran before it was removed): stored, not superseded.
+        if (current !== undefined && current !== write.version) found.set(write.id, { write, current })
+      }
+      if (found.size > 0) await report(found)
+      superseded += found.size
+    }
     kept += batch.length - result.settled.length
     for (const write of result.settled) {
       settled.push(write)
@@ -111,7 +136,7 @@ export async function drainOnce(options: DrainOptions): Promise<DrainReport> {
   if (kept === 0 && throughSeq > 0) await log.removeThrough(throughSeq)
   else if (settled.length > 0) await log.remove(settled)
   if (drained > 0) logger.info({ drained, kept }, 'write-ahead log drained')
-  return { drained, kept, stopped }
+  return { drained, kept, stopped, superseded, removed: kept === 0 ? read : settled.length }
 }
 
 /** The newest entry of each id; the logged writes themselves go to the tiers (no copies). */
@@ -163,8 +188,8 @@ function later<T>(platform: Platform, work: () => Promise<T>): Promise<T> {
 }
 
 /** A writer over bare stores, each behind a breaker of its own and connected (a flusher has no engine). */
-async function connectedWriter(
-  options: DrainOptions,
+export async function connectedWriter(
+  options: Pick<DrainOptions, 'l2' | 'l3'>,
   logger: Logger,
   platform: Platform,
 ): Promise<TierWriter> {

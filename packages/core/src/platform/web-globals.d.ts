@@ -17,3 +17,5 @@ declare class TextDecoder {
 declare interface String {
   isWellFormed(): boolean
 }
+
+declare const crypto: { randomUUID(): string }

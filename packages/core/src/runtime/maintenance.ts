@@ -86,7 +86,7 @@ export class Maintenance {
   /** Drains the log into the tiers (one drain at a time); throws at the first L3 failure. */
   drain(): Promise<DrainReport> {
     const log = this.parts.log
-    if (!log) return Promise.resolve({ drained: 0, kept: 0, stopped: false })
+    if (!log) return Promise.resolve({ drained: 0, kept: 0, stopped: false, superseded: 0, removed: 0 })
     this.#draining ??= drainOnce({
       log: log.log,
       writer: this.parts.writer,

@@ -53,9 +53,13 @@ export class TierWriter {
   /**
    * `drain`: the writes come from the log, where an older copy of an id may meet a newer direct
    * write. Stale ones are then expected, not reported as superseded; and where no L2 needs to know
-   * which they were, L3 is not asked (MySQL would read every version back).
+   * which they were, L3 is not asked (MySQL would read every version back). `reportSuperseded`
+   * reports them anyway: the outbox flusher fixes the L2 copies of superseded entries.
    */
-  async write(writes: readonly PendingWrite[], { drain = false } = {}): Promise<TierWriteResult> {
+  async write(
+    writes: readonly PendingWrite[],
+    { drain = false, reportSuperseded = false }: { drain?: boolean; reportSuperseded?: boolean } = {},
+  ): Promise<TierWriteResult> {
     const result: TierWriteResult = {
       settled: [],
       failed: new Map(),
@@ -67,7 +71,7 @@ export class TierWriter {
     const toL3 = l3 ? writes.filter((write) => write.route.l3) : []
     /** L3 kept a newer version: the write must not reach L2 either (L2 would hold an older copy). */
     const staleInL3 = new Set<string>()
-    if (l3 && toL3.length > 0) await this.#writeL3(l3, toL3, drain, result, staleInL3)
+    if (l3 && toL3.length > 0) await this.#writeL3(l3, toL3, drain, reportSuperseded, result, staleInL3)
     const committed =
       result.rejected.size > 0 || staleInL3.size > 0
         ? writes.filter((write) => !result.rejected.has(write.id) && !staleInL3.has(write.id))
@@ -82,6 +86,7 @@ export class TierWriter {
     l3: L3Tier,
     writes: readonly PendingWrite[],
     drain: boolean,
+    reportSuperseded: boolean,
     result: TierWriteResult,
     staleInL3: Set<string>,
   ): Promise<void> {
@@ -91,7 +96,7 @@ export class TierWriter {
       conditions ??= new Map()
       conditions.set(write.id, { ifVersion: write.condition })
     }
-    const reportStale = !drain || this.parts.l2 !== undefined
+    const reportStale = !drain || reportSuperseded || this.parts.l2 !== undefined
     const outcome = await l3.write(writes.map(recordOf), {
       reportStale,
       ...(conditions && { conditions }),
@@ -108,7 +113,7 @@ export class TierWriter {
     }
     for (const id of outcome.stale) {
       staleInL3.add(id)
-      if (!drain) result.superseded.set(id, outcome.storedVersions?.get(id) ?? 0)
+      if (!drain || reportSuperseded) result.superseded.set(id, outcome.storedVersions?.get(id) ?? 0)
     }
     for (const id of outcome.deletedLive ?? []) result.deletedLive.add(id)
     const filter = this.parts.filter

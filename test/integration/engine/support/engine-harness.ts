@@ -10,6 +10,7 @@ import {
   type L2WriteResult,
   type L3Store,
   type Platform,
+  RedisKeyLayout,
   type RedisStore,
   type StoredRecord,
   type SyncConfigInput,
@@ -128,7 +129,8 @@ export function useEngineHarness(name: string): EngineHarness {
     if (!sql) throw new Error('harness used before beforeAll')
     return sql
   }
-  const itemKey = (id: string) => `${prefix}i:${id}`
+  const layout = new RedisKeyLayout(prefix)
+  const itemKey = (id: string) => layout.itemKey(id)
 
   const sqlRow = async (id: string): Promise<SqlRow | undefined> => {
     const [rows] = await db().query<RowDataPacket[]>(

@@ -1,0 +1,113 @@
+import { type Logger, silentLogger } from '../engine/logger.ts'
+import type { L3Store } from '../l3/l3-store.ts'
+import { connectedWriter, drainOnce } from '../log/log-drainer.ts'
+import { defaultPlatform, type Platform } from '../platform/platform.ts'
+import { TierWriter } from '../tiers/tier-writer.ts'
+import type { RedisOutbox } from './redis-outbox.ts'
+
+/** Time kept back at the end of an invocation: a page in flight must be stored and removed in it. */
+export const DEFAULT_FLUSH_RESERVE_MS = 5_000
+/** The longest a shard's lease lasts: a flusher killed with it held delays that shard this long at most. */
+export const MAX_LEASE_MS = 15 * 60_000
+
+export interface FlushOutboxOptions {
+  readonly outbox: RedisOutbox
+  /** L3, or a writer over it kept across invocations (its breaker remembers an outage). */
+  readonly l3: L3Store | TierWriter
+  /** Time left to this invocation, in ms (Lambda's `getRemainingTimeInMillis`). */
+  readonly remainingMs: () => number
+  /** Stop taking pages when less than this is left (default 5 s). */
+  readonly reserveMs?: number
+  readonly logger?: Logger
+  readonly platform?: Platform
+}
+
+/** What one flusher run did. */
+export interface FlushOutboxReport {
+  /** Entries removed from the outbox once stored in L3 (an id's older entries with its newest). */
+  readonly drained: number
+  /** Entries L3 held a newer version of: removed, their L2 copy dropped, and logged. */
+  readonly stale: number
+  /** Shards whose drain failed (L3 down or refusing): their entries stay for the next run. */
+  readonly failed: number
+  /** Entries still in the outbox at the end, every shard counted. */
+  readonly left: number
+  /** Shards another flusher held the lease of: it drains them. */
+  readonly busy: number
+  /** The run ended for want of time with shards not visited or pages left. */
+  readonly stopped: boolean
+}
+
+/**
+ * Drains the outbox into L3 within the time an invocation has: each shard under a lease (SET NX
+ * PX, released at the end, expiring by itself if this flusher is killed), through the log drain —
+ * version-guarded, oldest first, pages removed only once stored — so flushers running at once
+ * share the shards instead of doing the same work, and a killed one leaves nothing behind that the
+ * next run cannot finish. Shards are visited from a random one on, so a short run does not always
+ * favour shard 0. An entry L3 holds a newer version of (another instance wrote it with a clock
+ * ahead, and L2 had no copy to raise it above) is not silently dropped: its L2 copy goes, it is
+ * counted and logged.
+ */
+export async function flushOutbox(options: FlushOutboxOptions): Promise<FlushOutboxReport> {
+  const { outbox, remainingMs } = options
+  const logger = options.logger ?? silentLogger
+  const platform = options.platform ?? defaultPlatform
+  const reserve = options.reserveMs ?? DEFAULT_FLUSH_RESERVE_MS
+  const writer =
+    options.l3 instanceof TierWriter
+      ? options.l3
+      : await connectedWriter({ l3: options.l3 }, logger, platform)
+  const token = crypto.randomUUID()
+  const shards = outbox.shards
+  const start = Math.floor(Math.random() * shards.length)
+  let drained = 0
+  let stale = 0
+  let failed = 0
+  let busy = 0
+  let stopped = false
+  const outOfTime = () => remainingMs() < reserve
+  for (let step = 0; step < shards.length; step++) {
+    const shard = shards[(start + step) % shards.length]!
+    if (outOfTime()) {
+      stopped = true
+      break
+    }
+    const leaseMs = Math.min(MAX_LEASE_MS, Math.max(1_000, remainingMs()))
+    if (!(await outbox.lease(shard.shard, token, leaseMs))) {
+      busy++
+      continue
+    }
+    try {
+      const report = await drainOnce({
+        log: shard,
+        writer,
+        shouldStop: outOfTime,
+        logger,
+        platform,
+        onSuperseded: async (superseded) => {
+          const writes = [...superseded.values()].map(({ write }) => write)
+          await outbox.dropSuperseded(writes)
+          logger.warn(
+            { shard: shard.shard, ids: [...superseded.keys()].slice(0, 20), count: superseded.size },
+            'outbox entries were superseded by newer versions stored in L3; their L2 copies were dropped',
+          )
+        },
+      })
+      drained += report.removed - report.superseded
+      stale += report.superseded
+      if (report.stopped) stopped = true
+    } catch (error) {
+      failed++
+      logger.error(
+        { shard: shard.shard, err: (error as Error)?.message },
+        'outbox shard not drained; it is retried next run',
+      )
+    } finally {
+      await outbox.release(shard.shard, token).catch(() => {})
+    }
+  }
+  const left = await outbox.countEntries()
+  const report = { drained, stale, failed, left, busy, stopped }
+  logger.info(report, 'outbox flushed')
+  return report
+}

@@ -1,0 +1,208 @@
+import { RedisScript } from '../l2/redis-script.ts'
+import { HEAD_FUNCTION, UNBASE64_FUNCTION } from '../l2/version-guard-script.ts'
+
+/**
+ * The outbox's Lua. One shard's keys, all under the shard's hash tag (one slot on a cluster):
+ * KEYS[1] the stream of entries (entry id `0-<seq>`), KEYS[2] the seq counter, KEYS[3] the byte
+ * count, KEYS[4] the index (hash: id → "seq:version " for each of its entries), then per script
+ * the keys below. Versions are integers below 2^53: exact as Lua numbers, and written with
+ * `%.0f` (tostring would round them to 14 digits).
+ *
+ * Stream entry fields, in this order (the readers index them): i id, v version, r route, c caller
+ * versioned, b bytes counted, e envelope (the L2 envelope of the write), u the write's updatedAt
+ * (a log entry may carry an item stamped earlier than the write).
+ */
+export const OUTBOX_KEYS_PER_SHARD = 4
+/** Arguments per write of the append script. */
+export const APPEND_ARGS_PER_WRITE = 9
+/** The append's modes: the item and its entry, the item only (cache-only), the entry only (the log's own append). */
+export const MODE_BOTH = 'B'
+export const MODE_CACHE = 'C'
+export const MODE_LOG = 'L'
+/** Per write of an append, in its reply: written (version is the one given to it) or refused as stale. */
+export const APPEND_WRITTEN = 1
+export const APPEND_STALE = 0
+
+const OUTBOX_FUNCTIONS = `${HEAD_FUNCTION}
+local function be64(n)
+  local b = {}
+  for i = 8, 1, -1 do
+    b[i] = n % 256
+    n = math.floor(n / 256)
+  end
+  return string.char(b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8])
+end
+local function with_version(envelope, version)
+  return string.sub(envelope, 1, 4) .. be64(version) .. string.sub(envelope, 13)
+end
+local function drop_from_index(index, id, seq)
+  local list = redis.call('HGET', index, id)
+  if not list then return end
+  local kept = string.gsub(list, '(%d+):%d+ ', function(s) if s == seq then return '' end end)
+  if kept == '' then redis.call('HDEL', index, id) else redis.call('HSET', index, id, kept) end
+end
+local function counted(key)
+  return tonumber(redis.call('GET', key) or '0')
+end
+`
+
+/**
+ * KEYS[5..]: the item key of each write. ARGV[1]: the shard's byte bound; then per write: mode ·
+ * version · envelope · TTL ms ('0': none) · caller versioned ('1'/'0') · bytes counted · route ·
+ * id · updatedAt. All or nothing against the bound: `{'full', bytes, entries}` and nothing written. Otherwise
+ * `{'ok', bytes, entries, status1, version1, live1, …}`.
+ *
+ * A write to L2 is given a version above the one the item key holds (clocks of instances differ:
+ * a lagging one must not lose its write to the guard), and its envelope says so; a caller's own
+ * version is kept, and refused (stale, with the version held) unless it is above the one held.
+ */
+function appendSource(decode: string): string {
+  return `${OUTBOX_FUNCTIONS}
+local bound = tonumber(ARGV[1])
+local writes = #KEYS - ${OUTBOX_KEYS_PER_SHARD}
+local adding = 0
+for i = 1, writes do
+  local at = 1 + (i - 1) * ${APPEND_ARGS_PER_WRITE}
+  if ARGV[at + 1] ~= '${MODE_CACHE}' then adding = adding + tonumber(ARGV[at + 6]) end
+end
+local bytes = counted(KEYS[3])
+if adding > 0 and bytes + adding > bound then
+  return {'full', bytes, redis.call('XLEN', KEYS[1])}
+end
+local reply = {'ok', 0, 0}
+for i = 1, writes do
+  local at = 1 + (i - 1) * ${APPEND_ARGS_PER_WRITE}
+  local mode = ARGV[at + 1]
+  local given = tonumber(ARGV[at + 2])
+  local version = given
+  local envelope = ${decode}(ARGV[at + 3])
+  local status = ${APPEND_WRITTEN}
+  local live = false
+  if mode ~= '${MODE_LOG}' then
+    local key = KEYS[${OUTBOX_KEYS_PER_SHARD} + i]
+    local stored
+    stored, live = head_of(key)
+    if stored and stored >= version then
+      if ARGV[at + 5] == '1' then
+        status = ${APPEND_STALE}
+        version = stored
+      else
+        version = stored + 1
+      end
+    end
+    if status == ${APPEND_WRITTEN} then
+      if version ~= given then envelope = with_version(envelope, version) end
+      if ARGV[at + 4] == '0' then
+        redis.call('SET', key, envelope)
+      else
+        redis.call('SET', key, envelope, 'PX', ARGV[at + 4])
+      end
+    end
+  end
+  if status == ${APPEND_WRITTEN} and mode ~= '${MODE_CACHE}' then
+    local seq = redis.call('INCR', KEYS[2])
+    local v = string.format('%.0f', version)
+    local id = ARGV[at + 8]
+    redis.call('XADD', KEYS[1], '0-' .. seq, 'i', id, 'v', v, 'r', ARGV[at + 7], 'c', ARGV[at + 5],
+      'b', ARGV[at + 6], 'e', envelope, 'u', ARGV[at + 9])
+    redis.call('HSET', KEYS[4], id, (redis.call('HGET', KEYS[4], id) or '') .. seq .. ':' .. v .. ' ')
+    bytes = bytes + tonumber(ARGV[at + 6])
+  end
+  reply[#reply + 1] = status
+  reply[#reply + 1] = version
+  reply[#reply + 1] = live and 1 or 0
+end
+redis.call('SET', KEYS[3], bytes)
+reply[2] = bytes
+reply[3] = redis.call('XLEN', KEYS[1])
+return reply
+`
+}
+
+export const outboxAppendScript = new RedisScript(appendSource(''))
+/** The append with envelopes sent as base64 (a transport that is not binary-safe). */
+export const outboxAppendScript64 = new RedisScript(`${UNBASE64_FUNCTION}${appendSource('unbase64')}`)
+
+/**
+ * Removes the entries with seq ≤ ARGV[1], at most ARGV[2] of them (a script blocks Redis: the
+ * caller loops). `{removed, bytes, entries}`.
+ */
+export const outboxRemoveThroughScript = new RedisScript(`${OUTBOX_FUNCTIONS}
+local found = redis.call('XRANGE', KEYS[1], '-', '0-' .. ARGV[1], 'COUNT', ARGV[2])
+local bytes = counted(KEYS[3])
+for _, entry in ipairs(found) do
+  local fields = entry[2]
+  bytes = bytes - tonumber(fields[10])
+  drop_from_index(KEYS[4], fields[2], string.sub(entry[1], 3))
+  redis.call('XDEL', KEYS[1], entry[1])
+end
+redis.call('SET', KEYS[3], bytes)
+return {#found, bytes, redis.call('XLEN', KEYS[1])}
+`)
+
+/**
+ * ARGV: pairs of id · version. Removes every entry of each id at or below its version.
+ * `{removed, bytes, entries}`.
+ */
+export const outboxRemoveSettledScript = new RedisScript(`${OUTBOX_FUNCTIONS}
+local bytes = counted(KEYS[3])
+local removed = 0
+for i = 1, #ARGV, 2 do
+  local id = ARGV[i]
+  local upto = tonumber(ARGV[i + 1])
+  local list = redis.call('HGET', KEYS[4], id)
+  if list then
+    local kept = ''
+    for seq, version in string.gmatch(list, '(%d+):(%d+) ') do
+      if tonumber(version) <= upto then
+        local entry = redis.call('XRANGE', KEYS[1], '0-' .. seq, '0-' .. seq)[1]
+        if entry then
+          bytes = bytes - tonumber(entry[2][10])
+          redis.call('XDEL', KEYS[1], entry[1])
+          removed = removed + 1
+        end
+      else
+        kept = kept .. seq .. ':' .. version .. ' '
+      end
+    end
+    if kept == '' then redis.call('HDEL', KEYS[4], id) else redis.call('HSET', KEYS[4], id, kept) end
+  end
+end
+redis.call('SET', KEYS[3], bytes)
+return {removed, bytes, redis.call('XLEN', KEYS[1])}
+`)
+
+/**
+ * KEYS[5]: the target key. ARGV[1]: the target. Refuses another target while entries are held:
+ * `{'mismatch', held}`; else binds it: `{'ok', bytes, entries}`.
+ */
+export const outboxBindScript = new RedisScript(`${OUTBOX_FUNCTIONS}
+local held = redis.call('GET', KEYS[5])
+local entries = redis.call('XLEN', KEYS[1])
+if held and held ~= ARGV[1] and entries > 0 then return {'mismatch', held} end
+redis.call('SET', KEYS[5], ARGV[1])
+return {'ok', counted(KEYS[3]), entries}
+`)
+
+/** KEYS[1]: a lease. Deletes it only if it still holds ARGV[1] (this flusher's token). */
+export const leaseReleaseScript = new RedisScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+/**
+ * KEYS: item keys; ARGV: the version each should be dropped at. Deletes a key only while it holds
+ * exactly that version: the flusher found that version superseded in L3, and a newer write made
+ * meanwhile (with its own entry) must keep its L2 copy. Replies how many were deleted.
+ */
+export const dropIfVersionScript = new RedisScript(`${HEAD_FUNCTION}
+local dropped = 0
+for i = 1, #KEYS do
+  local stored = head_of(KEYS[i])
+  if stored == tonumber(ARGV[i]) then
+    redis.call('DEL', KEYS[i])
+    dropped = dropped + 1
+  end
+end
+return dropped
+`)

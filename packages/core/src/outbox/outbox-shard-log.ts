@@ -1,0 +1,286 @@
+import { encodeBase64 } from '../encoding/base64.ts'
+import { BackendError, InvalidArgumentError, LogTargetMismatchError, WalFullError } from '../errors.ts'
+import { encodeEnvelope } from '../l2/envelope.ts'
+import type { RedisKeyLayout } from '../l2/key-layout.ts'
+import type { L2WriteEntry } from '../l2/l2-store.ts'
+import { replyArray, replyInteger, replyText } from '../l2/redis-reply.ts'
+import type { RedisCommand, RedisReply } from '../l2/redis-transport.ts'
+import type { ScriptCall, ScriptRunner } from '../l2/script-runner.ts'
+import type { PendingWrite, SettledWrite, WalEntry, WalStats, WriteAheadLog } from '../log/write-ahead-log.ts'
+import { type OutboxEntryFields, outboxFieldsOf, walEntryOf } from './outbox-entry.ts'
+import {
+  MODE_LOG,
+  outboxAppendScript,
+  outboxAppendScript64,
+  outboxBindScript,
+  outboxRemoveSettledScript,
+  outboxRemoveThroughScript,
+} from './outbox-scripts.ts'
+
+/** What the outbox needs of the Redis it lives in: the store's layout, scripts and error policy. */
+export interface OutboxRedis {
+  readonly keys: RedisKeyLayout
+  readonly scripts: ScriptRunner
+  /** The transport carries text only: envelopes go as base64. */
+  readonly textOnly: boolean
+  send(command: RedisCommand): Promise<RedisReply>
+  /** The TTL an entry is written with in L2 (tombstones get their retention), '0'-able. */
+  ttlOf(entry: L2WriteEntry): number
+}
+
+/** Entries a removal script takes at a time: a script blocks Redis, so a long trim is many short ones. */
+const REMOVE_CHUNK = 2_000
+
+/** One write of an append call: the entry's fields, its mode, and where it goes in L2. */
+export interface AppendWrite {
+  readonly fields: OutboxEntryFields
+  readonly mode: string
+  readonly ttlMs: number
+}
+
+/** The append script call of one shard (`MODE_*` per write); see outbox-scripts.ts for its reply. */
+export function appendCall(
+  redis: OutboxRedis,
+  shard: number,
+  writes: readonly AppendWrite[],
+  maxBytes: number,
+): ScriptCall {
+  const keys = [...shardKeys(redis.keys, shard)]
+  const args: (string | number | Uint8Array)[] = [maxBytes]
+  for (const { fields, mode, ttlMs } of writes) {
+    const envelope = encodeEnvelope(fields.record)
+    keys.push(redis.keys.itemKey(fields.id))
+    args.push(
+      mode,
+      fields.version,
+      redis.textOnly ? encodeBase64(envelope) : envelope,
+      ttlMs,
+      fields.callerVersioned,
+      fields.bytes,
+      fields.route,
+      fields.id,
+      fields.updatedAt,
+    )
+  }
+  return { script: redis.textOnly ? outboxAppendScript64 : outboxAppendScript, keys, args }
+}
+
+/** The four keys every outbox script of a shard starts with, in their KEYS order. */
+export function shardKeys(keys: RedisKeyLayout, shard: number): readonly string[] {
+  return [
+    keys.shardKey(shard, 'o:log'),
+    keys.shardKey(shard, 'o:seq'),
+    keys.shardKey(shard, 'o:bytes'),
+    keys.shardKey(shard, 'o:index'),
+  ]
+}
+
+interface PendingAppend {
+  readonly call: ScriptCall
+  readonly bytes: number
+  resolve(): void
+  reject(error: unknown): void
+}
+
+type Lifecycle = 'new' | 'open' | 'closed'
+
+/**
+ * One shard of the Redis outbox as a write-ahead log: a stream of entries under the shard's hash
+ * tag, with a seq counter, a byte count and an index by id kept beside it by the same scripts. The
+ * flusher drains a shard through the log drain like any other log; the engine's outbox writes
+ * (item and entry in one script) land in the same stream (`RedisOutbox`).
+ *
+ * Seqs come from the shard's counter inside the script that adds the entry, so seq order is commit
+ * order even with many writers: a drain that removes through the last seq it read never removes
+ * an entry it did not read. Appends issued in the same tick go in one pipeline, in call order.
+ * `stats()` is what the last reply of a script said (no I/O): other writers' appends show up at
+ * this process's next call.
+ */
+export class OutboxShardLog implements WriteAheadLog {
+  readonly driver: string
+  readonly #keys: readonly string[]
+  readonly #targetKey: string
+  #state: Lifecycle = 'new'
+  #entries = 0
+  #bytes = 0
+  #target: string | undefined
+  #pending: PendingAppend[] = []
+
+  constructor(
+    private readonly redis: OutboxRedis,
+    readonly shard: number,
+    readonly maxBytes: number,
+  ) {
+    this.driver = `redis-outbox shard ${shard}`
+    this.#keys = shardKeys(redis.keys, shard)
+    this.#targetKey = redis.keys.shardKey(shard, 'o:target')
+  }
+
+  get target(): string | undefined {
+    return this.#target
+  }
+
+  async open(): Promise<void> {
+    if (this.#state === 'closed') throw this.#unusable('open')
+    const [entries, bytes, target] = await Promise.all([
+      this.redis.send(['XLEN', this.#keys[0]!]),
+      this.redis.send(['GET', this.#keys[2]!]),
+      this.redis.send(['GET', this.#targetKey]),
+    ])
+    this.#entries = replyInteger(entries, 'XLEN')
+    this.#bytes = bytes === null ? 0 : Number(replyText(bytes, 'GET'))
+    this.#target = target === null ? undefined : replyText(target, 'GET')
+    this.#state = 'open'
+  }
+
+  async bind(target: string): Promise<void> {
+    this.#usable('bind')
+    if (typeof target !== 'string' || target === '') {
+      throw new InvalidArgumentError('a log is bound to a non-empty L3 identity')
+    }
+    const [reply] = await this.redis.scripts.run([
+      { script: outboxBindScript, keys: [...this.#keys, this.#targetKey], args: [target] },
+    ])
+    const parts = replyArray(this.#throwIfError(reply ?? null), 'the outbox bind')
+    if (replyText(parts[0] ?? null, 'the outbox bind') === 'mismatch') {
+      throw new LogTargetMismatchError(replyText(parts[1] ?? null, 'the outbox bind'), target, this.#entries)
+    }
+    this.#counts(parts)
+    this.#target = target
+  }
+
+  append(writes: readonly PendingWrite[]): Promise<void> {
+    try {
+      this.#usable('append')
+      if (writes.length === 0) return Promise.resolve()
+      const batch = writes.map((write) => ({ fields: outboxFieldsOf(write), mode: MODE_LOG, ttlMs: 0 }))
+      const call = appendCall(this.redis, this.shard, batch, this.maxBytes)
+      const bytes = batch.reduce((sum, { fields }) => sum + fields.bytes, 0)
+      return new Promise<void>((resolve, reject) => {
+        if (this.#pending.length === 0) queueMicrotask(() => void this.#commit())
+        this.#pending.push({ call, bytes, resolve, reject })
+      })
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** Sends the appends of this tick in one pipeline; each is all or nothing on its own. */
+  async #commit(): Promise<void> {
+    const pending = this.#pending
+    this.#pending = []
+    if (pending.length === 0) return
+    let replies: RedisReply[]
+    try {
+      replies = await this.redis.scripts.run(pending.map(({ call }) => call))
+    } catch (error) {
+      for (const append of pending) append.reject(error)
+      return
+    }
+    pending.forEach((append, index) => {
+      try {
+        const parts = replyArray(this.#throwIfError(replies[index] ?? null), 'the outbox append')
+        this.#counts(parts)
+        if (replyText(parts[0] ?? null, 'the outbox append') === 'full') {
+          throw new WalFullError(this.#bytes + append.bytes, this.maxBytes)
+        }
+        append.resolve()
+      } catch (error) {
+        append.reject(error)
+      }
+    })
+  }
+
+  async read(afterSeq: number, limit: number): Promise<WalEntry[]> {
+    this.#usable('read')
+    for (const [name, value] of [
+      ['afterSeq', afterSeq],
+      ['limit', limit],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${value}`)
+      }
+    }
+    if (limit === 0) return []
+    const reply = await this.redis.send(['XRANGE', this.#keys[0]!, `(0-${afterSeq}`, '+', 'COUNT', limit])
+    return replyArray(reply, 'XRANGE').map(walEntryOf)
+  }
+
+  async remove(settled: readonly SettledWrite[]): Promise<void> {
+    this.#usable('remove')
+    for (let at = 0; at < settled.length; at += REMOVE_CHUNK) {
+      const args = settled.slice(at, at + REMOVE_CHUNK).flatMap(({ id, version }) => [id, version])
+      await this.#removal({ script: outboxRemoveSettledScript, keys: this.#keys, args })
+    }
+  }
+
+  async removeThrough(seq: number): Promise<void> {
+    this.#usable('removeThrough')
+    let removed: number
+    do {
+      removed = await this.#removal({
+        script: outboxRemoveThroughScript,
+        keys: this.#keys,
+        args: [seq, REMOVE_CHUNK],
+      })
+    } while (removed === REMOVE_CHUNK)
+  }
+
+  async latest(id: string): Promise<PendingWrite | undefined> {
+    this.#usable('latest')
+    const list = await this.redis.send(['HGET', this.#keys[3]!, id])
+    if (list === null) return undefined
+    let best: { seq: string; version: number } | undefined
+    for (const [, seq, version] of replyText(list, 'HGET').matchAll(/(\d+):(\d+) /g)) {
+      if (best === undefined || Number(version) > best.version) best = { seq: seq!, version: Number(version) }
+    }
+    if (best === undefined) return undefined
+    const reply = await this.redis.send(['XRANGE', this.#keys[0]!, `0-${best.seq}`, `0-${best.seq}`])
+    const [entry] = replyArray(reply, 'XRANGE')
+    return entry === undefined ? undefined : walEntryOf(entry).write
+  }
+
+  stats(): WalStats {
+    return { entries: this.#entries, bytes: this.#bytes, maxBytes: this.maxBytes }
+  }
+
+  /** Takes the counts a script replied with (`…, bytes, entries` at positions 1 and 2). */
+  noteCounts(parts: readonly RedisReply[]): void {
+    this.#counts(parts)
+  }
+
+  #counts(parts: readonly RedisReply[]): void {
+    this.#bytes = replyInteger(parts[1] ?? null, 'the outbox')
+    this.#entries = replyInteger(parts[2] ?? null, 'the outbox')
+  }
+
+  async #removal(call: ScriptCall): Promise<number> {
+    const [reply] = await this.redis.scripts.run([call])
+    const parts = replyArray(this.#throwIfError(reply ?? null), 'the outbox removal')
+    this.#counts(parts)
+    return replyInteger(parts[0] ?? null, 'the outbox removal')
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return
+    if (this.#pending.length > 0) await this.#commit()
+    this.#state = 'closed'
+  }
+
+  #throwIfError(reply: RedisReply): RedisReply {
+    if (reply instanceof Error)
+      throw new BackendError('l2', `outbox shard ${this.shard}: ${reply.message}`, { cause: reply })
+    return reply
+  }
+
+  #usable(operation: string): void {
+    if (this.#state !== 'open') throw this.#unusable(operation)
+  }
+
+  #unusable(operation: string): BackendError {
+    return new BackendError(
+      'l2',
+      `outbox shard ${this.shard} is ${this.#state === 'new' ? 'not open' : 'closed'}: ${operation} refused`,
+    )
+  }
+}
