@@ -81,7 +81,7 @@ function outboxCases(name: string, transport: () => Promise<RedisTransport>) {
       const mine: PendingWrite = { ...json('mine', hlc(9)), callerVersioned: true }
       const [outcome] = await outbox.put([mine], T)
       expect(outcome?.ok).toBe(false)
-      const error = (outcome as { error: StaleVersionError }).error
+      const error = (outcome as { error: unknown }).error as StaleVersionError
       expect(error).toBeInstanceOf(StaleVersionError)
       expect(error.currentVersion).toBe(hlc(10))
       expect((await store.read(['mine'])).get('mine')).toMatchObject({ version: hlc(10) })
