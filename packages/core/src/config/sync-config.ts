@@ -24,6 +24,17 @@ export const syncConfigSchema = z.object({
   redisUrl: z.string().min(1).optional(),
   /** Prefix of every Redis key this engine writes. */
   redisPrefix: z.string().max(64).default('sync:'),
+  /**
+   * Shards of the Redis key space: item keys carry their shard's hash tag, and the outbox has one
+   * stream per shard. Every instance over one Redis must use the same number.
+   */
+  redisShards: z.number().int().min(1).max(1024).default(16),
+  /**
+   * Where `logged` writes are kept until stored: `local`, a SQLite file under `dataDir` (the Node
+   * default), or `redis`, the outbox in L2 that a flusher drains (`sync-engine flush-outbox`; the
+   * only one on Lambda and Workers).
+   */
+  log: z.enum(['local', 'redis']).default('local'),
   /** SQL table for items. */
   sqlTable: z
     .string()
@@ -94,6 +105,8 @@ const FIELD_KINDS: Record<keyof SyncConfig, FieldKind> = {
   sqlUrl: 'string',
   redisUrl: 'string',
   redisPrefix: 'string',
+  redisShards: 'int',
+  log: 'string',
   sqlTable: 'string',
   dataDir: 'string',
   host: 'string',

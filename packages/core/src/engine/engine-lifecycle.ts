@@ -20,8 +20,16 @@ export async function startEngine(parts: EngineParts, setState: (state: EngineSt
       // Before anything is replayed: a log written for another L3 must not drain into this one.
       if (l3) await log.log.bind(l3.store.identity)
     }
-    if (l3 && !(await l3.connection.atStart(!config().requireL3AtStart && log !== undefined))) {
-      logger.warn({}, 'L3 unreachable at start: starting degraded, writes are parked in the write-ahead log')
+    if (
+      l3 &&
+      !(await l3.connection.atStart(
+        !config().requireL3AtStart && (log !== undefined || parts.outbox !== undefined),
+      ))
+    ) {
+      logger.warn(
+        {},
+        'L3 unreachable at start: starting degraded, writes are parked in the write-ahead log (or the outbox)',
+      )
     }
     if (l2 && !(await l2.connection.atStart(true))) {
       logger.warn({}, 'L2 unreachable at start: starting degraded, reads go to L3 and L2 is connected later')

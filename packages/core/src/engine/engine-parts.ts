@@ -1,6 +1,7 @@
 import type { Meter } from '@opentelemetry/api'
 import { HybridLogicalClock } from '../clock/hybrid-clock.ts'
 import type { SyncConfig } from '../config/sync-config.ts'
+import { ConfigError } from '../errors.ts'
 import { FilterKeeper } from '../filter/filter-keeper.ts'
 import { L1Cache } from '../l1/l1-cache.ts'
 import type { L2Store } from '../l2/l2-store.ts'
@@ -8,6 +9,8 @@ import type { L3Store } from '../l3/l3-store.ts'
 import { LogKeeper } from '../log/log-keeper.ts'
 import type { WriteAheadLog } from '../log/write-ahead-log.ts'
 import { EngineMetrics } from '../metrics/engine-metrics.ts'
+import { OutboxWrites } from '../outbox/outbox-writes.ts'
+import type { RedisOutbox } from '../outbox/redis-outbox.ts'
 import type { Platform } from '../platform/platform.ts'
 import { Backpressure } from '../pressure/backpressure.ts'
 import { WriteQueue } from '../queue/write-queue.ts'
@@ -36,6 +39,8 @@ export interface EnginePartsInput {
   readonly l2?: L2Store | undefined
   readonly l3?: L3Store | undefined
   readonly wal?: WriteAheadLog | undefined
+  /** The Redis outbox (instead of `wal`), kept in `l2`. */
+  readonly outbox?: RedisOutbox | undefined
   readonly platform: Platform
   readonly logger: Logger
   readonly breakers?: { l2?: Partial<BreakerOptions>; l3?: Partial<BreakerOptions> } | undefined
@@ -71,6 +76,14 @@ export function composeEngine(input: EnginePartsInput) {
       })
     : undefined
   const log = input.wal ? new LogKeeper(input.wal, metrics, logger, config().queueMaxBytes) : undefined
+  if (input.outbox && (input.wal || !l2)) {
+    throw new ConfigError(
+      input.wal
+        ? 'an engine keeps its writes in one log: a write-ahead log or the Redis outbox, not both'
+        : 'the Redis outbox lives in L2: an engine with an outbox needs its l2 store',
+      ['log'],
+    )
+  }
   const races = new RacingWrites()
   const pressure = new Backpressure()
   const writer = new TierWriter({
@@ -122,7 +135,7 @@ export function composeEngine(input: EnginePartsInput) {
     pressure,
     l1,
     queue,
-    log: input.wal,
+    log: input.wal ?? input.outbox,
     platform,
     hasL3: l3 !== undefined,
     queueMaxBytes: () => config().queueMaxBytes,
@@ -153,11 +166,17 @@ export function composeEngine(input: EnginePartsInput) {
     resolver,
     payloadLimit: () => l3?.payloadLimit ?? config().maxPayloadBytes,
   })
+  const outbox =
+    input.outbox && l2
+      ? new OutboxWrites({ outbox: input.outbox, l2, l3, clock, l1, races, filter, platform })
+      : undefined
   const writes = new WritePath({
     preparer,
     admission,
     queue,
     log,
+    outbox,
+    upgradeQueued: input.maintenance === 'manual',
     filter,
     defaultAck: () => config().defaultAck,
   })
@@ -211,6 +230,7 @@ export function composeEngine(input: EnginePartsInput) {
     l2,
     l3,
     log,
+    outbox,
     races,
     pressure,
     writer,

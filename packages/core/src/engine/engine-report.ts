@@ -37,6 +37,10 @@ export async function healthReport(parts: EngineParts, state: EngineState): Prom
     wal: log
       ? { configured: true as const, ...log.log.stats(), parked: log.parked.size, drained: log.drained }
       : { configured: false as const },
+    // What this instance last heard of the outbox's size; the flusher drains it, not this engine.
+    ...(parts.outbox && {
+      outbox: { ...parts.outbox.outbox.stats(), shards: parts.outbox.outbox.shards.length },
+    }),
     filter: parts.filter.snapshot(),
     l2Reconcile: { pending: l2?.staleCopies.size ?? 0 },
     backpressure: parts.pressure.snapshot(),

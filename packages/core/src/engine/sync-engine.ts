@@ -9,6 +9,7 @@ import type { L3Store } from '../l3/l3-store.ts'
 import type { WriteAheadLog } from '../log/write-ahead-log.ts'
 import type { EngineOperation } from '../metrics/metric-attributes.ts'
 import type { SubmitOptions } from '../options/submit-options.ts'
+import type { RedisOutbox } from '../outbox/redis-outbox.ts'
 import { defaultPlatform, type Platform } from '../platform/platform.ts'
 import { severity } from '../pressure/backpressure-level.ts'
 import type { BreakerOptions } from '../resilience/breaker-options.ts'
@@ -41,6 +42,11 @@ export interface SyncEngineOptions {
    * Without one, `logged` is served as `stored` and an unreachable L3 fails the start.
    */
   wal?: WriteAheadLog
+  /**
+   * The Redis outbox instead of `wal` (serverless: Lambda, Workers): `logged` writes go to L2 and
+   * the outbox in one script, and a scheduled flusher (`flushOutbox`) stores them in L3.
+   */
+  outbox?: RedisOutbox
   platform?: Platform
   logger?: Logger
   /** Circuit breaker and deadline of each backend (defaults: `DEFAULT_BREAKER_OPTIONS`). */
@@ -92,6 +98,7 @@ export class SyncEngine {
       l2: options.l2,
       l3: options.l3,
       wal: options.wal,
+      outbox: options.outbox,
       platform,
       logger: options.logger ?? silentLogger,
       breakers: options.breakers,
@@ -134,7 +141,7 @@ export class SyncEngine {
     this.#detachMetrics = parts.metrics.observe({
       l1: () => parts.l1,
       queue: () => parts.queue,
-      wal: () => parts.log?.log.stats(),
+      wal: () => parts.log?.log.stats() ?? parts.outbox?.outbox.stats(),
       filter: () => parts.filter.filter,
       breakers: () =>
         [parts.l2 && parts.breakers.l2.stats(), parts.l3 && parts.breakers.l3.stats()].filter(
@@ -148,7 +155,7 @@ export class SyncEngine {
       {
         l2: parts.l2?.store.driver ?? 'none',
         l3: parts.l3?.store.driver ?? 'none',
-        wal: parts.log?.log.driver ?? 'none',
+        wal: parts.log?.log.driver ?? parts.outbox?.outbox.driver ?? 'none',
         degraded: degradedTiers(parts),
       },
       'engine ready',

@@ -369,6 +369,11 @@ export class RedisStore implements L2Store {
     return this.#call(() => this.transport.send(command))
   }
 
+  /** Commands in one round trip under this store's error policy (replies and errors in place). */
+  pipeline(commands: readonly RedisCommand[]): Promise<RedisReply[]> {
+    return this.#pipeline(commands)
+  }
+
   /** The TTL an entry is written with: a tombstone's retention, an item's own, 0 for none. */
   ttlOf(entry: L2WriteEntry): number {
     if (entry.record.tombstone) return this.#tombstoneTtlMs

@@ -24,6 +24,7 @@ export interface OutboxRedis {
   /** The transport carries text only: envelopes go as base64. */
   readonly textOnly: boolean
   send(command: RedisCommand): Promise<RedisReply>
+  pipeline(commands: readonly RedisCommand[]): Promise<RedisReply[]>
   /** The TTL an entry is written with in L2 (tombstones get their retention), '0'-able. */
   ttlOf(entry: L2WriteEntry): number
 }
@@ -122,26 +123,46 @@ export class OutboxShardLog implements WriteAheadLog {
 
   async open(): Promise<void> {
     if (this.#state === 'closed') throw this.#unusable('open')
-    const [entries, bytes, target] = await Promise.all([
-      this.redis.send(['XLEN', this.#keys[0]!]),
-      this.redis.send(['GET', this.#keys[2]!]),
-      this.redis.send(['GET', this.#targetKey]),
-    ])
-    this.#entries = replyInteger(entries, 'XLEN')
-    this.#bytes = bytes === null ? 0 : Number(replyText(bytes, 'GET'))
-    this.#target = target === null ? undefined : replyText(target, 'GET')
+    this.opened(await this.redis.pipeline(this.openCommands()))
+  }
+
+  /** What `open` asks of Redis: several shards open in one round trip (`RedisOutbox.open`). */
+  openCommands(): RedisCommand[] {
+    return [
+      ['XLEN', this.#keys[0]!],
+      ['GET', this.#keys[2]!],
+      ['GET', this.#targetKey],
+    ]
+  }
+
+  /** Takes the replies to `openCommands`. */
+  opened([entries, bytes, target]: readonly RedisReply[]): void {
+    if (this.#state === 'closed') throw this.#unusable('open')
+    this.#entries = replyInteger(this.#throwIfError(entries ?? null), 'XLEN')
+    this.#bytes =
+      bytes === null || bytes === undefined ? 0 : Number(replyText(this.#throwIfError(bytes), 'GET'))
+    this.#target =
+      target === null || target === undefined ? undefined : replyText(this.#throwIfError(target), 'GET')
     this.#state = 'open'
   }
 
   async bind(target: string): Promise<void> {
+    const [reply] = await this.redis.scripts.run([this.bindCall(target)])
+    this.bound(target, reply ?? null)
+  }
+
+  /** The bind script call (several shards bind in one round trip: `RedisOutbox.bind`). */
+  bindCall(target: string): ScriptCall {
     this.#usable('bind')
     if (typeof target !== 'string' || target === '') {
       throw new InvalidArgumentError('a log is bound to a non-empty L3 identity')
     }
-    const [reply] = await this.redis.scripts.run([
-      { script: outboxBindScript, keys: [...this.#keys, this.#targetKey], args: [target] },
-    ])
-    const parts = replyArray(this.#throwIfError(reply ?? null), 'the outbox bind')
+    return { script: outboxBindScript, keys: [...this.#keys, this.#targetKey], args: [target] }
+  }
+
+  /** Takes the reply to `bindCall`. */
+  bound(target: string, reply: RedisReply): void {
+    const parts = replyArray(this.#throwIfError(reply), 'the outbox bind')
     if (replyText(parts[0] ?? null, 'the outbox bind') === 'mismatch') {
       throw new LogTargetMismatchError(replyText(parts[1] ?? null, 'the outbox bind'), target, this.#entries)
     }

@@ -70,13 +70,23 @@ export class RedisOutbox {
     return 'redis-outbox'
   }
 
+  /** Opens every shard in one round trip. */
   async open(): Promise<void> {
-    await Promise.all(this.shards.map((shard) => shard.open()))
+    const commands = this.shards.map((shard) => shard.openCommands())
+    const replies = await this.redis.pipeline(commands.flat())
+    let at = 0
+    commands.forEach((asked, index) => {
+      this.shards[index]!.opened(replies.slice(at, at + asked.length))
+      at += asked.length
+    })
   }
 
-  /** Ties every shard to the L3 its writes are for (see `WriteAheadLog.bind`). */
+  /** Ties every shard to the L3 its writes are for (see `WriteAheadLog.bind`), in one round trip. */
   async bind(target: string): Promise<void> {
-    await Promise.all(this.shards.map((shard) => shard.bind(target)))
+    const replies = await this.redis.scripts.run(this.shards.map((shard) => shard.bindCall(target)))
+    this.shards.forEach((shard, index) => {
+      shard.bound(target, replies[index] ?? null)
+    })
   }
 
   /**

@@ -9,7 +9,8 @@ export interface WriteAdmissionParts {
   readonly pressure: Backpressure
   readonly l1: L1Cache
   readonly queue: WriteQueue
-  readonly log: WriteAheadLog | undefined
+  /** The log whose fill counts: a write-ahead log or the outbox. */
+  readonly log: Pick<WriteAheadLog, 'stats'> | undefined
   readonly platform: Platform
   readonly hasL3: boolean
   /** The queue's byte budget (live). */

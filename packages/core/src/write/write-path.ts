@@ -4,6 +4,8 @@ import type { FilterKeeper } from '../filter/filter-keeper.ts'
 import { SyncItem } from '../item/sync-item.ts'
 import type { LogKeeper } from '../log/log-keeper.ts'
 import type { AckLevel, SubmitOptions } from '../options/submit-options.ts'
+import type { OutboxWrites } from '../outbox/outbox-writes.ts'
+import type { OutboxOutcome } from '../outbox/redis-outbox.ts'
 import type { FlushOutcome, QueuedWrite } from '../queue/queued-write.ts'
 import type { WriteQueue } from '../queue/write-queue.ts'
 import type { WriteAdmission } from './write-admission.ts'
@@ -15,6 +17,13 @@ export interface WritePathParts {
   readonly admission: WriteAdmission
   readonly queue: WriteQueue
   readonly log: LogKeeper | undefined
+  /** The Redis outbox (serverless): `logged` writes go to L2 and the outbox in one script. */
+  readonly outbox: OutboxWrites | undefined
+  /**
+   * No timer outlives a request (`maintenance: 'manual'`): nothing would flush a `queued` write
+   * later, so it is served as `logged` (or `stored` without a log).
+   */
+  readonly upgradeQueued: boolean
   readonly filter: FilterKeeper
   /** The engine's `defaultAck` (live). */
   readonly defaultAck: () => AckLevel
@@ -67,7 +76,13 @@ export class WritePath {
   }
 
   /** One prepared write to its ack level; a delete's receipt says whether it found a live item. */
-  async #write(write: QueuedWrite, ack: AckLevel, known: boolean | undefined): Promise<Receipt> {
+  async #write(write: QueuedWrite, requested: AckLevel, known: boolean | undefined): Promise<Receipt> {
+    const ack = this.#ackOf(write, requested)
+    if (ack === 'outbox') {
+      const [outcome] = await this.parts.outbox!.put([write])
+      if (!outcome!.ok) throw outcome!.error
+      return outboxReceipt(write, outcome!, known)
+    }
     if (ack === 'logged') await this.parts.log!.append([write])
     const done = this.#enqueue(write, ack)
     let existed = known
@@ -93,18 +108,28 @@ export class WritePath {
     prepare: (input: I) => QueuedWrite,
     nameOf: (input: I) => string,
   ): Promise<BulkResult<Receipt>[]> {
-    const ack = this.#ack(options)
+    const requested = this.#ack(options)
+    let ack = requested
     const prepared: { index: number; write: QueuedWrite; known: boolean | undefined }[] = []
+    const viaOutbox: { index: number; write: QueuedWrite; known: boolean | undefined }[] = []
     const results: BulkResult<Receipt>[] = inputs.map((input, index) => {
       try {
         const known = this.#knownLive(nameOf(input))
         const write = prepare(input)
+        const level = this.#ackOf(write, requested)
+        if (level === 'outbox') {
+          viaOutbox.push({ index, write, known })
+          return { ok: true, id: write.id, value: receiptOf(write, 'logged', known) }
+        }
+        // Writes kept out of L2 are stored directly (the outbox only holds what L2 holds).
+        ack = level
         prepared.push({ index, write, known })
-        return { ok: true, id: write.id, value: receiptOf(write, ack, known) }
+        return { ok: true, id: write.id, value: receiptOf(write, level, known) }
       } catch (error) {
         return { ok: false, id: nameOf(input), error: asSyncError(error) }
       }
     })
+    if (viaOutbox.length > 0) await this.#putEach(viaOutbox, results)
     if (ack === 'logged' && prepared.length > 0) {
       try {
         await this.parts.log!.append(prepared.map(({ write }) => write))
@@ -135,6 +160,35 @@ export class WritePath {
     return results
   }
 
+  /** Bulk writes through the outbox: one call, each write's own outcome in its result. */
+  async #putEach(
+    writes: readonly { index: number; write: QueuedWrite; known: boolean | undefined }[],
+    results: BulkResult<Receipt>[],
+  ): Promise<void> {
+    let outcomes: Awaited<ReturnType<OutboxWrites['put']>>
+    try {
+      outcomes = await this.parts.outbox!.put(writes.map(({ write }) => write))
+    } catch (error) {
+      for (const { index, write } of writes)
+        results[index] = { ok: false, id: write.id, error: asSyncError(error, 'l2') }
+      return
+    }
+    writes.forEach(({ index, write, known }, at) => {
+      const outcome = outcomes[at]!
+      results[index] = outcome.ok
+        ? { ok: true, id: write.id, value: outboxReceipt(write, outcome, known) }
+        : { ok: false, id: write.id, error: outcome.error }
+    })
+  }
+
+  /** How one prepared write is acknowledged: `outbox` is `logged` through the Redis outbox. */
+  #ackOf(write: QueuedWrite, ack: AckLevel): AckLevel | 'outbox' {
+    if (ack !== 'logged' || !this.parts.outbox || write.condition !== undefined) return ack
+    // The outbox holds only what L2 holds (so every instance reads it back from L2): a write
+    // kept out of L2 is stored directly.
+    return write.route.l2 ? 'outbox' : this.parts.log ? 'logged' : 'stored'
+  }
+
   /** Queues a prepared write; a logged one is made visible again now that it is queued. */
   #enqueue(write: QueuedWrite, ack: AckLevel): Promise<FlushOutcome> {
     const done = this.parts.queue.enqueue(write, ack === 'stored')
@@ -144,9 +198,10 @@ export class WritePath {
 
   #ack(options: Pick<SubmitOptions, 'ack' | 'ifVersion'> | undefined): AckLevel {
     if (options?.ifVersion !== undefined) return 'stored'
-    const level = options?.ack ?? this.parts.defaultAck()
+    const asked = options?.ack ?? this.parts.defaultAck()
+    const level = asked === 'queued' && this.parts.upgradeQueued ? 'logged' : asked
     // No durable log: `logged` is served by the stronger `stored`.
-    return level === 'logged' && !this.parts.log ? 'stored' : level
+    return level === 'logged' && !this.parts.log && !this.parts.outbox ? 'stored' : level
   }
 
   #knownLive(id: string | undefined): boolean | undefined {
@@ -167,6 +222,17 @@ function receiptOf(write: QueuedWrite, ack: AckLevel, known: boolean | undefined
   const receipt = { id: write.id, version: write.version, ack }
   if (known === undefined) return receipt
   return write.item === null ? { ...receipt, existed: known } : { ...receipt, created: !known }
+}
+
+/** The receipt of a write the outbox took: at the version it was given there. */
+function outboxReceipt(
+  write: QueuedWrite,
+  outcome: OutboxOutcome & { ok: true },
+  known: boolean | undefined,
+): Receipt {
+  const receipt = { id: write.id, version: outcome.version, ack: 'logged' as const }
+  if (write.item === null) return { ...receipt, existed: known ?? outcome.replacedLive }
+  return known === undefined ? receipt : { ...receipt, created: !known }
 }
 
 function idOf(item: unknown): string {
