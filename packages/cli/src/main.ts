@@ -6,6 +6,7 @@ import { type CliIo, processIo, writeLine } from './cli-io.ts'
 import type { Command } from './command.ts'
 import { deleteCommand } from './commands/delete.ts'
 import { flushCommand } from './commands/flush.ts'
+import { flushOutboxCommand } from './commands/flush-outbox.ts'
 import { getCommand } from './commands/get.ts'
 import { putCommand } from './commands/put.ts'
 import { serveCommand } from './commands/serve.ts'
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   deleteCommand,
   statsCommand,
   flushCommand,
+  flushOutboxCommand,
 ]
 
 export const USAGE = `sync-engine: a tiered sync engine (L1 memory, L2 Redis, L3 SQL) and its HTTP API.
@@ -30,10 +32,11 @@ Usage:
   sync-engine delete <id>
   sync-engine stats
   sync-engine flush
+  sync-engine flush-outbox [--max-seconds 55]
   sync-engine <command> --help
 
 Commands:
-${COMMANDS.map((command) => `  ${command.name.padEnd(8)} ${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`).join('\n')}
 
 Client commands (put, get, delete, stats, flush) talk to a running server:
   --url <url>      server base URL (env SYNC_URL, default http://127.0.0.1:8787)

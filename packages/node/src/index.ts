@@ -1,4 +1,4 @@
-export { createEngineFromConfig } from './create-engine-from-config.ts'
+export { createEngineFromConfig, flushOutboxFromConfig } from './create-engine-from-config.ts'
 export { bufferedDestination, createLogger } from './create-logger.ts'
 export { CLOSE_GRACE_MS, GracefulHttpServer } from './graceful-http-server.ts'
 export { scrubSecrets } from './log-redaction.ts'
