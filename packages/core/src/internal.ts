@@ -84,7 +84,13 @@ export type {
 } from './l3/sql-transport.ts'
 export { sqliteDialect } from './l3/sqlite-dialect.ts'
 export { isLive, type RecordHead, type StoredRecord } from './l3/stored-record.ts'
-export { DRAIN_BATCH, type DrainOptions, type DrainReport, drainOnce } from './log/log-drainer.ts'
+export {
+  connectedWriter,
+  DRAIN_BATCH,
+  type DrainOptions,
+  type DrainReport,
+  drainOnce,
+} from './log/log-drainer.ts'
 export type {
   PendingWrite,
   SettledWrite,

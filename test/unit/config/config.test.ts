@@ -28,6 +28,9 @@ describe('config defaults', () => {
     const config = loadConfig()
     expect(config).toEqual({
       redisPrefix: 'sync:',
+      redisShards: 16,
+      // Logged writes wait in a SQLite file under dataDir (the Redis outbox is opt-in on Node).
+      log: 'local',
       sqlTable: 'sync_items',
       dataDir: './data',
       host: '127.0.0.1',

@@ -190,8 +190,8 @@ function later<T>(platform: Platform, work: () => Promise<T>): Promise<T> {
 /** A writer over bare stores, each behind a breaker of its own and connected (a flusher has no engine). */
 export async function connectedWriter(
   options: Pick<DrainOptions, 'l2' | 'l3'>,
-  logger: Logger,
-  platform: Platform,
+  logger: Logger = silentLogger,
+  platform: Platform = defaultPlatform,
 ): Promise<TierWriter> {
   const metrics = new EngineMetrics()
   const guard = (tier: 'l2' | 'l3') => new GuardedCall(new CircuitBreaker(tier, platform), metrics, platform)

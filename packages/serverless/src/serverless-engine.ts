@@ -1,0 +1,60 @@
+import { type Logger, SyncEngine } from '@sync-engine/core'
+import { connectedWriter, type FlushOutboxReport, flushOutbox, RedisOutbox } from '@sync-engine/core/internal'
+import { createApp } from '@sync-engine/http'
+import type { Hono } from 'hono'
+import type { ServerlessDrivers } from './serverless-drivers.ts'
+import type { ServerlessSettings } from './serverless-settings.ts'
+
+/** The tiers of a serverless instance: L2 with its outbox, and L3. */
+async function tiersFor(settings: ServerlessSettings, drivers: ServerlessDrivers) {
+  const { config } = settings
+  const l2 = await drivers.redis(settings.redis, {
+    prefix: config.redisPrefix,
+    shards: config.redisShards,
+    tombstoneRetentionMs: config.tombstoneRetentionMs,
+  })
+  const l3 = await drivers.sql(settings.sql, config.sqlTable)
+  const outbox = new RedisOutbox(l2, { maxBytes: config.walMaxBytes })
+  return { l2, l3, outbox }
+}
+
+/**
+ * The engine and HTTP app of one warm instance (a Lambda execution environment, a Worker isolate):
+ * L1 lives as long as the instance, bounded in staleness because other instances write the same
+ * tiers; `logged` (the default) is the outbox; no timer is relied on (`maintenance: 'manual'`), so
+ * a `queued` write is served as `logged`.
+ */
+export async function startServerlessApp(
+  settings: ServerlessSettings,
+  drivers: ServerlessDrivers,
+  logger: Logger,
+): Promise<{ engine: SyncEngine; app: Hono }> {
+  const { l2, l3, outbox } = await tiersFor(settings, drivers)
+  const engine = new SyncEngine({ config: settings.config, l2, l3, outbox, maintenance: 'manual', logger })
+  await engine.start()
+  return { engine, app: createApp({ engine, config: settings.config, logger }) }
+}
+
+/** A flusher instance: one run per invocation, the writer (and its L3 breaker) kept between runs. */
+export interface OutboxFlusher {
+  run(remainingMs: () => number): Promise<FlushOutboxReport>
+}
+
+/**
+ * The scheduled flusher's state for a warm instance: the outbox opened and tied to L3 once (an
+ * outbox written for another database refuses), L3 connected once.
+ */
+export async function startOutboxFlusher(
+  settings: ServerlessSettings,
+  drivers: ServerlessDrivers,
+  logger: Logger,
+): Promise<OutboxFlusher> {
+  const { l2, l3, outbox } = await tiersFor(settings, drivers)
+  await l2.init()
+  const writer = await connectedWriter({ l3 }, logger)
+  await outbox.open()
+  await outbox.bind(l3.identity)
+  return {
+    run: (remainingMs) => flushOutbox({ outbox, l3: writer, remainingMs, logger }),
+  }
+}
