@@ -21,6 +21,8 @@ import {
   mysqlUrl,
   redisUrl,
 } from '../integration/support/services.ts'
+import { type PlanetScaleHttpServer, startPlanetScaleHttpServer } from '../support/planetscale-http-server.ts'
+import { startUpstashRestServer, type UpstashRestServer } from '../support/upstash-rest-server.ts'
 import { DIST } from './contract-targets.ts'
 import { copyLambdaBundles, httpEvent, LambdaProcess } from './lambda-process.ts'
 
@@ -203,6 +205,77 @@ describeWithRedis('Lambda bundles in processes of their own', () => {
       expect(result.headers['content-type']).toBe('application/problem+json')
       expect(JSON.parse(result.body).detail).toContain('SYNC_API_TOKENS')
       expect(result.body).not.toContain(redisUrl())
+    })
+  })
+})
+
+describeWithRedis('the Lambda bundles over the HTTP drivers', () => {
+  describeWithMysql('Upstash and PlanetScale through the loopback servers', () => {
+    const token = `lhttp-${randomBytes(12).toString('hex')}`
+    const restToken = `rest-${randomBytes(12).toString('hex')}`
+    const prefix = `test:lhttp:${randomBytes(4).toString('hex')}:`
+    const tables = mysqlTables()
+    const table = tables.next()
+    let upstash: UpstashRestServer
+    let planetscale: PlanetScaleHttpServer
+    let bundles: Awaited<ReturnType<typeof copyLambdaBundles>>
+    const processes: LambdaProcess[] = []
+
+    beforeAll(async () => {
+      bundles = await copyLambdaBundles()
+      upstash = await startUpstashRestServer({ redisUrl: redisUrl(), token: restToken })
+      planetscale = await startPlanetScaleHttpServer({
+        mysqlUrl: mysqlUrl(),
+        database: new URL(mysqlUrl()).pathname.slice(1) || 'test',
+        username: 'lambda',
+        password: `pw-${randomBytes(6).toString('hex')}`,
+      })
+    })
+    afterAll(async () => {
+      await Promise.allSettled(processes.map((child) => child.close()))
+      await bundles?.remove()
+      await upstash?.close()
+      await planetscale?.close()
+      const cleaner = await IoredisTransport.create({ url: redisUrl() })
+      await deleteMatching(cleaner, `${escapeGlob(prefix)}*`)
+      await cleaner.close()
+      await tables.dropAll()
+    })
+
+    it('load their drivers from the copy (lazy chunks), serve binary bytes exactly, and flush into PlanetScale', async () => {
+      const env = {
+        UPSTASH_REDIS_REST_URL: upstash.url,
+        UPSTASH_REDIS_REST_TOKEN: restToken,
+        PLANETSCALE_URL: planetscale.url,
+        SYNC_SQL_TABLE: table,
+        SYNC_REDIS_PREFIX: prefix,
+        SYNC_API_TOKENS: token,
+        SYNC_LOG_LEVEL: 'warn',
+      }
+      const api = new LambdaProcess(bundles.dir, 'api.mjs', env)
+      const flusher = new LambdaProcess(bundles.dir, 'flusher.mjs', env)
+      processes.push(api, flusher)
+      const bytes = Uint8Array.of(0, 1, 2, 0xff, 0xfe, 0x80)
+      const { result: put } = await api.invoke(
+        httpEvent('PUT', '/v1/items/bin%3A1', {
+          token,
+          body: bytes,
+          contentType: 'application/octet-stream',
+        }),
+      )
+      expect(put.statusCode, put.body).toBe(200)
+      const version = (JSON.parse(put.body) as { version: number }).version
+      const { result: got } = await api.invoke(httpEvent('GET', '/v1/items/bin%3A1', { token }))
+      expect(got.isBase64Encoded).toBe(true)
+      expect([...Buffer.from(got.body, 'base64')]).toEqual([...bytes])
+      const { result: report } = await flusher.invoke<FlushOutboxReport>({})
+      expect(report).toMatchObject({ drained: 1, failed: 0, left: 0 })
+      const sql = await createConnection({ uri: mysqlUrl() })
+      const [rows] = await sql.query(`SELECT version, payload_blob FROM \`${table}\` WHERE id = ?`, ['bin:1'])
+      await sql.end()
+      const [row] = rows as { version: number | string; payload_blob: Buffer }[]
+      expect(Number(row?.version)).toBe(version)
+      expect([...(row?.payload_blob ?? [])]).toEqual([...bytes])
     })
   })
 })
