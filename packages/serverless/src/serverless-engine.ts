@@ -32,7 +32,19 @@ export async function startServerlessApp(
   const { l2, l3, outbox } = await tiersFor(settings, drivers)
   const engine = new SyncEngine({ config: settings.config, l2, l3, outbox, maintenance: 'manual', logger })
   await engine.start()
-  return { engine, app: createApp({ engine, config: settings.config, logger }) }
+  const app = createApp({ engine, config: settings.config, logger })
+  // No timer runs maintenance here: a request runs it first when there is some (a tier that was
+  // unreachable at start to connect, L2 copies to reconcile), within the request, before it freezes.
+  const serve = app.fetch
+  app.fetch = async (request, env, executionCtx) => {
+    if (engine.maintenanceDue) {
+      await engine.runMaintenance().catch((error: unknown) => {
+        logger.warn({ err: (error as Error)?.message }, 'maintenance before the request failed')
+      })
+    }
+    return serve(request, env, executionCtx)
+  }
+  return { engine, app }
 }
 
 /** A flusher instance: one run per invocation, the writer (and its L3 breaker) kept between runs. */

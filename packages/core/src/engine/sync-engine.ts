@@ -342,6 +342,15 @@ export class SyncEngine {
     return this.#parts.maintenance.runOnce()
   }
 
+  /**
+   * Whether a `runMaintenance()` has something to do now (a tier to connect, L2 copies to
+   * reconcile, settled log entries, a purge due): a `manual` host asks before each request, so a
+   * request pays for maintenance only when there is some. No I/O.
+   */
+  get maintenanceDue(): boolean {
+    return this.#state === 'ready' && this.#parts.maintenance.needed
+  }
+
   /** Byte accounting of L1, for tests and stats: the sum must equal `bytes`. */
   l1Snapshot(): { bytes: number; entries: L1Entry[] } {
     return { bytes: this.#parts.l1.bytes, entries: [...this.#parts.l1.entries()] }

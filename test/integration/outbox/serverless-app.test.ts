@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto'
+import { escapeGlob, RedisStore } from '@sync-engine/core/internal'
+import { IoredisTransport } from '@sync-engine/redis-ioredis'
+import {
+  jsonLogger,
+  type ServerlessDrivers,
+  serverlessSettings,
+  startServerlessApp,
+} from '@sync-engine/serverless'
+import { createMysqlStore } from '@sync-engine/sql-mysql2'
+import { afterAll, expect, it } from 'vitest'
+import { FlakyL3 } from '../../support/flaky-l3.ts'
+import { deleteMatching } from '../conformance/l2-records.ts'
+import { describeWithMysql, describeWithRedis, mysqlTables, mysqlUrl, redisUrl } from '../support/services.ts'
+
+const TOKEN = `sapp-${randomBytes(12).toString('hex')}`
+const prefix = `test:sapp:${randomBytes(4).toString('hex')}:`
+const tables = mysqlTables()
+
+describeWithRedis('the serverless app', () => {
+  describeWithMysql('over ioredis and MariaDB', () => {
+    const transports: IoredisTransport[] = []
+    afterAll(async () => {
+      const cleaner = await IoredisTransport.create({ url: redisUrl() })
+      await deleteMatching(cleaner, `${escapeGlob(prefix)}*`)
+      await cleaner.close()
+      await Promise.allSettled(transports.map((transport) => transport.close()))
+      await tables.dropAll()
+    })
+
+    it('an instance that started while SQL was unreachable connects it at a later request (no timer does)', async () => {
+      let flaky: FlakyL3 | undefined
+      const drivers: ServerlessDrivers = {
+        async redis(_settings, options) {
+          const transport = await IoredisTransport.create({ url: redisUrl() })
+          transports.push(transport)
+          return new RedisStore(transport, options)
+        },
+        async sql(_settings, table) {
+          flaky = new FlakyL3(createMysqlStore({ url: mysqlUrl(), table }))
+          flaky.down = true
+          return flaky
+        },
+      }
+      const settings = serverlessSettings(
+        {
+          SYNC_REDIS_URL: redisUrl(),
+          SYNC_SQL_URL: mysqlUrl(),
+          SYNC_SQL_TABLE: tables.next(),
+          SYNC_REDIS_PREFIX: prefix,
+          SYNC_API_TOKENS: TOKEN,
+        },
+        'lambda',
+      )
+      const { engine, app } = await startServerlessApp(settings, drivers, jsonLogger('silent'))
+      try {
+        const put = (id: string, query = '') =>
+          app.fetch(
+            new Request(`http://lambda.test/v1/items/${id}${query}`, {
+              method: 'PUT',
+              headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+              body: '{"a":1}',
+            }),
+          )
+        // SQL down: a logged write is still acknowledged (L2 and the outbox), a stored one is not.
+        expect((await put('logged')).status).toBe(200)
+        expect((await put('stored', '?ack=stored')).status).toBe(503)
+        flaky!.down = false
+        const stored = await put('stored-later', '?ack=stored')
+        expect(stored.status, await stored.clone().text()).toBe(200)
+        expect(((await stored.json()) as { ack: string }).ack).toBe('stored')
+      } finally {
+        await engine.shutdown()
+      }
+    })
+  })
+})
