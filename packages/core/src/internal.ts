@@ -185,4 +185,5 @@ export {
 export { DeadlineExceededError } from './resilience/deadline-exceeded-error.ts'
 export { type FailurePredicate, isBackendFailure } from './resilience/failure-policy.ts'
 export { type BackgroundScope, DETACHED_SCOPE } from './runtime/background-scope.ts'
+export { PURGE_INTERVAL_MS, purgeL3 } from './runtime/purge.ts'
 export type { DeleteOptions } from './write/write-preparer.ts'

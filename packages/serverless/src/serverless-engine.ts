@@ -1,5 +1,13 @@
 import { type Logger, SyncEngine } from '@sync-engine/core'
-import { connectedWriter, type FlushOutboxReport, flushOutbox, RedisOutbox } from '@sync-engine/core/internal'
+import {
+  connectedWriter,
+  DEFAULT_FLUSH_RESERVE_MS,
+  type FlushOutboxReport,
+  flushOutbox,
+  PURGE_INTERVAL_MS,
+  purgeL3,
+  RedisOutbox,
+} from '@sync-engine/core/internal'
 import { createApp } from '@sync-engine/http'
 import type { Hono } from 'hono'
 import type { ServerlessDrivers } from './serverless-drivers.ts'
@@ -66,7 +74,18 @@ export async function startOutboxFlusher(
   const writer = await connectedWriter({ l3 }, logger)
   await outbox.open()
   await outbox.bind(l3.identity)
+  let lastPurgeAt = 0
   return {
-    run: (remainingMs) => flushOutbox({ outbox, l3: writer, remainingMs, logger }),
+    async run(remainingMs) {
+      const report = await flushOutbox({ outbox, l3: writer, remainingMs, logger })
+      // API instances purge nothing (no timer, and a request should not pay for it): the flusher
+      // turns expired rows into tombstones and drops old tombstones, at most hourly per instance.
+      const now = Date.now()
+      if (writer.l3 && now - lastPurgeAt >= PURGE_INTERVAL_MS && remainingMs() > DEFAULT_FLUSH_RESERVE_MS) {
+        lastPurgeAt = now
+        await purgeL3(writer.l3, now, settings.config.tombstoneRetentionMs, logger)
+      }
+      return report
+    },
   }
 }

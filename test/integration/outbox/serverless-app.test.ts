@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { escapeGlob, RedisStore } from '@sync-engine/core/internal'
+import { escapeGlob, type L3Store, RedisStore, SyncItem } from '@sync-engine/core/internal'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import {
   jsonLogger,
   type ServerlessDrivers,
   serverlessSettings,
+  startOutboxFlusher,
   startServerlessApp,
 } from '@sync-engine/serverless'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
@@ -20,12 +21,47 @@ const tables = mysqlTables()
 describeWithRedis('the serverless app', () => {
   describeWithMysql('over ioredis and MariaDB', () => {
     const transports: IoredisTransport[] = []
+    const stores: L3Store[] = []
     afterAll(async () => {
       const cleaner = await IoredisTransport.create({ url: redisUrl() })
       await deleteMatching(cleaner, `${escapeGlob(prefix)}*`)
       await cleaner.close()
       await Promise.allSettled(transports.map((transport) => transport.close()))
+      await Promise.allSettled(stores.map((store) => store.close()))
       await tables.dropAll()
+    })
+
+    it('the flusher also purges: an expired row becomes a tombstone (API instances purge nothing)', async () => {
+      const table = tables.next()
+      const sql = createMysqlStore({ url: mysqlUrl(), table })
+      stores.push(sql)
+      await sql.init()
+      const item = SyncItem.fromJson('expired', 1).withVersion(1_700_000_000_000_001, 1_700_000_000_000)
+      await sql.write([{ ...item, tombstone: false, expiresAt: Date.now() - 1_000 }])
+      const drivers: ServerlessDrivers = {
+        async redis(_settings, options) {
+          const transport = await IoredisTransport.create({ url: redisUrl() })
+          transports.push(transport)
+          return new RedisStore(transport, options)
+        },
+        sql: async () => createMysqlStore({ url: mysqlUrl(), table }),
+      }
+      const settings = serverlessSettings(
+        {
+          SYNC_REDIS_URL: redisUrl(),
+          SYNC_SQL_URL: mysqlUrl(),
+          SYNC_SQL_TABLE: table,
+          SYNC_REDIS_PREFIX: prefix,
+        },
+        'lambda',
+        'flusher',
+      )
+      const flusher = await startOutboxFlusher(settings, drivers, jsonLogger('silent'))
+      expect(await flusher.run(() => 60_000)).toMatchObject({ failed: 0, left: 0 })
+      expect((await sql.read(['expired'])).get('expired')).toMatchObject({
+        tombstone: true,
+        version: item.version,
+      })
     })
 
     it('an instance that started while SQL was unreachable connects it at a later request (no timer does)', async () => {

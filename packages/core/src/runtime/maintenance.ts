@@ -9,9 +9,7 @@ import type { L2Tier } from '../tiers/l2-tier.ts'
 import type { L3Tier } from '../tiers/l3-tier.ts'
 import type { TierWriter } from '../tiers/tier-writer.ts'
 import { describe } from '../write/write-failures.ts'
-
-/** Expired items and old tombstones are purged at most this often (and only after writes). */
-const PURGE_INTERVAL_MS = 3_600_000
+import { PURGE_INTERVAL_MS, purgeL3 } from './purge.ts'
 
 export interface MaintenanceParts {
   readonly log: LogKeeper | undefined
@@ -115,17 +113,9 @@ export class Maintenance {
   }
 
   async #purge(): Promise<void> {
-    const { l3, platform, logger } = this.parts
-    const now = platform.now()
+    const now = this.parts.platform.now()
     this.#lastPurgeAt = now
     this.#writtenSincePurge = false
-    try {
-      const expired = await l3!.purgeExpired(now)
-      const purged = await l3!.purgeTombstones(now - this.parts.tombstoneRetentionMs())
-      if (expired > 0 || purged > 0)
-        logger.info({ expired, purged }, 'purged expired items and old tombstones')
-    } catch (error) {
-      logger.warn({ err: describe(error) }, 'purge failed; retried later')
-    }
+    await purgeL3(this.parts.l3!, now, this.parts.tombstoneRetentionMs(), this.parts.logger)
   }
 }
