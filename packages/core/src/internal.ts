@@ -186,4 +186,33 @@ export { DeadlineExceededError } from './resilience/deadline-exceeded-error.ts'
 export { type FailurePredicate, isBackendFailure } from './resilience/failure-policy.ts'
 export { type BackgroundScope, DETACHED_SCOPE } from './runtime/background-scope.ts'
 export { PURGE_INTERVAL_MS, purgeL3 } from './runtime/purge.ts'
+export { matchesQuery } from './search/evaluate-query.ts'
+export { compareCodePoints } from './search/id-order.ts'
+export {
+  FIELD_TYPES,
+  type FieldDefinition,
+  type FieldType,
+  type IndexDefinition,
+  MAX_INDEX_FIELDS,
+  parseIndexDefinition,
+} from './search/index-definition.ts'
+export { decodeCursor, encodeCursor, type SearchPosition } from './search/search-cursor.ts'
+export {
+  type SearchDocument,
+  type SearchHit,
+  type SearchPage,
+  searchInMemory,
+} from './search/search-in-memory.ts'
+export { type FieldValue, type Projection, projectValue, sortValueOf } from './search/search-projection.ts'
+export {
+  checkQuery,
+  DEFAULT_SEARCH_LIMIT,
+  MAX_QUERY_NODES,
+  MAX_SEARCH_LIMIT,
+  parseSearchRequest,
+  type SearchQuery,
+  type SearchRequest,
+  type SearchSort,
+} from './search/search-query.ts'
+export { normalizeText, textWords } from './search/search-text.ts'
 export type { DeleteOptions } from './write/write-preparer.ts'

@@ -25,3 +25,20 @@ export function parseBase64(text: string): Uint8Array | undefined {
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
   return bytes
 }
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** Text as unpadded base64url (RFC 4648 §5) of its UTF-8: for tokens that travel in URLs and JSON. */
+export function encodeBase64Url(text: string): string {
+  return encodeBase64(encoder.encode(text)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** The text `encodeBase64Url` made; throws on anything else (bad characters, bytes that are not UTF-8). */
+export function decodeBase64Url(token: string): string {
+  if (!/^[A-Za-z0-9_-]*$/.test(token)) throw new Error('not base64url')
+  const padded = token.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (token.length % 4)) % 4)
+  const bytes = parseBase64(padded)
+  if (bytes === undefined) throw new Error('not base64url')
+  return decoder.decode(bytes)
+}
