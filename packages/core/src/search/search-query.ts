@@ -126,9 +126,17 @@ export function checkQuery(definition: IndexDefinition, query: SearchQuery, sort
   let nodes = 0
   const visit = (q: SearchQuery, at: string): void => {
     if (++nodes > MAX_QUERY_NODES) throw new InvalidArgumentError(`query: more than ${MAX_QUERY_NODES} nodes`)
-    if ('and' in q) return q.and.forEach((inner, i) => visit(inner, `${at}.and.${i}`))
-    if ('or' in q) return q.or.forEach((inner, i) => visit(inner, `${at}.or.${i}`))
-    if ('not' in q) return visit(q.not, `${at}.not`)
+    if ('and' in q || 'or' in q) {
+      const [operator, inners] = 'and' in q ? ['and', q.and] : ['or', q.or]
+      inners.forEach((inner, i) => {
+        visit(inner, `${at}.${operator}.${i}`)
+      })
+      return
+    }
+    if ('not' in q) {
+      visit(q.not, `${at}.not`)
+      return
+    }
     const [operator, operand] = Object.entries(q)[0] as [keyof typeof OPERAND_TYPES, { field?: string }]
     const where = `${at}.${operator}`
     if (operator === 'text') {
