@@ -23,8 +23,10 @@ import { httpPut } from './scenarios/http-put.ts'
 import { l1HitGet } from './scenarios/l1-hit-get.ts'
 import { l2HitGet } from './scenarios/l2-hit-get.ts'
 import { negativeLookups } from './scenarios/negative-lookups.ts'
+import { outboxDrain } from './scenarios/outbox-drain.ts'
 import { sequentialLogged } from './scenarios/sequential-logged.ts'
 import { sequentialStored } from './scenarios/sequential-stored.ts'
+import { serverlessEntries } from './scenarios/serverless-entries.ts'
 import { sqliteWrite } from './scenarios/sqlite-write.ts'
 import { tieredWrite } from './scenarios/tiered-write.ts'
 import { upstashWrites } from './scenarios/upstash-writes.ts'
@@ -48,6 +50,8 @@ const SCENARIOS: readonly Scenario[] = [
   negativeLookups,
   httpGet,
   httpPut,
+  outboxDrain,
+  serverlessEntries,
 ]
 
 const COMMAND = 'npm run bench'

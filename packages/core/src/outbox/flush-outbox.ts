@@ -3,10 +3,13 @@ import type { L3Store } from '../l3/l3-store.ts'
 import { connectedWriter, drainOnce } from '../log/log-drainer.ts'
 import { defaultPlatform, type Platform } from '../platform/platform.ts'
 import { TierWriter } from '../tiers/tier-writer.ts'
+import type { OutboxShardLog } from './outbox-shard-log.ts'
 import type { RedisOutbox } from './redis-outbox.ts'
 
 /** Time kept back at the end of an invocation: a page in flight must be stored and removed in it. */
 export const DEFAULT_FLUSH_RESERVE_MS = 5_000
+/** Shards drained at once by one flusher. */
+export const SHARDS_AT_ONCE = 4
 /** The longest a shard's lease lasts: a flusher killed with it held delays that shard this long at most. */
 export const MAX_LEASE_MS = 15 * 60_000
 
@@ -20,6 +23,17 @@ export interface FlushOutboxOptions {
   readonly reserveMs?: number
   readonly logger?: Logger
   readonly platform?: Platform
+}
+
+/** The log drain's per-shard lines are too many for a flusher (one summary line per run is logged). */
+function quiet(logger: Logger): Logger {
+  // Methods called on the logger itself: pino's live on its prototype.
+  return {
+    debug: (fields, message) => logger.debug(fields, message),
+    info: () => {},
+    warn: (fields, message) => logger.warn(fields, message),
+    error: (fields, message) => logger.error(fields, message),
+  }
 }
 
 /** What one flusher run did. */
@@ -65,24 +79,20 @@ export async function flushOutbox(options: FlushOutboxOptions): Promise<FlushOut
   let failed = 0
   let busy = 0
   let stopped = false
+  let next = 0
   const outOfTime = () => remainingMs() < reserve
-  for (let step = 0; step < shards.length; step++) {
-    const shard = shards[(start + step) % shards.length]!
-    if (outOfTime()) {
-      stopped = true
-      break
-    }
+  const drainShard = async (shard: OutboxShardLog) => {
     const leaseMs = Math.min(MAX_LEASE_MS, Math.max(1_000, remainingMs()))
     if (!(await outbox.lease(shard.shard, token, leaseMs))) {
       busy++
-      continue
+      return
     }
     try {
       const report = await drainOnce({
         log: shard,
         writer,
         shouldStop: outOfTime,
-        logger,
+        logger: quiet(logger),
         platform,
         onSuperseded: async (superseded) => {
           const writes = [...superseded.values()].map(({ write }) => write)
@@ -106,6 +116,19 @@ export async function flushOutbox(options: FlushOutboxOptions): Promise<FlushOut
       await outbox.release(shard.shard, token).catch(() => {})
     }
   }
+  // A few shards at once: each drain keeps up to two pages in flight, and shards hold disjoint ids,
+  // so their transactions do not wait on each other; one shard at a time left L3 idle between them.
+  const worker = async () => {
+    while (next < shards.length) {
+      if (outOfTime()) {
+        stopped = true
+        return
+      }
+      const shard = shards[(start + next++) % shards.length]!
+      await drainShard(shard)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(SHARDS_AT_ONCE, shards.length) }, worker))
   const left = await outbox.countEntries()
   const report = { drained, stale, failed, left, busy, stopped }
   logger.info(report, 'outbox flushed')

@@ -4,15 +4,15 @@ import { HEAD_FUNCTION, UNBASE64_FUNCTION } from '../l2/version-guard-script.ts'
 /**
  * The outbox's Lua. One shard's keys, all under the shard's hash tag (one slot on a cluster):
  * KEYS[1] the stream of entries (entry id `0-<seq>`), KEYS[2] the seq counter, KEYS[3] the byte
- * count, KEYS[4] the index (hash: id → "seq:version " for each of its entries), then per script
- * the keys below. Versions are integers below 2^53: exact as Lua numbers, and written with
+ * count, then per script the keys below. No index by id: the flusher drains by range, and the
+ * by-id operations of the log contract scan the stream (see OutboxShardLog). Versions are integers below 2^53: exact as Lua numbers, and written with
  * `%.0f` (tostring would round them to 14 digits).
  *
  * Stream entry fields, in this order (the readers index them): i id, v version, r route, c caller
  * versioned, b bytes counted, e envelope (the L2 envelope of the write), u the write's updatedAt
  * (a log entry may carry an item stamped earlier than the write).
  */
-export const OUTBOX_KEYS_PER_SHARD = 4
+export const OUTBOX_KEYS_PER_SHARD = 3
 /** Arguments per write of the append script. */
 export const APPEND_ARGS_PER_WRITE = 9
 /** The append's modes: the item and its entry, the item only (cache-only), the entry only (the log's own append). */
@@ -35,19 +35,13 @@ end
 local function with_version(envelope, version)
   return string.sub(envelope, 1, 4) .. be64(version) .. string.sub(envelope, 13)
 end
-local function drop_from_index(index, id, seq)
-  local list = redis.call('HGET', index, id)
-  if not list then return end
-  local kept = string.gsub(list, '(%d+):%d+ ', function(s) if s == seq then return '' end end)
-  if kept == '' then redis.call('HDEL', index, id) else redis.call('HSET', index, id, kept) end
-end
 local function counted(key)
   return tonumber(redis.call('GET', key) or '0')
 end
 `
 
 /**
- * KEYS[5..]: the item key of each write. ARGV[1]: the shard's byte bound; then per write: mode ·
+ * KEYS[4..]: the item key of each write. ARGV[1]: the shard's byte bound; then per write: mode ·
  * version · envelope · TTL ms ('0': none) · caller versioned ('1'/'0') · bytes counted · route ·
  * id · updatedAt. All or nothing against the bound: `{'full', bytes, entries}` and nothing written. Otherwise
  * `{'ok', bytes, entries, status1, version1, live1, …}`.
@@ -105,7 +99,6 @@ for i = 1, writes do
     local id = ARGV[at + 8]
     redis.call('XADD', KEYS[1], '0-' .. seq, 'i', id, 'v', v, 'r', ARGV[at + 7], 'c', ARGV[at + 5],
       'b', ARGV[at + 6], 'e', envelope, 'u', ARGV[at + 9])
-    redis.call('HSET', KEYS[4], id, (redis.call('HGET', KEYS[4], id) or '') .. seq .. ':' .. v .. ' ')
     bytes = bytes + tonumber(ARGV[at + 6])
   end
   reply[#reply + 1] = status
@@ -125,47 +118,35 @@ export const outboxAppendScript64 = new RedisScript(`${UNBASE64_FUNCTION}${appen
 
 /**
  * Removes the entries with seq ≤ ARGV[1], at most ARGV[2] of them (a script blocks Redis: the
- * caller loops). `{removed, bytes, entries}`.
+ * caller loops), in one XDEL. `{removed, bytes, entries}`.
  */
 export const outboxRemoveThroughScript = new RedisScript(`${OUTBOX_FUNCTIONS}
 local found = redis.call('XRANGE', KEYS[1], '-', '0-' .. ARGV[1], 'COUNT', ARGV[2])
+if #found == 0 then return {0, counted(KEYS[3]), redis.call('XLEN', KEYS[1])} end
 local bytes = counted(KEYS[3])
-for _, entry in ipairs(found) do
-  local fields = entry[2]
-  bytes = bytes - tonumber(fields[10])
-  drop_from_index(KEYS[4], fields[2], string.sub(entry[1], 3))
-  redis.call('XDEL', KEYS[1], entry[1])
+local ids = {}
+for i, entry in ipairs(found) do
+  bytes = bytes - tonumber(entry[2][10])
+  ids[i] = entry[1]
 end
+redis.call('XDEL', KEYS[1], unpack(ids))
 redis.call('SET', KEYS[3], bytes)
 return {#found, bytes, redis.call('XLEN', KEYS[1])}
 `)
 
 /**
- * ARGV: pairs of id · version. Removes every entry of each id at or below its version.
+ * ARGV: entry ids (`0-<seq>`). Removes those still in the stream, subtracting their bytes.
  * `{removed, bytes, entries}`.
  */
-export const outboxRemoveSettledScript = new RedisScript(`${OUTBOX_FUNCTIONS}
+export const outboxRemoveEntriesScript = new RedisScript(`${OUTBOX_FUNCTIONS}
 local bytes = counted(KEYS[3])
 local removed = 0
-for i = 1, #ARGV, 2 do
-  local id = ARGV[i]
-  local upto = tonumber(ARGV[i + 1])
-  local list = redis.call('HGET', KEYS[4], id)
-  if list then
-    local kept = ''
-    for seq, version in string.gmatch(list, '(%d+):(%d+) ') do
-      if tonumber(version) <= upto then
-        local entry = redis.call('XRANGE', KEYS[1], '0-' .. seq, '0-' .. seq)[1]
-        if entry then
-          bytes = bytes - tonumber(entry[2][10])
-          redis.call('XDEL', KEYS[1], entry[1])
-          removed = removed + 1
-        end
-      else
-        kept = kept .. seq .. ':' .. version .. ' '
-      end
-    end
-    if kept == '' then redis.call('HDEL', KEYS[4], id) else redis.call('HSET', KEYS[4], id, kept) end
+for i = 1, #ARGV do
+  local entry = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])[1]
+  if entry then
+    bytes = bytes - tonumber(entry[2][10])
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    removed = removed + 1
   end
 end
 redis.call('SET', KEYS[3], bytes)
@@ -173,14 +154,14 @@ return {removed, bytes, redis.call('XLEN', KEYS[1])}
 `)
 
 /**
- * KEYS[5]: the target key. ARGV[1]: the target. Refuses another target while entries are held:
+ * KEYS[4]: the target key. ARGV[1]: the target. Refuses another target while entries are held:
  * `{'mismatch', held}`; else binds it: `{'ok', bytes, entries}`.
  */
 export const outboxBindScript = new RedisScript(`${OUTBOX_FUNCTIONS}
-local held = redis.call('GET', KEYS[5])
+local held = redis.call('GET', KEYS[4])
 local entries = redis.call('XLEN', KEYS[1])
 if held and held ~= ARGV[1] and entries > 0 then return {'mismatch', held} end
-redis.call('SET', KEYS[5], ARGV[1])
+redis.call('SET', KEYS[4], ARGV[1])
 return {'ok', counted(KEYS[3]), entries}
 `)
 

@@ -13,7 +13,7 @@ import {
   outboxAppendScript,
   outboxAppendScript64,
   outboxBindScript,
-  outboxRemoveSettledScript,
+  outboxRemoveEntriesScript,
   outboxRemoveThroughScript,
 } from './outbox-scripts.ts'
 
@@ -66,15 +66,13 @@ export function appendCall(
   return { script: redis.textOnly ? outboxAppendScript64 : outboxAppendScript, keys, args }
 }
 
-/** The four keys every outbox script of a shard starts with, in their KEYS order. */
+/** The keys every outbox script of a shard starts with, in their KEYS order. */
 export function shardKeys(keys: RedisKeyLayout, shard: number): readonly string[] {
-  return [
-    keys.shardKey(shard, 'o:log'),
-    keys.shardKey(shard, 'o:seq'),
-    keys.shardKey(shard, 'o:bytes'),
-    keys.shardKey(shard, 'o:index'),
-  ]
+  return [keys.shardKey(shard, 'o:log'), keys.shardKey(shard, 'o:seq'), keys.shardKey(shard, 'o:bytes')]
 }
+
+/** Entries a scan reads per XRANGE (the by-id operations below). */
+const SCAN_PAGE = 1_000
 
 interface PendingAppend {
   readonly call: ScriptCall
@@ -87,7 +85,7 @@ type Lifecycle = 'new' | 'open' | 'closed'
 
 /**
  * One shard of the Redis outbox as a write-ahead log: a stream of entries under the shard's hash
- * tag, with a seq counter, a byte count and an index by id kept beside it by the same scripts. The
+ * tag, with a seq counter and a byte count kept beside it by the same scripts. The
  * flusher drains a shard through the log drain like any other log; the engine's outbox writes
  * (item and entry in one script) land in the same stream (`RedisOutbox`).
  *
@@ -227,11 +225,26 @@ export class OutboxShardLog implements WriteAheadLog {
     return replyArray(reply, 'XRANGE').map(walEntryOf)
   }
 
+  /**
+   * Scans the shard for the entries to remove (no index by id is kept: the flusher removes by
+   * range, and an index cost a hash update per append and per removal), then removes them.
+   */
   async remove(settled: readonly SettledWrite[]): Promise<void> {
     this.#usable('remove')
-    for (let at = 0; at < settled.length; at += REMOVE_CHUNK) {
-      const args = settled.slice(at, at + REMOVE_CHUNK).flatMap(({ id, version }) => [id, version])
-      await this.#removal({ script: outboxRemoveSettledScript, keys: this.#keys, args })
+    if (settled.length === 0) return
+    const upTo = new Map<string, number>()
+    for (const { id, version } of settled) upTo.set(id, Math.max(version, upTo.get(id) ?? 0))
+    const doomed: string[] = []
+    await this.#scan((entry) => {
+      const limit = upTo.get(entry.write.id)
+      if (limit !== undefined && entry.write.version <= limit) doomed.push(`0-${entry.seq}`)
+    })
+    for (let at = 0; at < doomed.length; at += REMOVE_CHUNK) {
+      await this.#removal({
+        script: outboxRemoveEntriesScript,
+        keys: this.#keys,
+        args: doomed.slice(at, at + REMOVE_CHUNK),
+      })
     }
   }
 
@@ -247,18 +260,25 @@ export class OutboxShardLog implements WriteAheadLog {
     } while (removed === REMOVE_CHUNK)
   }
 
+  /** A scan of the shard (see `remove`). */
   async latest(id: string): Promise<PendingWrite | undefined> {
     this.#usable('latest')
-    const list = await this.redis.send(['HGET', this.#keys[3]!, id])
-    if (list === null) return undefined
-    let best: { seq: string; version: number } | undefined
-    for (const [, seq, version] of replyText(list, 'HGET').matchAll(/(\d+):(\d+) /g)) {
-      if (best === undefined || Number(version) > best.version) best = { seq: seq!, version: Number(version) }
+    let best: PendingWrite | undefined
+    await this.#scan((entry) => {
+      if (entry.write.id === id && (best === undefined || entry.write.version > best.version))
+        best = entry.write
+    })
+    return best
+  }
+
+  async #scan(visit: (entry: WalEntry) => void): Promise<void> {
+    let after = 0
+    for (;;) {
+      const page = await this.read(after, SCAN_PAGE)
+      for (const entry of page) visit(entry)
+      if (page.length < SCAN_PAGE) return
+      after = page.at(-1)!.seq
     }
-    if (best === undefined) return undefined
-    const reply = await this.redis.send(['XRANGE', this.#keys[0]!, `0-${best.seq}`, `0-${best.seq}`])
-    const [entry] = replyArray(reply, 'XRANGE')
-    return entry === undefined ? undefined : walEntryOf(entry).write
   }
 
   stats(): WalStats {
