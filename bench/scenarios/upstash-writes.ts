@@ -25,14 +25,14 @@ const BATCH = 500
 const TARGET = 0.8
 /** Where the time went when first examined (Redis INFO commandstats around a run, this machine). */
 const PROFILE =
-  'Where the time goes (examined 2026-12-03 on this machine, from Redis `INFO commandstats` before and after a run): the store’s guarded EVALSHAs took ~13 ms of Redis time per 256-key call, ~270 ms of a ~390 ms run (~50 µs a key), against ~8 ms for the raw run’s 5,000 SETs. Nearly all of it was the base64 decode in Lua, then one decode call per 4 characters (~100 per envelope); it now runs through `string.gsub` with a per-call table of the groups already decoded (a new group is decoded once by `__index`), which took the ratio from 0.42–0.48 to ~0.61 on this machine. The binary-safe guard costs ~4 µs a key (tiered-write). The rest of the run (~120 ms: the HTTP/JSON hop both ways, the server’s JSON handling, encoding on the client) is below the raw run’s whole ~170 ms, most of which is the loopback server relaying 5,000 commands. Next lever: keep the text-safe form in Redis (the base64 envelope stored as text, which every reader decodes in JavaScript; the guard decodes only the 24 characters of the header), so the Lua work per key stops growing with the item.'
+  'Where the time goes (examined 2026-12-03 on this machine, from Redis `INFO commandstats` before and after a run): the store’s guarded EVALSHAs took ~13 ms of Redis time per 256-key call, ~270 ms of a ~390 ms run (~50 µs a key), against ~8 ms for the raw run’s 5,000 SETs. Nearly all of it was the base64 decode in Lua, then one decode call per 4 characters (~100 per envelope); it now runs through `string.gsub` with a per-call table of the groups already decoded (a new group is decoded once by `__index`), which took the ratio from 0.42–0.48 to 0.61–0.77 on this machine. Then JSON envelopes went to Latin-1 instead (text-wire.ts: each byte as the character of that code; JSON carries ASCII bytes as themselves and Lua decodes only bytes 0x80–0xFF, with one table-driven `string.gsub` in C) and the ratio rose to 0.85–1.14 in two runs: the raw baseline sends base64 (4/3 the bytes), the store now about 1×. Binary content still goes as base64 (its control bytes would be six-character JSON escapes). The binary-safe guard costs ~4 µs a key (tiered-write).'
 
 /** Built before timing: the engine's write entries and what the raw baseline sends for them. */
 interface Fixture {
   readonly entries: readonly L2WriteEntry[]
   /** `entries` in groups of `BATCH` (one `store.write` each). */
   readonly batches: readonly (readonly L2WriteEntry[])[]
-  /** Raw baseline: the base64 text of each entry's envelope (the bytes the store encodes). */
+  /** Raw baseline: the base64 text of each entry's envelope (how a client stores bytes through Upstash). */
   readonly envelopes64: readonly string[]
   /** Envelope bytes of the last entry (what the engine's key must hold after a run). */
   readonly lastEnvelope: Buffer
@@ -80,7 +80,7 @@ function buildFixture(): Fixture {
 
 /**
  * Every key of the run exists under its prefix, and the last one holds what it should (the
- * envelope bytes for the store, which decodes base64 inside Redis; the base64 text for raw SET).
+ * envelope bytes for the store, which sends them as text and decodes them inside Redis; the base64 text for raw SET).
  * Then the run's keys are deleted (SCAN + UNLINK of its prefix).
  */
 async function verifyAndDelete(env: Env, prefix: string, lastKey: string, expected: Buffer): Promise<void> {
@@ -209,14 +209,14 @@ export const upstashWrites: Scenario = {
         title: this.title,
         setup: [
           `${N.toLocaleString('en-US')} distinct JSON items of ~200 bytes (\`SyncItem.fromJson\` over \`makeValues\`, versioned with \`withVersion\` — a versioned item is the \`StoredRecord\` the flusher hands L2; ${env.fixture.envelopeBytes}-byte envelopes), built before timing. Both sides talk to the same loopback Upstash REST server (\`startUpstashRestServer\` from test/support: HTTP/JSON on 127.0.0.1 in this process, one shared ioredis connection to the real Redis behind it).`,
-          `Subject: \`openUpstashStore({ url, token }, { prefix })\` (\`@sync-engine/redis-upstash\` → \`RedisStore\`), \`await store.write(entries)\` ${N / BATCH} times with ${BATCH} entries each, as the engine's flusher sends a batch: each call is one POST /pipeline of guarded EVALSHAs (up to 256 keys a call). The REST body is JSON, not binary-safe, so the store sends every envelope as base64 and the guard script decodes it inside Redis; each key holds the envelope bytes.`,
+          `Subject: \`openUpstashStore({ url, token }, { prefix })\` (\`@sync-engine/redis-upstash\` → \`RedisStore\`), \`await store.write(entries)\` ${N / BATCH} times with ${BATCH} entries each, as the engine's flusher sends a batch: each call is one POST /pipeline of guarded EVALSHAs (up to 256 keys a call). The REST body is JSON, not binary-safe, so the store sends each envelope as text (JSON content as Latin-1, binary as base64: text-wire.ts) and the guard script decodes it inside Redis; each key holds the envelope bytes.`,
           `Raw baseline: \`new Redis({ url, token, automaticDeserialization: false, enableAutoPipelining: false })\` from \`@upstash/redis\`, ${N / BATCH} × \`redis.pipeline()\` of ${BATCH} \`set(key, envelopeBase64)\` then \`exec()\`: the same keys, and the same envelope bytes base64-encoded (built before timing), stored as that base64 text — no version guard, no decoding in Redis.`,
           `Every run on a fresh key prefix (store opened, or the raw client's first PING sent, before timing); verified after it: the reply of every call (${N.toLocaleString('en-US')} entries applied; every SET \`OK\`), the key count under the prefix (SCAN) and the last key's bytes; then the prefix's keys are deleted (SCAN + UNLINK). One warm-up run per side, then ${ROUNDS} rounds with the side order alternating; the table shows the median run, items/s = N ÷ median run time.`,
         ],
         measurements,
         verdicts: [verdict(subject, baseline, TARGET)],
         notes: [
-          `Median ${BATCH}-item REST request in this run: store ${perRequest(subject)} ms, raw pipeline ${perRequest(baseline)} ms. The store's request carries ${Math.ceil(BATCH / 256)} script calls (version guard + base64 decode in Lua per key) where the raw one carries ${BATCH} plain SETs; the HTTP/JSON hop is the same for both.`,
+          `Median ${BATCH}-item REST request in this run: store ${perRequest(subject)} ms, raw pipeline ${perRequest(baseline)} ms. The store's request carries ${Math.ceil(BATCH / 256)} script calls (version guard + the text decode in Lua per key) where the raw one carries ${BATCH} plain SETs; the HTTP/JSON hop is the same for both.`,
           PROFILE,
         ],
       }

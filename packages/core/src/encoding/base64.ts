@@ -10,11 +10,16 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 const SLICE = 0x8000
 
 export function encodeBase64(bytes: Uint8Array): string {
+  return btoa(binaryString(bytes))
+}
+
+/** Each byte as the character of that code (U+0000–U+00FF): what `btoa` takes, and a text-only wire's Latin-1 form. */
+export function binaryString(bytes: Uint8Array): string {
   let binary = ''
   for (let start = 0; start < bytes.length; start += SLICE) {
     binary += String.fromCharCode.apply(null, bytes.subarray(start, start + SLICE) as unknown as number[])
   }
-  return btoa(binary)
+  return binary
 }
 
 /** The bytes of canonical padded base64, or undefined for any other text. */

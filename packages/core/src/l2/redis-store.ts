@@ -1,4 +1,3 @@
-import { encodeBase64 } from '../encoding/base64.ts'
 import { BackendError, InvalidArgumentError, isSyncError } from '../errors.ts'
 import type { RecordHead } from '../l3/stored-record.ts'
 import { validateTtl } from '../options/cache-ttl.ts'
@@ -17,15 +16,16 @@ import type {
   RedisTransport,
 } from './redis-transport.ts'
 import { type ScriptCall, ScriptRunner } from './script-runner.ts'
+import { envelopeForTextWire } from './text-wire.ts'
 import {
   conflictVersion,
   GUARD_REPLACED_LIVE,
   GUARD_STALE,
   GUARD_WRITTEN,
   versionGuardBatchScript,
-  versionGuardBatchScript64,
+  versionGuardBatchScriptText,
   versionGuardScript,
-  versionGuardScript64,
+  versionGuardScriptText,
 } from './version-guard-script.ts'
 
 export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 86_400_000
@@ -128,7 +128,7 @@ export class RedisStore implements L2Store {
     for (let index = 0; index < guardCalls; index++) {
       const reply = replies[index] ?? null
       const script = calls[index]!.script
-      if (script === versionGuardScript || script === versionGuardScript64) guardReplies.push(reply)
+      if (script === versionGuardScript || script === versionGuardScriptText) guardReplies.push(reply)
       else guardReplies.push(...replyArray(reply, 'the batched version guard'))
     }
     const stale: string[] = []
@@ -167,10 +167,10 @@ export class RedisStore implements L2Store {
     let keys: string[] = []
     let args: RedisArgument[] = []
     let bytes = 0
-    // A text-only wire gets the envelopes as base64 (the guard decodes them inside Redis).
+    // A text-only wire gets the envelopes as text (text-wire.ts; the guard decodes them inside Redis).
     const asText = this.transport.binarySafe === false
     const [one, many] = asText
-      ? [versionGuardScript64, versionGuardBatchScript64]
+      ? [versionGuardScriptText, versionGuardBatchScriptText]
       : [versionGuardScript, versionGuardBatchScript]
     const close = () => {
       if (keys.length === 0) return
@@ -181,7 +181,7 @@ export class RedisStore implements L2Store {
     }
     for (const entry of entries) {
       const encoded = encodeEnvelope(entry.record)
-      const envelope = asText ? encodeBase64(encoded) : encoded
+      const envelope = asText ? envelopeForTextWire(encoded, entry.record.contentType === 'json') : encoded
       const length = asText ? envelope.length : encoded.byteLength
       if (bytes + length > GUARD_BATCH_BYTES) close()
       keys.push(this.keys.itemKey(entry.record.id))

@@ -1,4 +1,5 @@
 import { RedisScript } from './redis-script.ts'
+import { UNTEXT_FUNCTION } from './text-wire.ts'
 
 /** Replies of the guard, per key. */
 export const GUARD_WRITTEN = 1
@@ -81,33 +82,6 @@ local function guard(key, version, envelope, ttl, repair, condition)
 end
 `
 
-/**
- * Base64 to bytes in plain Lua 5.1 (Redis has no decoder built in), for transports that can send
- * text only. `string.gsub` looks each 4-character group up in a table from C; a group seen before in
- * the call is not decoded again (JSON content repeats a lot), a new one is decoded once by
- * `__index` (3 bytes, fewer at the `=` padding). One decode call per group measured ~50 µs a key.
- */
-export const UNBASE64_FUNCTION = `
-local B64 = {}
-for i = 1, 64 do
-  B64[string.byte('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', i)] = i - 1
-end
-local GROUPS = setmetatable({}, { __index = function(groups, group)
-  local a, b, c, d = string.byte(group, 1, 4)
-  local x = B64[a] * 262144 + B64[b] * 4096 + (B64[c] or 0) * 64 + (B64[d] or 0)
-  local high, mid, low = math.floor(x / 65536), math.floor(x / 256) % 256, x % 256
-  local bytes
-  if c == 61 then bytes = string.char(high)
-  elseif d == 61 then bytes = string.char(high, mid)
-  else bytes = string.char(high, mid, low) end
-  groups[group] = bytes
-  return bytes
-end })
-local function unbase64(text)
-  return (string.gsub(text, '....', GROUPS))
-end
-`
-
 /** Arguments the guard takes per key (ARGV of the scripts below). */
 export const GUARD_ARGS_PER_KEY = 5
 
@@ -116,9 +90,9 @@ export const versionGuardScript = new RedisScript(`${GUARD_FUNCTION}
 return guard(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 `)
 
-/** `versionGuardScript` with the envelope sent as base64 (a transport that is not binary-safe). */
-export const versionGuardScript64 = new RedisScript(`${GUARD_FUNCTION}${UNBASE64_FUNCTION}
-return guard(KEYS[1], ARGV[1], unbase64(ARGV[2]), ARGV[3], ARGV[4], ARGV[5])
+/** `versionGuardScript` with the envelope sent as text (a transport that is not binary-safe: text-wire.ts). */
+export const versionGuardScriptText = new RedisScript(`${GUARD_FUNCTION}${UNTEXT_FUNCTION}
+return guard(KEYS[1], ARGV[1], untext(ARGV[2]), ARGV[3], ARGV[4], ARGV[5])
 `)
 
 /**
@@ -129,9 +103,9 @@ return guard(KEYS[1], ARGV[1], unbase64(ARGV[2]), ARGV[3], ARGV[4], ARGV[5])
  */
 export const versionGuardBatchScript = new RedisScript(batchOf(GUARD_FUNCTION, 'ARGV[at + 2]'))
 
-/** `versionGuardBatchScript` with the envelopes sent as base64. */
-export const versionGuardBatchScript64 = new RedisScript(
-  batchOf(GUARD_FUNCTION + UNBASE64_FUNCTION, 'unbase64(ARGV[at + 2])'),
+/** `versionGuardBatchScript` with the envelopes sent as text. */
+export const versionGuardBatchScriptText = new RedisScript(
+  batchOf(GUARD_FUNCTION + UNTEXT_FUNCTION, 'untext(ARGV[at + 2])'),
 )
 
 function batchOf(functions: string, envelope: string): string {

@@ -1,5 +1,6 @@
 import { RedisScript } from '../l2/redis-script.ts'
-import { HEAD_FUNCTION, UNBASE64_FUNCTION } from '../l2/version-guard-script.ts'
+import { UNTEXT_FUNCTION } from '../l2/text-wire.ts'
+import { HEAD_FUNCTION } from '../l2/version-guard-script.ts'
 
 /**
  * The outbox's Lua. One shard's keys, all under the shard's hash tag (one slot on a cluster):
@@ -113,8 +114,8 @@ return reply
 }
 
 export const outboxAppendScript = new RedisScript(appendSource(''))
-/** The append with envelopes sent as base64 (a transport that is not binary-safe). */
-export const outboxAppendScript64 = new RedisScript(`${UNBASE64_FUNCTION}${appendSource('unbase64')}`)
+/** The append with envelopes sent as text (a transport that is not binary-safe: text-wire.ts). */
+export const outboxAppendScriptText = new RedisScript(`${UNTEXT_FUNCTION}${appendSource('untext')}`)
 
 /**
  * Removes the entries with seq ≤ ARGV[1], at most ARGV[2] of them (a script blocks Redis: the

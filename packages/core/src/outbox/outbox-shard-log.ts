@@ -1,4 +1,3 @@
-import { encodeBase64 } from '../encoding/base64.ts'
 import { BackendError, InvalidArgumentError, LogTargetMismatchError, WalFullError } from '../errors.ts'
 import { encodeEnvelope } from '../l2/envelope.ts'
 import type { RedisKeyLayout } from '../l2/key-layout.ts'
@@ -6,12 +5,13 @@ import type { L2WriteEntry } from '../l2/l2-store.ts'
 import { replyArray, replyInteger, replyText } from '../l2/redis-reply.ts'
 import type { RedisCommand, RedisReply } from '../l2/redis-transport.ts'
 import type { ScriptCall, ScriptRunner } from '../l2/script-runner.ts'
+import { envelopeForTextWire } from '../l2/text-wire.ts'
 import type { PendingWrite, SettledWrite, WalEntry, WalStats, WriteAheadLog } from '../log/write-ahead-log.ts'
 import { type OutboxEntryFields, outboxFieldsOf, walEntryOf } from './outbox-entry.ts'
 import {
   MODE_LOG,
   outboxAppendScript,
-  outboxAppendScript64,
+  outboxAppendScriptText,
   outboxBindScript,
   outboxRemoveEntriesScript,
   outboxRemoveThroughScript,
@@ -54,7 +54,9 @@ export function appendCall(
     args.push(
       mode,
       fields.version,
-      redis.textOnly ? encodeBase64(envelope) : envelope,
+      redis.textOnly
+        ? envelopeForTextWire(envelope, fields.record.contentType === 'json' && !fields.record.tombstone)
+        : envelope,
       ttlMs,
       fields.callerVersioned,
       fields.bytes,
@@ -63,7 +65,7 @@ export function appendCall(
       fields.updatedAt,
     )
   }
-  return { script: redis.textOnly ? outboxAppendScript64 : outboxAppendScript, keys, args }
+  return { script: redis.textOnly ? outboxAppendScriptText : outboxAppendScript, keys, args }
 }
 
 /** The keys every outbox script of a shard starts with, in their KEYS order. */
