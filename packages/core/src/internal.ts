@@ -215,4 +215,13 @@ export {
   type SearchSort,
 } from './search/search-query.ts'
 export { normalizeText, textWords } from './search/search-text.ts'
+export { type IndexedWrite, refreshStatements, sideRows } from './search/sql/search-rows.ts'
+export {
+  mysqlSearch,
+  type SearchSqlDialect,
+  searchSqlDialect,
+  searchTables,
+  sqliteSearch,
+} from './search/sql/search-sql-dialect.ts'
+export { prefixSuccessor, searchStatement } from './search/sql/search-statement.ts'
 export type { DeleteOptions } from './write/write-preparer.ts'

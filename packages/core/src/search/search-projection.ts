@@ -16,6 +16,16 @@ export type FieldValue =
 
 export type Projection = ReadonlyMap<string, FieldValue>
 
+/**
+ * Tags and words longer than this (UTF-8 bytes) are not indexed: an SQL index key has a bounded
+ * length (MariaDB's InnoDB keys), and a tag that long is a value, not a tag. The same on every
+ * backend, so they all answer alike.
+ */
+export const MAX_TERM_BYTES = 255
+const encoder = new TextEncoder()
+const fits = (term: string) =>
+  term.length * 3 <= MAX_TERM_BYTES || encoder.encode(term).byteLength <= MAX_TERM_BYTES
+
 export function projectValue(definition: IndexDefinition, value: unknown): Projection {
   const projection = new Map<string, FieldValue>()
   for (const [name, field] of Object.entries(definition.fields)) {
@@ -25,11 +35,12 @@ export function projectValue(definition: IndexDefinition, value: unknown): Proje
       if (typeof found === 'number' && Number.isFinite(found))
         projection.set(name, { type: 'numeric', value: found })
     } else if (field.type === 'tag') {
-      const tags = (Array.isArray(found) ? found : [found]).flatMap(tagOf)
+      // Each tag once, in first-seen order (the first is what a tag field sorts by).
+      const tags = [...new Set((Array.isArray(found) ? found : [found]).flatMap(tagOf).filter(fits))]
       if (tags.length > 0) projection.set(name, { type: 'tag', tags })
     } else {
       const strings = (Array.isArray(found) ? found : [found]).filter((part) => typeof part === 'string')
-      const words = textWords(strings.join(' '))
+      const words = textWords(strings.join(' ')).filter(fits)
       if (words.length > 0)
         projection.set(name, { type: 'text', words: new Set(words), text: words.join(' ') })
     }
