@@ -2,22 +2,32 @@ import { mysqlDialect, mysqlSearch, SqlStore, searchTables } from '@sync-engine/
 import { Mysql2Transport } from '@sync-engine/sql-mysql2'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeWithMysql, mysqlTables, mysqlUrl } from '../support/services.ts'
-import { differentialSearchCase, PLANNED, type SqlSearchBackend, statementFor } from './sql-search-suite.ts'
+import {
+  differentialSearchCase,
+  index,
+  indexLifecycleCases,
+  PLANNED,
+  type SqlSearchBackend,
+  statementFor,
+} from './sql-search-suite.ts'
 
 describeWithMysql('SQL search on MariaDB', () => {
   const names = mysqlTables()
   const created: string[] = []
   let transport: Mysql2Transport
+  const tablesOf = new Map<SqlStore, string>()
   const backend: SqlSearchBackend = {
+    storeOver: (store) => new SqlStore(transport, mysqlDialect, tablesOf.get(store)!),
     transport: () => transport,
     dialect: mysqlSearch,
     runs: 40,
-    async fresh() {
+    async fresh(options = {}) {
       const table = names.next()
       const store = new SqlStore(transport, mysqlDialect, table)
       await store.init()
-      await transport.runAtomically(mysqlSearch.createTables(table))
+      if (options.define !== false) await store.search.define(index)
       created.push(...Object.values(searchTables(table)))
+      tablesOf.set(store, table)
       return { table, store }
     },
   }
@@ -32,6 +42,7 @@ describeWithMysql('SQL search on MariaDB', () => {
   })
 
   differentialSearchCase(backend)
+  indexLifecycleCases(backend)
 
   it('plans every operator with a key of its side table (ref or range, never ALL)', async () => {
     const { table } = await backend.fresh()

@@ -2,7 +2,6 @@ import {
   decodeCursor,
   encodeCursor,
   type IndexDefinition,
-  refreshStatements,
   type SearchPage,
   type SearchPosition,
   type SearchRequest,
@@ -19,16 +18,9 @@ export interface TestItem {
   readonly value: unknown
 }
 
-/**
- * Writes items to an items table through the store (version-guarded upserts), then refreshes the
- * side tables for them with the statements the write path will append to its transactions.
- */
+/** Writes items through the store: its write path keeps the side tables of its indexes. */
 export async function writeIndexed(
   store: SqlStore,
-  transport: SqlTransport,
-  dialect: SearchSqlDialect,
-  table: string,
-  definitions: readonly IndexDefinition[],
   items: readonly TestItem[],
   version: number,
 ): Promise<void> {
@@ -50,9 +42,6 @@ export async function writeIndexed(
     return { ...SyncItem.fromJson(item.id, item.value).withVersion(v, 1), tombstone: false }
   })
   await store.write(records)
-  const writes = items.map((item, n) => ({ id: item.id, version: version + n, value: item.value }))
-  const statements = refreshStatements(dialect, table, definitions, writes)
-  if (statements.length > 0) await transport.runAtomically(statements)
 }
 
 /** One page of a search answered by SQL, with the cursor the engine will give out. */

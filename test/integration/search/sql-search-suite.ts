@@ -82,8 +82,10 @@ const sort = fc.option(
 export interface SqlSearchBackend {
   readonly transport: () => SqlTransport
   readonly dialect: SearchSqlDialect
-  /** A new items table with its side tables, and its store. */
-  fresh(): Promise<{ table: string; store: SqlStore }>
+  /** A new items table with the test index defined on it (side tables created), and its store. */
+  fresh(options?: { define?: boolean }): Promise<{ table: string; store: SqlStore }>
+  /** A second store over the table of `store` (what the next process opens). */
+  storeOver(store: SqlStore): SqlStore
   readonly runs: number
 }
 
@@ -101,12 +103,12 @@ export function differentialSearchCase(backend: SqlSearchBackend): void {
           const transport = backend.transport()
           // Rewrites and deletes of some ids after the first write: the side tables must follow.
           let version = 1_000
-          await writeIndexed(store, transport, backend.dialect, table, [index], first, version)
+          await writeIndexed(store, first, version)
           const current = new Map<string, TestItem>(first.map((item) => [item.id, item]))
           for (const batch of rewrites) {
             version += 1_000
             const changed = batch.map((item, n) => (n % 3 === 2 ? { id: item.id, value: undefined } : item))
-            await writeIndexed(store, transport, backend.dialect, table, [index], changed, version)
+            await writeIndexed(store, changed, version)
             for (const item of changed) current.set(item.id, item)
           }
           const documents = [...current.values()]
@@ -155,4 +157,43 @@ export function statementFor(backend: SqlSearchBackend, table: string, q: Search
     undefined,
     Date.now(),
   )
+}
+
+export function indexLifecycleCases(backend: SqlSearchBackend): void {
+  it('backfills an index defined over existing items, persists its definition, and drops it', async () => {
+    const { store } = await backend.fresh({ define: false })
+    await writeIndexed(
+      store,
+      [
+        { id: 'd:1', value: { kind: 'x', n: 1 } },
+        { id: 'd:2', value: { kind: 'y', n: 2 } },
+        { id: 'e:1', value: { kind: 'x' } },
+      ],
+      10,
+    )
+    const seen: number[] = []
+    expect(await store.search.define(index, (covered) => seen.push(covered))).toBe(true)
+    expect(seen.at(-1)).toBe(2)
+    expect(await store.search.define(index)).toBe(false)
+    const request = parseSearchRequest({ index: 'docs', query: { eq: { field: 'kind', value: 'x' } } })
+    expect((await store.search.search(request, Date.now())).items.map((item) => item.id)).toEqual(['d:1'])
+    // A write after the definition keeps it current; a delete takes the item out.
+    await writeIndexed(
+      store,
+      [
+        { id: 'd:3', value: { kind: 'x' } },
+        { id: 'd:1', value: undefined },
+      ],
+      20,
+    )
+    expect((await store.search.search(request, Date.now())).items.map((item) => item.id)).toEqual(['d:3'])
+    // Another store over the same table (the next process) knows the index.
+    const again = backend.storeOver(store)
+    await again.init()
+    expect(again.search.definitions.map((definition) => definition.name)).toEqual(['docs'])
+    expect((await again.search.search(request, Date.now())).items.map((item) => item.id)).toEqual(['d:3'])
+    await again.search.drop('docs')
+    await expect(again.search.search(request, Date.now())).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expect(again.search.drop('docs')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+  })
 }

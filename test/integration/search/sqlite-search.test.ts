@@ -3,21 +3,31 @@ import { SqlStore, searchTables, sqliteDialect, sqliteSearch } from '@sync-engin
 import { BetterSqlite3Transport } from '@sync-engine/sql-sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir } from '../../support/temp-dir.ts'
-import { differentialSearchCase, PLANNED, type SqlSearchBackend, statementFor } from './sql-search-suite.ts'
+import {
+  differentialSearchCase,
+  index,
+  indexLifecycleCases,
+  PLANNED,
+  type SqlSearchBackend,
+  statementFor,
+} from './sql-search-suite.ts'
 
 describe('SQL search on SQLite', () => {
   const dir = makeTempDir('sqlite-search')
   let transport: BetterSqlite3Transport
   let tables = 0
+  const tablesOf = new Map<SqlStore, string>()
   const backend: SqlSearchBackend = {
+    storeOver: (store) => new SqlStore(transport, sqliteDialect, tablesOf.get(store)!),
     transport: () => transport,
     dialect: sqliteSearch,
     runs: 120,
-    async fresh() {
+    async fresh(options = {}) {
       const table = `items_${++tables}`
       const store = new SqlStore(transport, sqliteDialect, table)
       await store.init()
-      await transport.runAtomically(sqliteSearch.createTables(table))
+      if (options.define !== false) await store.search.define(index)
+      tablesOf.set(store, table)
       return { table, store }
     },
   }
@@ -31,6 +41,7 @@ describe('SQL search on SQLite', () => {
   })
 
   differentialSearchCase(backend)
+  indexLifecycleCases(backend)
 
   it('plans every operator as a SEARCH of a side table’s key and of the items table, never a SCAN', async () => {
     const { table } = await backend.fresh()

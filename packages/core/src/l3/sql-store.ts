@@ -1,4 +1,5 @@
 import { ConfigError, InvalidArgumentError } from '../errors.ts'
+import { SqlSearchTables } from '../search/sql/sql-search-tables.ts'
 import type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult, WriteCondition } from './l3-store.ts'
 import { writeConditional } from './sql-conditional-write.ts'
 import { type SqlDialect, TABLE_NAME_PATTERN } from './sql-dialect.ts'
@@ -36,6 +37,8 @@ export class SqlStore implements L3Store {
   /** What an upsert costs besides its rows, and what each row adds in SQL text. */
   readonly #statementBytes: number
   readonly #rowSqlBytes: number
+  /** Search indexes over this table: their definitions and side tables, refreshed by every write. */
+  readonly search: SqlSearchTables
 
   constructor(
     private readonly transport: SqlTransport,
@@ -52,6 +55,7 @@ export class SqlStore implements L3Store {
         'sqlUrl',
       ])
     }
+    this.search = new SqlSearchTables(transport, table)
     const one = this.#upsertSql(1).length
     this.#rowSqlBytes = this.#upsertSql(2).length - one
     this.#statementBytes = one - this.#rowSqlBytes
@@ -88,6 +92,7 @@ export class SqlStore implements L3Store {
     const columns = new Set(rows.map((row) => asText(row.name)))
     const migration = this.sqlDialect.migrate(this.table, columns)
     for (const statement of migration) await this.transport.run(statement)
+    await this.search.load()
   }
 
   /**
@@ -135,6 +140,9 @@ export class SqlStore implements L3Store {
       )
       if (result.kind === 'applied') {
         outcome.applied++
+        // Its own transaction was the check; the refresh applies only at the version it wrote.
+        const refresh = this.search.refreshFor([row.record], now)
+        if (refresh.length > 0) await this.transport.runAtomically(refresh)
         if (row.record.tombstone && result.replacedLive) outcome.deletedLive.push(row.record.id)
       } else if (result.kind === 'stale') {
         outcome.stale.push(row.record.id)
@@ -191,15 +199,24 @@ export class SqlStore implements L3Store {
       return { sql: this.#upsertSql(chunk.length), params }
     })
     const exact = this.sqlDialect.upsertCountsChangedRows
+    // The search side tables follow in the same transaction, where the upserts applied.
+    const refresh = this.search.refreshFor(
+      rows.map((row) => row.record),
+      now,
+    )
     if (!reportStale) {
-      await this.transport.runAtomically(upserts)
+      await this.transport.runAtomically([...upserts, ...refresh])
       return { applied: rows.length, stale: [], storedVersions: new Map(), deletedLive: [] }
     }
     // Without exact counts, read the versions back in the same transaction: the upserts hold the
     // rows' locks, so what it reads is what they left, whatever other writers do next.
-    const statements = [...liveReads, ...upserts]
-    if (!exact) statements.push(...this.#versionStatements(rows.map((row) => row.record.id)))
-    const results = await this.transport.runAtomically(statements)
+    const versionReads = exact ? [] : this.#versionStatements(rows.map((row) => row.record.id))
+    const results = await this.transport.runAtomically([
+      ...liveReads,
+      ...upserts,
+      ...versionReads,
+      ...refresh,
+    ])
     const live = new Map<string, number>()
     for (const result of results.slice(0, liveReads.length)) {
       for (const row of result.rows) live.set(asText(row.id), Number(row.version))
@@ -207,7 +224,15 @@ export class SqlStore implements L3Store {
     const upserted = results.slice(liveReads.length, liveReads.length + upserts.length)
     const counts = exact
       ? await this.#countsFromChanges(chunks, upserted)
-      : staleByVersion(rows, versionsOf(results.slice(liveReads.length + upserts.length)))
+      : staleByVersion(
+          rows,
+          versionsOf(
+            results.slice(
+              liveReads.length + upserts.length,
+              liveReads.length + upserts.length + versionReads.length,
+            ),
+          ),
+        )
     const stale = new Set(counts.stale)
     // A tombstone at the live item's own version changed nothing (first writer wins): not a delete.
     const versions = new Map(rows.map((row) => [row.record.id, row.record.version]))
