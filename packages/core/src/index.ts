@@ -94,4 +94,7 @@ export type { BreakerState, BreakerStats } from './resilience/circuit-breaker.ts
 export { CircuitOpenError } from './resilience/circuit-open-error.ts'
 export { DeadlineExceededError } from './resilience/deadline-exceeded-error.ts'
 export { type BackgroundScope, DETACHED_SCOPE } from './runtime/background-scope.ts'
+export type { FieldDefinition, FieldType, IndexDefinition } from './search/index-definition.ts'
+export type { SearchQuery, SearchRequest, SearchSort } from './search/search-query.ts'
+export type { SearchResult } from './search/search-service.ts'
 export type { DeleteOptions } from './write/write-preparer.ts'

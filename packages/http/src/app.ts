@@ -10,6 +10,7 @@ import { problemFor, problemResponse } from './problems/problem-details.ts'
 import { RequestScopes } from './request-scope.ts'
 import { wrapFetch } from './routing/fetch-chain.ts'
 import { answerUnrouted } from './routing/method-routes.ts'
+import { registerSearchRoutes } from './search/search-routes.ts'
 
 export interface AppOptions {
   /** A started engine (or one that will be: requests before `ready` answer 503 `engine-state`). */
@@ -36,6 +37,7 @@ export function createApp(options: AppOptions): Hono {
   registerItemRoutes(app, engine, scopes)
   registerBatchRoutes(app, engine, scopes)
   registerAdminRoutes(app, engine)
+  registerSearchRoutes(app, engine)
   answerUnrouted(app, (c) =>
     problemResponse(problemFor(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`))),
   )

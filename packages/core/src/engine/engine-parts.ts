@@ -3,6 +3,7 @@ import { HybridLogicalClock } from '../clock/hybrid-clock.ts'
 import type { SyncConfig } from '../config/sync-config.ts'
 import { ConfigError } from '../errors.ts'
 import { FilterKeeper } from '../filter/filter-keeper.ts'
+import type { SyncItem } from '../item/sync-item.ts'
 import { L1Cache } from '../l1/l1-cache.ts'
 import type { L2Store } from '../l2/l2-store.ts'
 import type { L3Store } from '../l3/l3-store.ts'
@@ -18,8 +19,10 @@ import { RacingWrites } from '../read/racing-writes.ts'
 import { ReadResolver } from '../read/read-resolver.ts'
 import type { BreakerOptions } from '../resilience/breaker-options.ts'
 import { CircuitBreaker } from '../resilience/circuit-breaker.ts'
+import { DETACHED_SCOPE } from '../runtime/background-scope.ts'
 import { Maintenance } from '../runtime/maintenance.ts'
 import { MaintenanceTimer } from '../runtime/maintenance-timer.ts'
+import { SearchService } from '../search/search-service.ts'
 import { GuardedCall } from '../tiers/guarded-call.ts'
 import { L2Tier } from '../tiers/l2-tier.ts'
 import { L3Tier } from '../tiers/l3-tier.ts'
@@ -180,6 +183,22 @@ export function composeEngine(input: EnginePartsInput) {
     filter,
     defaultAck: () => config().defaultAck,
   })
+  const search = new SearchService({
+    l3,
+    // Read your writes: what this engine holds queued goes to L3 before L3 answers.
+    settlePending: async () => {
+      if (queue.depth > 0) await queue.flush()
+    },
+    readMany: async (ids) => {
+      const items = await resolver.items(ids, { scope: DETACHED_SCOPE })
+      const found = new Map<string, SyncItem>()
+      items.forEach((item, index) => {
+        if (item !== undefined) found.set(ids[index]!, item)
+      })
+      return found
+    },
+    now: platform.now,
+  })
   const hooks = { filterOnConnect: false }
   const probes = {
     l2: l2 ? new HealthProbe(() => l2.ping(), platform) : undefined,
@@ -242,6 +261,7 @@ export function composeEngine(input: EnginePartsInput) {
     resolver,
     preparer,
     writes,
+    search,
     probes,
     hooks,
     rebuildFilter,

@@ -14,6 +14,8 @@ import { defaultPlatform, type Platform } from '../platform/platform.ts'
 import { severity } from '../pressure/backpressure-level.ts'
 import type { BreakerOptions } from '../resilience/breaker-options.ts'
 import { type BackgroundScope, DETACHED_SCOPE } from '../runtime/background-scope.ts'
+import type { IndexDefinition } from '../search/index-definition.ts'
+import type { SearchResult } from '../search/search-service.ts'
 import type { DeleteOptions } from '../write/write-preparer.ts'
 import { closeStores, startEngine, stopEngine } from './engine-lifecycle.ts'
 import { composeEngine, type EngineParts } from './engine-parts.ts'
@@ -267,6 +269,30 @@ export class SyncEngine {
     return this.#run('getMany', () =>
       this.#parts.resolver.items(ids, { scope: options?.scope ?? this.#scope }),
     )
+  }
+
+  /**
+   * Creates (or replaces) a search index and backfills it from the items under its prefix (see
+   * docs/search.md); `created` is false when the same definition was there. Needs an SQL L3.
+   */
+  defineIndex(
+    definition: unknown,
+    onProgress?: (covered: number) => void,
+  ): Promise<{ created: boolean; definition: IndexDefinition }> {
+    return this.#run('defineIndex', () => this.#parts.search.defineIndex(definition, onProgress))
+  }
+
+  dropIndex(name: string): Promise<void> {
+    return this.#run('dropIndex', () => this.#parts.search.dropIndex(name))
+  }
+
+  listIndexes(): readonly IndexDefinition[] {
+    return this.#parts.search.listIndexes()
+  }
+
+  /** One page of a search (`{ index, query, sort?, limit?, cursor?, values? }`): see docs/search.md. */
+  search(request: unknown): Promise<SearchResult> {
+    return this.#run('search', () => this.#parts.search.search(request))
   }
 
   /**

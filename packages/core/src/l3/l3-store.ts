@@ -1,3 +1,4 @@
+import type { L3Search } from '../search/l3-search.ts'
 import type { RecordHead, StoredRecord } from './stored-record.ts'
 
 export interface L3WriteResult {
@@ -65,6 +66,8 @@ export interface L3Store {
   readonly dialect: string
   readonly driver: string
   readonly capabilities: L3Capabilities
+  /** Search over named indexes, where this L3 has it (the SQL stores). */
+  readonly search?: L3Search
   /**
    * Which database this is, without credentials (dialect, host, database, table): the write-ahead
    * log records it, so writes logged for one L3 are never replayed into another.

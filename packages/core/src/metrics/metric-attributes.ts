@@ -27,6 +27,8 @@ export const ENGINE_OPERATIONS = [
   'verify',
   'repair',
   'search',
+  'defineIndex',
+  'dropIndex',
 ] as const
 export type EngineOperation = (typeof ENGINE_OPERATIONS)[number]
 

@@ -1,0 +1,18 @@
+import type { IndexDefinition } from './index-definition.ts'
+import type { SearchRequest } from './search-query.ts'
+
+/** One page of a search answered by L3: ids and versions in order, and where the next page starts. */
+export interface L3SearchPage {
+  readonly items: readonly { readonly id: string; readonly version: number }[]
+  readonly cursor: string | null
+}
+
+/** What an L3 offers for search (SQL stores do: `SqlStore.search`). */
+export interface L3Search {
+  readonly definitions: readonly IndexDefinition[]
+  definition(name: string): IndexDefinition
+  /** Creates or replaces an index and backfills it; false when the same definition was there. */
+  define(definition: IndexDefinition, onProgress?: (covered: number) => void): Promise<boolean>
+  drop(name: string): Promise<void>
+  search(request: SearchRequest, now: number): Promise<L3SearchPage>
+}

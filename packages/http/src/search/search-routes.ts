@@ -1,0 +1,49 @@
+import type { SyncEngine } from '@sync-engine/core'
+import type { Hono } from 'hono'
+import { readJsonBody } from '../encoding/read-json-body.ts'
+import { methodRoutes } from '../routing/method-routes.ts'
+
+/** A definition or a query is small: 64 KiB is far more than any needs. */
+const SEARCH_BODY_LIMIT = 64 * 1024
+
+/**
+ * Index management and search (see docs/search.md): `PUT /v1/indexes/:name` answers once the
+ * index covers every existing item under its prefix (201 created, 200 when the same definition
+ * was there), `GET /v1/indexes`, `DELETE /v1/indexes/:name` (204; 404 for an unknown index),
+ * `POST /v1/search`. Bad definitions and queries are 400 problems naming the member.
+ */
+export function registerSearchRoutes(app: Hono, engine: SyncEngine): void {
+  const bodyLimit = { bodyLimit: () => SEARCH_BODY_LIMIT }
+  methodRoutes(app, '/v1/indexes', {
+    GET(c) {
+      return c.json({ indexes: engine.listIndexes() })
+    },
+  })
+  methodRoutes(
+    app,
+    '/v1/indexes/:name',
+    {
+      async PUT(c) {
+        const body = await readJsonBody(c)
+        const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? body : { body }
+        const { created, definition } = await engine.defineIndex({ ...fields, name: c.req.param('name') })
+        return c.json(definition, created ? 201 : 200)
+      },
+      async DELETE(c) {
+        await engine.dropIndex(c.req.param('name') ?? '')
+        return new Response(null, { status: 204 })
+      },
+    },
+    bodyLimit,
+  )
+  methodRoutes(
+    app,
+    '/v1/search',
+    {
+      async POST(c) {
+        return c.json(await engine.search(await readJsonBody(c)))
+      },
+    },
+    bodyLimit,
+  )
+}

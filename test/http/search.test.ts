@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type HttpTestEngine, openHttpTestEngine } from './support/http-test-engine.ts'
+import { expectProblem } from './support/problem-assertions.ts'
+
+let t: HttpTestEngine
+
+beforeAll(async () => {
+  t = await openHttpTestEngine()
+})
+afterAll(async () => {
+  await t.dispose()
+})
+
+const json = (method: string, path: string, body?: unknown) =>
+  t.app.request(path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  })
+
+const users = {
+  prefix: 'user:',
+  fields: {
+    plan: { type: 'tag', path: '$.plan' },
+    age: { type: 'numeric', path: '$.age', sortable: true },
+    bio: { type: 'text', path: '$.bio' },
+  },
+}
+
+describe('search over HTTP on the embedded default (SQLite)', () => {
+  it('defines an index over existing items (201, then 200 unchanged), lists it, and searches it', async () => {
+    await json('PUT', '/v1/items/user:ada', { plan: 'pro', age: 36, bio: 'Writes engines' })
+    await json('PUT', '/v1/items/user:bob', { plan: 'free', age: 41, bio: 'likes compilers' })
+    await json('PUT', '/v1/items/team:ada', { plan: 'pro', age: 1 })
+    const created = await json('PUT', '/v1/indexes/users', users)
+    expect(created.status, await created.clone().text()).toBe(201)
+    expect(await created.json()).toMatchObject({ name: 'users', prefix: 'user:' })
+    expect((await json('PUT', '/v1/indexes/users', users)).status).toBe(200)
+    const listed = (await (await t.app.request('/v1/indexes')).json()) as { indexes: { name: string }[] }
+    expect(listed.indexes.map((index) => index.name)).toEqual(['users'])
+
+    const found = await json('POST', '/v1/search', {
+      index: 'users',
+      query: { eq: { field: 'plan', value: 'pro' } },
+      values: true,
+    })
+    expect(found.status).toBe(200)
+    const body = (await found.json()) as {
+      items: { id: string; version: number; value: unknown }[]
+      cursor: unknown
+    }
+    expect(body.cursor).toBeNull()
+    expect(body.items.map((item) => [item.id, item.value])).toEqual([
+      ['user:ada', { plan: 'pro', age: 36, bio: 'Writes engines' }],
+    ])
+    expect(body.items[0]!.version).toBe((await t.engine.get('user:ada'))!.version)
+  })
+
+  it('sees a write acknowledged just before (read your writes), and a delete', async () => {
+    await t.app.request('/v1/items/user:cy?ack=queued', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ plan: 'pro', age: 29, bio: 'engines too' }),
+    })
+    const text = {
+      index: 'users',
+      query: { text: { terms: 'ENGINES' } },
+      sort: { field: 'age', order: 'asc' },
+    }
+    const ids = async () =>
+      ((await (await json('POST', '/v1/search', text)).json()) as { items: { id: string }[] }).items.map(
+        (i) => i.id,
+      )
+    expect(await ids()).toEqual(['user:cy', 'user:ada'])
+    await t.app.request('/v1/items/user:cy', { method: 'DELETE' })
+    expect(await ids()).toEqual(['user:ada'])
+  })
+
+  it('pages with an opaque cursor, null on the last page', async () => {
+    for (let n = 0; n < 5; n++) await json('PUT', `/v1/items/user:p${n}`, { plan: 'paged', age: n })
+    const query = {
+      index: 'users',
+      query: { eq: { field: 'plan', value: 'paged' } },
+      sort: { field: 'age', order: 'desc' },
+      limit: 2,
+    }
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const page = (await (
+        await json('POST', '/v1/search', { ...query, ...(cursor && { cursor }) })
+      ).json()) as {
+        items: { id: string }[]
+        cursor: string | null
+      }
+      seen.push(...page.items.map((item) => item.id))
+      cursor = page.cursor
+    } while (cursor)
+    expect(seen).toEqual(['user:p4', 'user:p3', 'user:p2', 'user:p1', 'user:p0'])
+  })
+
+  it('answers bad definitions and queries with 400 problems naming the member; an unknown index 404', async () => {
+    const badField = await expectProblem(
+      await json('POST', '/v1/search', { index: 'users', query: { eq: { field: 'agee', value: 1 } } }),
+      400,
+      'invalid-argument',
+    )
+    expect(badField.detail).toContain('query.eq.field')
+    const badLimit = await expectProblem(
+      await json('POST', '/v1/search', {
+        index: 'users',
+        query: { eq: { field: 'plan', value: 'x' } },
+        limit: 0,
+      }),
+      400,
+      'invalid-argument',
+    )
+    expect(badLimit.detail).toContain('limit')
+    const badType = await expectProblem(
+      await json('PUT', '/v1/indexes/bad', { prefix: '', fields: { a: { type: 'geo', path: '$.a' } } }),
+      400,
+      'invalid-argument',
+    )
+    expect(badType.detail).toContain('fields.a.type')
+    await expectProblem(
+      await json('POST', '/v1/search', { index: 'nope', query: { eq: { field: 'plan', value: 'x' } } }),
+      404,
+      'not-found',
+    )
+    await expectProblem(
+      await json('POST', '/v1/search', {
+        index: 'users',
+        query: { eq: { field: 'plan', value: 'x' } },
+        cursor: 'bogus',
+      }),
+      400,
+      'invalid-argument',
+    )
+  })
+
+  it('drops an index (204); it is gone for search and from the list', async () => {
+    expect((await t.app.request('/v1/indexes/users', { method: 'DELETE' })).status).toBe(204)
+    await expectProblem(await t.app.request('/v1/indexes/users', { method: 'DELETE' }), 404, 'not-found')
+    expect(((await (await t.app.request('/v1/indexes')).json()) as { indexes: unknown[] }).indexes).toEqual(
+      [],
+    )
+  })
+})
