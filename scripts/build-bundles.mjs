@@ -32,6 +32,8 @@ const lambda = await build({
   format: 'esm',
   target: 'node20',
   minify: true,
+  // Error class names stay readable in logs (`BackendError`, not `L`).
+  keepNames: true,
   legalComments: 'none',
   metafile: true,
   banner: { js: requireBanner },
@@ -49,6 +51,8 @@ const worker = await build({
   format: 'esm',
   target: 'es2022',
   minify: true,
+  // Error class names stay readable in logs (`BackendError`, not `L`).
+  keepNames: true,
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',

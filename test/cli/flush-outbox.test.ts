@@ -55,6 +55,7 @@ describeWithRedis('sync-engine flush-outbox', () => {
         drained: 3,
         stale: 0,
         failed: 0,
+        rejected: 0,
         left: 0,
         busy: 0,
         stopped: false,
@@ -64,10 +65,13 @@ describeWithRedis('sync-engine flush-outbox', () => {
       expect(JSON.parse(again.stdoutText())).toMatchObject({ drained: 0, left: 0 })
     })
 
-    it('exits 2 naming the setting when no Redis is configured', async () => {
+    it('exits 2 naming the setting when no Redis or no SQL is configured (never the embedded default)', async () => {
       const io = memoryIo({ env: { SYNC_SQL_URL: mysqlUrl() } })
       expect(await main(['flush-outbox'], io)).toBe(2)
       expect(io.stderrText()).toContain('SYNC_REDIS_URL')
+      const noSql = memoryIo({ env: { SYNC_REDIS_URL: redisUrl(), SYNC_REDIS_PREFIX: prefix } })
+      expect(await main(['flush-outbox'], noSql)).toBe(2)
+      expect(noSql.stderrText()).toContain('SYNC_SQL_URL')
     })
 
     it('refuses to drain into another table than the one its pending writes were acknowledged for', async () => {

@@ -48,8 +48,9 @@ export async function createEngineFromConfig(
 
 /**
  * One run of the outbox flusher from the config (`sync-engine flush-outbox`): connects to the
- * Redis and SQL the config names, ties the outbox to that SQL (an outbox written for another
- * database refuses with `LogTargetMismatchError`), drains it within `maxMs`, and closes both.
+ * Redis and SQL the config names (both required), checks the outbox is tied to that SQL (an
+ * outbox written for another database refuses with `LogTargetMismatchError`), drains it within
+ * `maxMs`, and closes both.
  */
 export async function flushOutboxFromConfig(
   config: SyncConfig,
@@ -57,6 +58,12 @@ export async function flushOutboxFromConfig(
 ): Promise<FlushOutboxReport> {
   if (config.redisUrl === undefined) {
     throw new ConfigError(`the outbox lives in Redis: set redisUrl (${ENV_VARS.redisUrl})`, ['redisUrl'])
+  }
+  // Not the embedded default: a flusher run from another directory would drain into a file there.
+  if (config.sqlUrl === undefined) {
+    throw new ConfigError(`name the database the outbox drains into: set sqlUrl (${ENV_VARS.sqlUrl})`, [
+      'sqlUrl',
+    ])
   }
   const logger = options.logger ?? silentLogger
   const deadline = Date.now() + options.maxMs
@@ -66,8 +73,8 @@ export async function flushOutboxFromConfig(
     await l2.init()
     await l3.init()
     const outbox = new RedisOutbox(l2, { maxBytes: config.walMaxBytes })
-    await outbox.open()
-    await outbox.bind(l3.identity)
+    // A flusher never re-ties the outbox: a shard tied to another database refuses the run.
+    await outbox.verify(l3.identity)
     const reserveMs = Math.min(DEFAULT_FLUSH_RESERVE_MS, options.maxMs / 5)
     return await flushOutbox({ outbox, l3, remainingMs: () => deadline - Date.now(), reserveMs, logger })
   } finally {

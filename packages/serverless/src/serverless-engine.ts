@@ -61,8 +61,8 @@ export interface OutboxFlusher {
 }
 
 /**
- * The scheduled flusher's state for a warm instance: the outbox opened and tied to L3 once (an
- * outbox written for another database refuses), L3 connected once.
+ * The scheduled flusher's state for a warm instance: the outbox opened and checked against L3
+ * once (an outbox written for another database refuses), L3 connected once.
  */
 export async function startOutboxFlusher(
   settings: ServerlessSettings,
@@ -72,8 +72,8 @@ export async function startOutboxFlusher(
   const { l2, l3, outbox } = await tiersFor(settings, drivers)
   await l2.init()
   const writer = await connectedWriter({ l3 }, logger)
-  await outbox.open()
-  await outbox.bind(l3.identity)
+  // A flusher never re-ties the outbox: a shard tied to another database refuses the run.
+  await outbox.verify(l3.identity)
   let lastPurgeAt = 0
   return {
     async run(remainingMs) {

@@ -6,6 +6,7 @@ import {
   RedisOutbox,
   RedisStore,
   type RedisTransport,
+  SyncItem,
 } from '@sync-engine/core/internal'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
@@ -130,6 +131,26 @@ describeWithRedis('the outbox flusher', () => {
       await l3.write([{ ...entry!.write.item!, tombstone: false }])
       const report = await flushOutbox({ outbox, l3, remainingMs: ROOMY })
       expect(report).toMatchObject({ drained: 1, stale: 0, left: 0 })
+    })
+
+    it('counts entries L3 refuses for good as rejected (acknowledged writes lost: never hidden as drained)', async () => {
+      const { outbox, l3 } = await setup(1)
+      // JSON MariaDB's JSON_VALID refuses, past the engine's own check (which refuses it at submit).
+      const deep = new TextEncoder().encode(`${'['.repeat(40)}1${']'.repeat(40)}`)
+      const item = SyncItem.restore({
+        id: 'too-deep',
+        content: deep,
+        contentType: 'json',
+        mime: 'application/json',
+        hash: '',
+        state: 'default',
+        version: hlc(5),
+        updatedAt: T,
+      })
+      await outbox.put([{ ...json('too-deep', hlc(5)), item }, json('fine', hlc(6))], T)
+      const report = await flushOutbox({ outbox, l3, remainingMs: ROOMY })
+      expect(report).toMatchObject({ drained: 1, rejected: 1, left: 0 })
+      expect(await versionsIn(l3, ['too-deep', 'fine'])).toEqual([undefined, hlc(6)])
     })
 
     it('stops when the invocation runs out of time, leaving the rest for the next run', async () => {

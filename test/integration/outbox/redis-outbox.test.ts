@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import {
   escapeGlob,
+  LogTargetMismatchError,
   type PendingWrite,
   RedisOutbox,
   RedisStore,
@@ -112,6 +113,47 @@ function outboxCases(name: string, transport: () => Promise<RedisTransport>) {
       )
       expect(found).toEqual({ ok: true, version: hlc(3), replacedLive: true })
       expect(missing).toEqual({ ok: true, version: hlc(4), replacedLive: false })
+    })
+
+    it('refuses an append for another L3 than the one its shard is tied to; a flusher never re-ties one', async () => {
+      const { store, outbox } = await outboxOn(await open(), 1)
+      outbox.useTarget('mysql:db-a#items')
+      expect((await outbox.put([json('tied', hlc(1))], T))[0]?.ok).toBe(true)
+      const other = new RedisOutbox(store, { maxBytes: 1 << 30 })
+      other.useTarget('mysql:db-b#items')
+      const [refused] = await other.put([json('elsewhere', hlc(2))], T)
+      expect((refused as { error: unknown }).error).toBeInstanceOf(LogTargetMismatchError)
+      expect((await store.read(['elsewhere'])).has('elsewhere')).toBe(false)
+      // Emptied, the shard stays tied: a flusher for another database refuses, and re-ties nothing.
+      await outbox.shards[0]!.removeThrough(1_000)
+      await expect(other.verify('mysql:db-b#items')).rejects.toBeInstanceOf(LogTargetMismatchError)
+      await outbox.verify('mysql:db-a#items')
+      expect((await other.put([json('elsewhere', hlc(3))], T))[0]?.ok).toBe(false)
+    })
+
+    it('a write whose TTL ran out before it arrived still replaces the older copy (which then expires)', async () => {
+      const { store, outbox } = await outboxOn(await open())
+      await outbox.put([json('ttl-late', hlc(1), { old: true })], T)
+      const late: PendingWrite = {
+        ...json('ttl-late', hlc(2), { new: true }),
+        route: { l2: true, l3: true, ttlMs: 5 },
+        expiresAt: Date.now() - 1,
+      }
+      expect((await outbox.put([late], Date.now()))[0]).toMatchObject({ ok: true, version: hlc(2) })
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect((await store.read(['ttl-late'])).has('ttl-late')).toBe(false)
+      expect((await entriesOf(outbox)).map((write) => write.version)).toEqual([hlc(1), hlc(2)])
+    })
+
+    it('repairs a seq counter that fell behind its stream instead of failing every later append', async () => {
+      const { store, outbox } = await outboxOn(await open(), 1)
+      await outbox.put([json('s1', hlc(1)), json('s2', hlc(2))], T)
+      await store.send(['DEL', store.keys.shardKey(0, 'o:seq')])
+      expect((await outbox.put([json('s3', hlc(3))], T))[0]?.ok).toBe(true)
+      const entries = await outbox.shards[0]!.read(0, 10)
+      expect(entries.map((entry) => entry.write.id)).toEqual(['s1', 's2', 's3'])
+      expect(entries[2]!.seq).toBeGreaterThan(entries[1]!.seq)
+      expect((await store.read(['s3'])).get('s3')).toMatchObject({ version: hlc(3) })
     })
 
     it('refuses the writes of a shard past its bound with WalFullError and writes none of them', async () => {

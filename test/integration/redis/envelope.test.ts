@@ -4,10 +4,13 @@ import {
   escapeGlob,
   isCorrupt,
   RedisKeyLayout,
+  RedisStore,
   type StoredRecord,
 } from '@sync-engine/core/internal'
+import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { describeWithRedis, redisUrl } from '../support/services.ts'
 
 // Pure tests of the L2 encoding and key layout (no Redis); the conformance suite covers the rest.
 
@@ -139,3 +142,18 @@ describe('key layout', () => {
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex')
 }
+
+describeWithRedis('the key layout is shared by every instance over a prefix', () => {
+  it('an instance with another shard count is refused at init, naming the setting', async () => {
+    const prefix = `test:layout:${Date.now()}:`
+    const transport = await IoredisTransport.create({ url: redisUrl() })
+    try {
+      await RedisStore.open(transport, { prefix, shards: 16 })
+      await RedisStore.open(transport, { prefix, shards: 16 })
+      await expect(RedisStore.open(transport, { prefix, shards: 4 })).rejects.toThrow(/SYNC_REDIS_SHARDS/)
+    } finally {
+      await transport.send(['DEL', `${prefix}x:layout`])
+      await transport.close()
+    }
+  })
+})

@@ -18,14 +18,15 @@ schedule (cron, a systemd timer) as the scheduled flusher does on Lambda. Severa
 safe: each shard is drained under a lease, and one that finds a shard leased skips it.
 Connects to SYNC_REDIS_URL and SYNC_SQL_URL itself (no server needed), with the same
 SYNC_REDIS_PREFIX, SYNC_REDIS_SHARDS and SYNC_SQL_TABLE as the writers.
-Prints one JSON line: {"drained","stale","failed","left","busy","stopped"}.
+Prints one JSON line: {"drained","stale","failed","rejected","left","busy","stopped"}.
 
 Options:
   --max-seconds <n>  stop taking new pages after about this long (default ${DEFAULT_MAX_SECONDS})
   -h, --help         show this help
 
 Exit codes: 0 drained (or nothing to do), 1 a shard could not be drained (SQL down: its writes
-stay in the outbox for the next run), 2 bad usage or configuration.`
+stay in the outbox for the next run) or SQL refused writes for good (logged with their ids),
+2 bad usage or configuration.`
 
 export const flushOutboxCommand: Command = {
   name: 'flush-outbox',
@@ -48,7 +49,7 @@ export const flushOutboxCommand: Command = {
         logger: createLogger(config, 'stderr'),
       })
       await writeLine(io.stdout, JSON.stringify(report))
-      return report.failed > 0 ? 1 : 0
+      return report.failed > 0 || report.rejected > 0 ? 1 : 0
     } catch (error) {
       if (error instanceof ConfigError) throw new CliError(error.message, 2)
       if (error instanceof LogTargetMismatchError) throw new CliError(error.message, 1)

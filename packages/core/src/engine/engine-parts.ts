@@ -109,6 +109,7 @@ export function composeEngine(input: EnginePartsInput) {
     logger,
     platform,
     tombstoneRetentionMs: () => config().tombstoneRetentionMs,
+    purges: input.outbox === undefined,
   })
   const timer = input.maintenance === 'timers' ? new MaintenanceTimer(maintenance, platform) : undefined
   let admission: WriteAdmission | undefined

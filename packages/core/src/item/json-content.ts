@@ -84,6 +84,7 @@ export function parseJsonBytes(bytes: Uint8Array): unknown {
 export function normaliseJsonBytes(bytes: Uint8Array): Uint8Array {
   const stripped = stripJsonWhitespace(bytes)
   parseJsonBytes(stripped)
+  checkPortableJson(stripped)
   return stripped
 }
 
@@ -96,4 +97,56 @@ export function isJsonDocument(bytes: Uint8Array): boolean {
   } catch {
     return false
   }
+}
+
+/**
+ * The deepest nesting a JSON document may have: MariaDB 10.11's `JSON_VALID` (the L3 column's check)
+ * refuses deeper documents, and an item acknowledged on SQLite or in the outbox must be storable
+ * wherever its deployment's L3 is.
+ */
+export const MAX_JSON_DEPTH = 31
+const OPEN_ARRAY = 0x5b
+const OPEN_OBJECT = 0x7b
+const CLOSE_ARRAY = 0x5d
+const CLOSE_OBJECT = 0x7d
+const LOWER_U = 0x75
+
+/**
+ * Refuses (`InvalidJsonError`) valid JSON that an SQL L3 would refuse after the write was
+ * acknowledged: nesting deeper than `MAX_JSON_DEPTH`, or an escaped lone surrogate (`"\ud800"`:
+ * JSON's grammar allows it, no Unicode text holds it, and MariaDB's `JSON_VALID` says no). One pass
+ * over the bytes; the surrogate check runs only where a `\u` escape of one appears.
+ */
+export function checkPortableJson(bytes: Uint8Array): void {
+  let depth = 0
+  let inString = false
+  let escaped = false
+  let surrogateEscape = false
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!
+    if (inString) {
+      if (escaped) {
+        escaped = false
+        if (b === LOWER_U && (bytes[i + 1] === 0x64 || bytes[i + 1] === 0x44)) surrogateEscape = true
+      } else if (b === BACKSLASH) escaped = true
+      else if (b === QUOTE) inString = false
+    } else if (b === QUOTE) inString = true
+    else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
+      if (++depth > MAX_JSON_DEPTH)
+        throw new InvalidJsonError(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`)
+    } else if (b === CLOSE_ARRAY || b === CLOSE_OBJECT) depth--
+  }
+  if (surrogateEscape && !wellFormed(JSON.parse(decoder.decode(bytes)))) {
+    throw new InvalidJsonError('JSON holds an escaped lone surrogate (\\uD800–\\uDFFF without its pair)')
+  }
+}
+
+/** Every string of the value, keys included, is well-formed Unicode. */
+function wellFormed(value: unknown): boolean {
+  if (typeof value === 'string') return value.isWellFormed()
+  if (Array.isArray(value)) return value.every(wellFormed)
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).every(([key, inner]) => key.isWellFormed() && wellFormed(inner))
+  }
+  return true
 }

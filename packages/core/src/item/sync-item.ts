@@ -1,7 +1,13 @@
 import { InvalidArgumentError, InvalidJsonError } from '../errors.ts'
 import { sha256Hex } from './content-hash.ts'
 import { controlCharacterIndex, validateId } from './item-id.ts'
-import { isJsonDocument, normaliseJsonBytes, parseJsonBytes, stripJsonWhitespace } from './json-content.ts'
+import {
+  checkPortableJson,
+  isJsonDocument,
+  normaliseJsonBytes,
+  parseJsonBytes,
+  stripJsonWhitespace,
+} from './json-content.ts'
 
 export type ContentType = 'json' | 'binary'
 
@@ -52,7 +58,9 @@ export class SyncItem {
       throw new InvalidJsonError(`value cannot be serialised as JSON: ${(error as Error).message}`)
     }
     if (text === undefined) throw new InvalidJsonError('value has no JSON form (undefined or a function)')
-    return SyncItem.build(id, encoder.encode(text), 'json', meta)
+    const bytes = encoder.encode(text)
+    checkPortableJson(bytes)
+    return SyncItem.build(id, bytes, 'json', meta)
   }
 
   /** A JSON item from UTF-8 JSON bytes; throws `InvalidJsonError` unless they parse. */
@@ -63,7 +71,11 @@ export class SyncItem {
   /** Raw bytes: a JSON object or array is detected and stored as JSON, anything else as binary. */
   static fromBytes(id: string, input: Uint8Array, meta: ItemMetadata = {}): SyncItem {
     const bytes = ownCopy(input)
-    if (isJsonDocument(bytes)) return SyncItem.build(id, stripJsonWhitespace(bytes), 'json', meta)
+    if (isJsonDocument(bytes)) {
+      const stripped = stripJsonWhitespace(bytes)
+      checkPortableJson(stripped)
+      return SyncItem.build(id, stripped, 'json', meta)
+    }
     return SyncItem.build(id, bytes, 'binary', meta)
   }
 

@@ -1,4 +1,4 @@
-import { BackendError, InvalidArgumentError, isSyncError } from '../errors.ts'
+import { BackendError, ConfigError, InvalidArgumentError, isSyncError } from '../errors.ts'
 import type { RecordHead } from '../l3/stored-record.ts'
 import { validateTtl } from '../options/cache-ttl.ts'
 import { CorruptValue } from './corrupt-value.ts'
@@ -99,6 +99,28 @@ export class RedisStore implements L2Store {
   async init(): Promise<void> {
     const detected = await this.#call(() => this.transport.detectCapabilities())
     this.#capabilities = { ...detected, ...this.#overrides }
+    await this.#checkLayout()
+  }
+
+  /**
+   * Every instance over one prefix must put an id in the same shard, or they read and write
+   * different keys (and a flusher misses shards): the first to start records the shard count,
+   * the others must match it.
+   */
+  async #checkLayout(): Promise<void> {
+    const key = this.keys.internalKey('layout')
+    const mine = `shards=${this.keys.shards}`
+    const [, held] = await this.#pipeline([
+      ['SET', key, mine, 'NX'],
+      ['GET', key],
+    ])
+    const recorded = held === null || held === undefined ? mine : replyText(throwIfErrorReply(held), 'GET')
+    if (recorded !== mine) {
+      throw new ConfigError(
+        `Redis prefix ${JSON.stringify(this.keys.prefix)} is laid out with ${recorded.replace('shards=', '')} shards, this instance with ${this.keys.shards}: set redisShards (SYNC_REDIS_SHARDS) to match (changing it needs an empty outbox and a fresh prefix)`,
+        ['redisShards'],
+      )
+    }
   }
 
   async write(entries: readonly L2WriteEntry[]): Promise<L2WriteResult> {
@@ -415,6 +437,11 @@ export class RedisStore implements L2Store {
       )
     }
   }
+}
+
+function throwIfErrorReply(reply: RedisReply): RedisReply {
+  throwIfError(reply)
+  return reply
 }
 
 /** Adds the decoded value of one reply; nil is a miss, WRONGTYPE and undecodable bytes are corrupt. */

@@ -48,6 +48,8 @@ export interface DrainReport {
   readonly superseded: number
   /** Log entries removed: every entry read when all were settled (older entries of an id included). */
   readonly removed: number
+  /** Writes L3 refused for good (data it cannot store): they leave the log, counted and logged. */
+  readonly rejected: number
 }
 
 /** A page of the log: its entries, the seq it reaches (0: nothing after the cursor), and whether more may follow. */
@@ -79,6 +81,7 @@ export async function drainOnce(options: DrainOptions): Promise<DrainReport> {
   let drained = 0
   let kept = 0
   let superseded = 0
+  let rejected = 0
   let read = 0
   let throughSeq = 0
   let stopped = false
@@ -98,6 +101,7 @@ export async function drainOnce(options: DrainOptions): Promise<DrainReport> {
       if (found.size > 0) await report(found)
       superseded += found.size
     }
+    rejected += result.rejected.size
     kept += batch.length - result.settled.length
     for (const write of result.settled) {
       settled.push(write)
@@ -136,7 +140,7 @@ export async function drainOnce(options: DrainOptions): Promise<DrainReport> {
   if (kept === 0 && throughSeq > 0) await log.removeThrough(throughSeq)
   else if (settled.length > 0) await log.remove(settled)
   if (drained > 0) logger.info({ drained, kept }, 'write-ahead log drained')
-  return { drained, kept, stopped, superseded, removed: kept === 0 ? read : settled.length }
+  return { drained, kept, stopped, superseded, rejected, removed: kept === 0 ? read : settled.length }
 }
 
 /** The newest entry of each id; the logged writes themselves go to the tiers (no copies). */

@@ -44,6 +44,11 @@ export interface FlushOutboxReport {
   readonly stale: number
   /** Shards whose drain failed (L3 down or refusing): their entries stay for the next run. */
   readonly failed: number
+  /**
+   * Entries L3 refused for good (data it cannot store, which the engine refuses at submit where it
+   * can): acknowledged writes that are lost. They leave the outbox, logged as errors with their ids.
+   */
+  readonly rejected: number
   /** Entries still in the outbox at the end, every shard counted. */
   readonly left: number
   /** Shards another flusher held the lease of: it drains them. */
@@ -77,6 +82,7 @@ export async function flushOutbox(options: FlushOutboxOptions): Promise<FlushOut
   let drained = 0
   let stale = 0
   let failed = 0
+  let rejected = 0
   let busy = 0
   let stopped = false
   let next = 0
@@ -103,8 +109,9 @@ export async function flushOutbox(options: FlushOutboxOptions): Promise<FlushOut
           )
         },
       })
-      drained += report.removed - report.superseded
+      drained += report.removed - report.superseded - report.rejected
       stale += report.superseded
+      rejected += report.rejected
       if (report.stopped) stopped = true
     } catch (error) {
       failed++
@@ -130,7 +137,7 @@ export async function flushOutbox(options: FlushOutboxOptions): Promise<FlushOut
   }
   await Promise.all(Array.from({ length: Math.min(SHARDS_AT_ONCE, shards.length) }, worker))
   const left = await outbox.countEntries()
-  const report = { drained, stale, failed, left, busy, stopped }
+  const report = { drained, stale, failed, rejected, left, busy, stopped }
   logger.info(report, 'outbox flushed')
   return report
 }

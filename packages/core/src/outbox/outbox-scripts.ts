@@ -13,7 +13,8 @@ import { HEAD_FUNCTION } from '../l2/version-guard-script.ts'
  * versioned, b bytes counted, e envelope (the L2 envelope of the write), u the write's updatedAt
  * (a log entry may carry an item stamped earlier than the write).
  */
-export const OUTBOX_KEYS_PER_SHARD = 3
+/** KEYS before the item keys of an append: the shard's three keys and its target. */
+export const OUTBOX_KEYS_PER_SHARD = 4
 /** Arguments per write of the append script. */
 export const APPEND_ARGS_PER_WRITE = 9
 /** The append's modes: the item and its entry, the item only (cache-only), the entry only (the log's own append). */
@@ -42,7 +43,11 @@ end
 `
 
 /**
- * KEYS[4..]: the item key of each write. ARGV[1]: the shard's byte bound; then per write: mode ·
+ * KEYS[4]: the shard's target (the L3 its entries are for); KEYS[5..]: the item key of each write.
+ * ARGV[1]: the shard's byte bound; ARGV[2]: the writer's target ('' for none: the log's own
+ * appends before a bind), refused with `{'mismatch', held}` when the shard holds another, taken
+ * when it holds none — so an entry is never added for another database than the shard's. Then
+ * per write: mode ·
  * version · envelope · TTL ms ('0': none) · caller versioned ('1'/'0') · bytes counted · route ·
  * id · updatedAt. All or nothing against the bound: `{'full', bytes, entries}` and nothing written. Otherwise
  * `{'ok', bytes, entries, status1, version1, live1, …}`.
@@ -54,10 +59,15 @@ end
 function appendSource(decode: string): string {
   return `${OUTBOX_FUNCTIONS}
 local bound = tonumber(ARGV[1])
+if ARGV[2] ~= '' then
+  local held = redis.call('GET', KEYS[4])
+  if held and held ~= ARGV[2] then return {'mismatch', held} end
+  if not held then redis.call('SET', KEYS[4], ARGV[2]) end
+end
 local writes = #KEYS - ${OUTBOX_KEYS_PER_SHARD}
 local adding = 0
 for i = 1, writes do
-  local at = 1 + (i - 1) * ${APPEND_ARGS_PER_WRITE}
+  local at = 2 + (i - 1) * ${APPEND_ARGS_PER_WRITE}
   if ARGV[at + 1] ~= '${MODE_CACHE}' then adding = adding + tonumber(ARGV[at + 6]) end
 end
 local bytes = counted(KEYS[3])
@@ -66,7 +76,7 @@ if adding > 0 and bytes + adding > bound then
 end
 local reply = {'ok', 0, 0}
 for i = 1, writes do
-  local at = 1 + (i - 1) * ${APPEND_ARGS_PER_WRITE}
+  local at = 2 + (i - 1) * ${APPEND_ARGS_PER_WRITE}
   local mode = ARGV[at + 1]
   local given = tonumber(ARGV[at + 2])
   local version = given
@@ -85,22 +95,37 @@ for i = 1, writes do
         version = stored + 1
       end
     end
-    if status == ${APPEND_WRITTEN} then
-      if version ~= given then envelope = with_version(envelope, version) end
-      if ARGV[at + 4] == '0' then
-        redis.call('SET', key, envelope)
-      else
-        redis.call('SET', key, envelope, 'PX', ARGV[at + 4])
-      end
-    end
+    if status == ${APPEND_WRITTEN} and version ~= given then envelope = with_version(envelope, version) end
   end
+  -- The entry before the item: a script that fails midway is not undone, and an item in L2 without
+  -- its entry would never reach L3.
   if status == ${APPEND_WRITTEN} and mode ~= '${MODE_CACHE}' then
-    local seq = redis.call('INCR', KEYS[2])
     local v = string.format('%.0f', version)
     local id = ARGV[at + 8]
-    redis.call('XADD', KEYS[1], '0-' .. seq, 'i', id, 'v', v, 'r', ARGV[at + 7], 'c', ARGV[at + 5],
-      'b', ARGV[at + 6], 'e', envelope, 'u', ARGV[at + 9])
+    local fields = {'i', id, 'v', v, 'r', ARGV[at + 7], 'c', ARGV[at + 5], 'b', ARGV[at + 6], 'e', envelope, 'u', ARGV[at + 9]}
+    local seq = redis.call('INCR', KEYS[2])
+    local added = redis.pcall('XADD', KEYS[1], '0-' .. seq, unpack(fields))
+    if type(added) == 'table' and added.err then
+      -- The counter fell behind the stream (deleted or restored alone): continue after the last id
+      -- the stream gave out (kept even once its entries are gone).
+      local info = redis.call('XINFO', 'STREAM', KEYS[1])
+      local last = '0-0'
+      for f = 1, #info, 2 do
+        if info[f] == 'last-generated-id' then last = info[f + 1] end
+      end
+      seq = tonumber(string.sub(last, 3)) + 1
+      redis.call('SET', KEYS[2], seq)
+      redis.call('XADD', KEYS[1], '0-' .. seq, unpack(fields))
+    end
     bytes = bytes + tonumber(ARGV[at + 6])
+  end
+  if status == ${APPEND_WRITTEN} and mode ~= '${MODE_LOG}' then
+    local key = KEYS[${OUTBOX_KEYS_PER_SHARD} + i]
+    if ARGV[at + 4] == '0' then
+      redis.call('SET', key, envelope)
+    else
+      redis.call('SET', key, envelope, 'PX', ARGV[at + 4])
+    end
   end
   reply[#reply + 1] = status
   reply[#reply + 1] = version

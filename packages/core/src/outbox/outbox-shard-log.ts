@@ -45,9 +45,10 @@ export function appendCall(
   shard: number,
   writes: readonly AppendWrite[],
   maxBytes: number,
+  target: string,
 ): ScriptCall {
-  const keys = [...shardKeys(redis.keys, shard)]
-  const args: (string | number | Uint8Array)[] = [maxBytes]
+  const keys = [...shardKeys(redis.keys, shard), redis.keys.shardKey(shard, 'o:target')]
+  const args: (string | number | Uint8Array)[] = [maxBytes, target]
   for (const { fields, mode, ttlMs } of writes) {
     const envelope = encodeEnvelope(fields.record)
     keys.push(redis.keys.itemKey(fields.id))
@@ -151,6 +152,11 @@ export class OutboxShardLog implements WriteAheadLog {
     this.bound(target, reply ?? null)
   }
 
+  /** The target this shard holds, as the last open or write heard it. */
+  get heldTarget(): string | undefined {
+    return this.#target
+  }
+
   /** The bind script call (several shards bind in one round trip: `RedisOutbox.bind`). */
   bindCall(target: string): ScriptCall {
     this.#usable('bind')
@@ -175,7 +181,7 @@ export class OutboxShardLog implements WriteAheadLog {
       this.#usable('append')
       if (writes.length === 0) return Promise.resolve()
       const batch = writes.map((write) => ({ fields: outboxFieldsOf(write), mode: MODE_LOG, ttlMs: 0 }))
-      const call = appendCall(this.redis, this.shard, batch, this.maxBytes)
+      const call = appendCall(this.redis, this.shard, batch, this.maxBytes, this.#target ?? '')
       const bytes = batch.reduce((sum, { fields }) => sum + fields.bytes, 0)
       return new Promise<void>((resolve, reject) => {
         if (this.#pending.length === 0) queueMicrotask(() => void this.#commit())
@@ -201,6 +207,13 @@ export class OutboxShardLog implements WriteAheadLog {
     pending.forEach((append, index) => {
       try {
         const parts = replyArray(this.#throwIfError(replies[index] ?? null), 'the outbox append')
+        if (replyText(parts[0] ?? null, 'the outbox append') === 'mismatch') {
+          throw new LogTargetMismatchError(
+            replyText(parts[1] ?? null, 'the outbox append'),
+            this.#target ?? '',
+            this.#entries,
+          )
+        }
         this.#counts(parts)
         if (replyText(parts[0] ?? null, 'the outbox append') === 'full') {
           throw new WalFullError(this.#bytes + append.bytes, this.maxBytes)

@@ -21,8 +21,9 @@ export interface OutboxWritesParts {
 }
 
 /**
- * The engine's side of an `ack: 'logged'` write through the outbox: the outbox is opened and tied
- * to L3 before its first write (no I/O before one: a Lambda's cold start stays small), the call
+ * The engine's side of an `ack: 'logged'` write through the outbox: the outbox is opened before
+ * its first write (no I/O before one: a Lambda's cold start stays small) and each append is tied
+ * to this engine's L3 in its script, the call
  * goes through L2's breaker, and what the engine knows follows the outcome — the clock moves past
  * the version given (raised above another instance's), L1 drops a copy at a version that did not
  * happen, reads in flight do not admit what they read before it, the filter learns the id.
@@ -66,10 +67,9 @@ export class OutboxWrites {
   #bound(): Promise<void> {
     this.#ready ??= (async () => {
       const { outbox, l2, l3 } = this.parts
-      await l2.guard.run('write', async () => {
-        await outbox.open()
-        if (l3) await outbox.bind(l3.store.identity)
-      })
+      // Every append checks the target in its script; opening only learns the shards' counts.
+      if (l3) outbox.useTarget(l3.store.identity)
+      await l2.guard.run('write', () => outbox.open())
     })().catch((error: unknown) => {
       this.#ready = undefined
       throw error

@@ -1,6 +1,7 @@
 import {
   BackendError,
   InvalidArgumentError,
+  LogTargetMismatchError,
   StaleVersionError,
   type SyncError,
   WalFullError,
@@ -16,7 +17,6 @@ import {
   leaseReleaseScript,
   MODE_BOTH,
   MODE_CACHE,
-  MODE_LOG,
 } from './outbox-scripts.ts'
 import {
   type AppendWrite,
@@ -66,8 +66,34 @@ export class RedisOutbox {
     this.shards = Array.from({ length: count }, (_, shard) => new OutboxShardLog(redis, shard, perShard))
   }
 
+  #target = ''
+
   get driver(): string {
     return 'redis-outbox'
+  }
+
+  /**
+   * The L3 this writer's entries are for (`L3Store.identity`): every append checks it against the
+   * shard's, refused with `LogTargetMismatchError` when the shard holds another (taken when it
+   * holds none), so no writer adds entries for another database than the one its shard drains to.
+   */
+  useTarget(target: string): void {
+    this.#target = target
+  }
+
+  /**
+   * For a flusher: refuses (`LogTargetMismatchError`) when a shard is tied to another L3 than
+   * `target`, even an empty one — a flusher never re-ties an outbox (writers do, at their first
+   * append to an untied shard).
+   */
+  async verify(target: string): Promise<void> {
+    await this.open()
+    for (const shard of this.shards) {
+      const held = shard.heldTarget
+      if (held !== undefined && held !== target) {
+        throw new LogTargetMismatchError(held, target, shard.stats().entries)
+      }
+    }
   }
 
   /** Opens every shard in one round trip. */
@@ -102,12 +128,7 @@ export class RedisOutbox {
       if (!write.route.l2)
         throw new InvalidArgumentError('a write kept out of L2 does not go through the outbox')
       const entry = l2EntryOf(write, now)
-      // Its TTL ran out before it was sent: nothing for L2, only L3 learns of it.
-      const mode = entry === undefined ? MODE_LOG : write.route.l3 ? MODE_BOTH : MODE_CACHE
-      if (entry === undefined && !write.route.l3) {
-        outcomes[index] = { ok: true, version: write.version, replacedLive: false }
-        return
-      }
+      const mode = write.route.l3 ? MODE_BOTH : MODE_CACHE
       const shard = this.redis.keys.shardOf(write.id)
       let group = byShard.get(shard)
       if (group === undefined) {
@@ -115,13 +136,13 @@ export class RedisOutbox {
         byShard.set(shard, group)
       }
       group.indexes.push(index)
-      group.writes.push({ fields: outboxFieldsOf(write), mode, ttlMs: entry ? this.redis.ttlOf(entry) : 0 })
+      group.writes.push({ fields: outboxFieldsOf(write), mode, ttlMs: this.redis.ttlOf(entry) })
     })
     if (byShard.size === 0) return outcomes
     const groups = [...byShard]
     const replies = await this.redis.scripts.run(
       groups.map(([shard, group]) =>
-        appendCall(this.redis, shard, group.writes, this.shards[shard]!.maxBytes),
+        appendCall(this.redis, shard, group.writes, this.shards[shard]!.maxBytes, this.#target),
       ),
     )
     groups.forEach(([shard, group], call) => {
@@ -144,6 +165,12 @@ export class RedisOutbox {
       return
     }
     const parts = replyArray(reply, 'the outbox append')
+    if (replyText(parts[0] ?? null, 'the outbox append') === 'mismatch') {
+      const held = replyText(parts[1] ?? null, 'the outbox append')
+      const error = new LogTargetMismatchError(held, this.#target, log.stats().entries)
+      for (const index of group.indexes) outcomes[index] = { ok: false, error }
+      return
+    }
     log.noteCounts(parts)
     if (replyText(parts[0] ?? null, 'the outbox append') === 'full') {
       const adding = group.writes.reduce((sum, { fields }) => sum + fields.bytes, 0)

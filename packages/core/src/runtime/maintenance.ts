@@ -22,6 +22,8 @@ export interface MaintenanceParts {
   readonly platform: Platform
   /** `tombstoneRetentionMs` (live). */
   readonly tombstoneRetentionMs: () => number
+  /** Whether this engine purges (false with the Redis outbox: its flusher purges, not a request). */
+  readonly purges: boolean
 }
 
 /**
@@ -84,7 +86,8 @@ export class Maintenance {
   /** Drains the log into the tiers (one drain at a time); throws at the first L3 failure. */
   drain(): Promise<DrainReport> {
     const log = this.parts.log
-    if (!log) return Promise.resolve({ drained: 0, kept: 0, stopped: false, superseded: 0, removed: 0 })
+    if (!log)
+      return Promise.resolve({ drained: 0, kept: 0, stopped: false, superseded: 0, rejected: 0, removed: 0 })
     this.#draining ??= drainOnce({
       log: log.log,
       writer: this.parts.writer,
@@ -106,6 +109,7 @@ export class Maintenance {
 
   #purgeDue(): boolean {
     return (
+      this.parts.purges &&
       this.#writtenSincePurge &&
       this.parts.l3?.connected === true &&
       this.parts.platform.now() - this.#lastPurgeAt >= PURGE_INTERVAL_MS

@@ -39,15 +39,15 @@ export function recordOf(
 
 /**
  * The L2 entry of a write: the record (with its absolute expiry, so L1 copies made from L2 expire
- * with the key) and the TTL left now. A write whose TTL already ran out is not sent.
+ * with the key) and the TTL left now. A write whose TTL already ran out is still sent, with 1 ms
+ * left: the guard must replace an older copy of the id (else L2 would go on serving a version
+ * older than this write), and the key is gone a moment later.
  */
-export function l2EntryOf(write: PendingWrite, now: number): L2WriteEntry | undefined {
+export function l2EntryOf(write: PendingWrite, now: number): L2WriteEntry {
   const record = recordOf(write)
   const condition = write.condition === undefined || write.route.l3 ? {} : { ifVersion: write.condition }
   if (write.expiresAt === 0 || write.item === null) return { record, ...condition }
-  const ttlMs = write.expiresAt - now
-  if (ttlMs <= 0) return undefined
-  return { record, ttlMs, ...condition }
+  return { record, ttlMs: Math.max(1, write.expiresAt - now), ...condition }
 }
 
 /** The earlier of two expiry instants, where 0 means none. */

@@ -105,7 +105,9 @@ export class TierWriter {
       result.rejected.set(id, error)
       this.parts.logger.error(
         { id, err: error.message },
-        'L3 refused a write; it is dropped and not acknowledged',
+        drain
+          ? 'L3 refused a logged write (it was acknowledged); it cannot be stored and leaves the log'
+          : 'L3 refused a write; it is dropped and not acknowledged',
       )
     }
     for (const [id, current] of outcome.conflicts ?? []) {
@@ -152,11 +154,8 @@ export class TierWriter {
         if (write.route.l3) bypassed.push(write)
         continue
       }
-      const entry = l2EntryOf(write, now)
-      if (entry) {
-        entries.push(entry)
-        sent.push(write)
-      }
+      entries.push(l2EntryOf(write, now))
+      sent.push(write)
     }
     if (entries.length > 0) {
       try {
