@@ -8,7 +8,9 @@ import { deleteCommand } from './commands/delete.ts'
 import { flushCommand } from './commands/flush.ts'
 import { flushOutboxCommand } from './commands/flush-outbox.ts'
 import { getCommand } from './commands/get.ts'
+import { indexCommand } from './commands/index-command.ts'
 import { putCommand } from './commands/put.ts'
+import { searchCommand } from './commands/search.ts'
 import { serveCommand } from './commands/serve.ts'
 import { statsCommand } from './commands/stats.ts'
 
@@ -20,6 +22,8 @@ export const COMMANDS: readonly Command[] = [
   statsCommand,
   flushCommand,
   flushOutboxCommand,
+  indexCommand,
+  searchCommand,
 ]
 
 export const USAGE = `sync-engine: a tiered sync engine (L1 memory, L2 Redis, L3 SQL) and its HTTP API.
@@ -33,12 +37,14 @@ Usage:
   sync-engine stats
   sync-engine flush
   sync-engine flush-outbox [--max-seconds 55]
+  sync-engine index create <name> '<definition json>' | list | drop <name>
+  sync-engine search <index> '<query json>' [--sort f[:desc]] [--limit n] [--cursor c] [--values]
   sync-engine <command> --help
 
 Commands:
 ${COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`).join('\n')}
 
-Client commands (put, get, delete, stats, flush) talk to a running server:
+Client commands (put, get, delete, stats, flush, index, search) talk to a running server:
   --url <url>      server base URL (env SYNC_URL, default http://127.0.0.1:8787)
   --token <token>  bearer token (env SYNC_API_TOKEN; prefer the env var: flags are visible in ps)
 

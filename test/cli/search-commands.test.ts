@@ -1,0 +1,87 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SyncItem } from '@sync-engine/core'
+import { type RunningServer, startServer } from '@sync-engine/node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../../packages/cli/src/main.ts'
+import { memoryIo } from './support/memory-io.ts'
+
+let server: RunningServer
+let dir: string
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sync-cli-search-'))
+  server = await startServer({ config: { dataDir: dir, port: 0, logLevel: 'silent' } })
+  for (const [id, value] of [
+    ['user:ada', { plan: 'pro', age: 36 }],
+    ['user:bob', { plan: 'free', age: 41 }],
+    ['user:cy', { plan: 'pro', age: 29 }],
+  ] as const) {
+    await server.engine.submit(SyncItem.fromJson(id, value))
+  }
+})
+afterAll(async () => {
+  await server?.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+const run = async (args: string[]) => {
+  const io = memoryIo({ env: { SYNC_URL: server.url } })
+  const code = await main(args, io)
+  return { code, out: io.stdoutText(), err: io.stderrText() }
+}
+
+const definition = JSON.stringify({
+  prefix: 'user:',
+  fields: { plan: { type: 'tag', path: '$.plan' }, age: { type: 'numeric', path: '$.age', sortable: true } },
+})
+
+describe('sync-engine index and search', () => {
+  it('creates an index (then unchanged), lists it, searches it page by page, drops it', async () => {
+    expect(await run(['index', 'create', 'users', definition])).toMatchObject({
+      code: 0,
+      out: 'created users\n',
+    })
+    expect(await run(['index', 'create', 'users', definition])).toMatchObject({
+      code: 0,
+      out: 'unchanged users\n',
+    })
+    const listed = await run(['index', 'list'])
+    expect(JSON.parse(listed.out).map((index: { name: string }) => index.name)).toEqual(['users'])
+
+    const query = '{"eq":{"field":"plan","value":"pro"}}'
+    const first = await run(['search', 'users', query, '--sort', 'age:desc', '--limit', '1'])
+    expect(first.code).toBe(0)
+    expect(JSON.parse(first.out)).toMatchObject({ id: 'user:ada' })
+    const cursor = /next: --cursor (\S+)/.exec(first.err)?.[1]
+    expect(cursor).toBeDefined()
+    const second = await run([
+      'search',
+      'users',
+      query,
+      '--sort',
+      'age:desc',
+      '--limit',
+      '1',
+      '--cursor',
+      cursor!,
+      '--values',
+    ])
+    expect(JSON.parse(second.out)).toMatchObject({ id: 'user:cy', value: { plan: 'pro', age: 29 } })
+    expect(second.err).toBe('')
+
+    expect(await run(['index', 'drop', 'users'])).toMatchObject({ code: 0, out: 'dropped users\n' })
+    expect((await run(['index', 'drop', 'users'])).code).toBe(1)
+  })
+
+  it('exits 2 for bad usage (not JSON, a bad --sort) and 1 with the server’s problem for a bad query', async () => {
+    expect(await run(['search', 'users', '{nope'])).toMatchObject({ code: 2 })
+    expect((await run(['search', 'users', '{}', '--sort', 'age:sideways'])).code).toBe(2)
+    expect((await run(['index', 'frobnicate'])).code).toBe(2)
+    await run(['index', 'create', 'users2', definition])
+    const bad = await run(['search', 'users2', '{"eq":{"field":"agee","value":1}}'])
+    expect(bad.code).toBe(1)
+    expect(bad.err).toContain('agee')
+  })
+})
