@@ -146,3 +146,42 @@ describe('search over HTTP on the embedded default (SQLite)', () => {
     )
   })
 })
+
+describe('listing items by prefix and state (GET /v1/items)', () => {
+  it('lists live items under a literal prefix in id order, a page at a time, with their state', async () => {
+    for (const id of ['ls:%a', 'ls:_b', 'ls:c', 'ls:d', 'lsx:e']) {
+      await t.app.request(
+        `/v1/items/${encodeURIComponent(id)}?state=${id === 'ls:d' ? 'archived' : 'live'}`,
+        {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        },
+      )
+    }
+    await t.app.request(`/v1/items/${encodeURIComponent('ls:c')}`, { method: 'DELETE' })
+    const page = async (query: string) =>
+      (await (await t.app.request(`/v1/items?${query}`)).json()) as {
+        items: { id: string; version: number; state: string }[]
+        cursor: string | null
+      }
+    const first = await page('prefix=ls%3A&limit=2')
+    expect(first.items.map((item) => item.id)).toEqual(['ls:%a', 'ls:_b'])
+    const second = await page(`prefix=ls%3A&limit=2&cursor=${first.cursor}`)
+    expect(second.items.map((item) => [item.id, item.state])).toEqual([['ls:d', 'archived']])
+    expect(second.cursor).toBeNull()
+    expect((await page('prefix=ls%3A%25')).items.map((item) => item.id)).toEqual(['ls:%a'])
+    expect((await page('prefix=ls%3A&state=live')).items.map((item) => item.id)).toEqual(['ls:%a', 'ls:_b'])
+  })
+
+  it('refuses an unknown parameter, a bad limit and a cursor of another listing with 400 problems', async () => {
+    await expectProblem(await t.app.request('/v1/items?prefx=ls'), 400, 'invalid-argument')
+    await expectProblem(await t.app.request('/v1/items?limit=0'), 400, 'invalid-argument')
+    const first = (await (await t.app.request('/v1/items?prefix=ls%3A&limit=1')).json()) as { cursor: string }
+    await expectProblem(
+      await t.app.request(`/v1/items?prefix=lsx&cursor=${first.cursor}`),
+      400,
+      'invalid-argument',
+    )
+  })
+})

@@ -187,6 +187,13 @@ export function indexLifecycleCases(backend: SqlSearchBackend): void {
       20,
     )
     expect((await store.search.search(request, Date.now())).items.map((item) => item.id)).toEqual(['d:3'])
+    // Listing: live items under a literal prefix, in id order, a page at a time.
+    const listed = await store.search.list({ prefix: 'd:', limit: 1 }, Date.now())
+    expect(listed).toEqual({ items: [{ id: 'd:2', version: 11, state: 'default' }], more: true })
+    const rest = await store.search.list({ prefix: 'd:', afterId: 'd:2', limit: 5 }, Date.now())
+    expect(rest.items.map((item) => item.id)).toEqual(['d:3'])
+    expect(rest.more).toBe(false)
+    expect((await store.search.list({ prefix: 'd%', limit: 5 }, Date.now())).items).toEqual([])
     // Another store over the same table (the next process) knows the index.
     const again = backend.storeOver(store)
     await again.init()

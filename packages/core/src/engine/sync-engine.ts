@@ -15,7 +15,7 @@ import { severity } from '../pressure/backpressure-level.ts'
 import type { BreakerOptions } from '../resilience/breaker-options.ts'
 import { type BackgroundScope, DETACHED_SCOPE } from '../runtime/background-scope.ts'
 import type { IndexDefinition } from '../search/index-definition.ts'
-import type { SearchResult } from '../search/search-service.ts'
+import type { ListingResult, SearchResult } from '../search/search-service.ts'
 import type { DeleteOptions } from '../write/write-preparer.ts'
 import { closeStores, startEngine, stopEngine } from './engine-lifecycle.ts'
 import { composeEngine, type EngineParts } from './engine-parts.ts'
@@ -288,6 +288,11 @@ export class SyncEngine {
 
   listIndexes(): readonly IndexDefinition[] {
     return this.#parts.search.listIndexes()
+  }
+
+  /** Live items under a prefix (literal) and with a state, in id order: `{ prefix?, state?, limit?, cursor? }`. */
+  listItems(request: unknown): Promise<ListingResult> {
+    return this.#run('scanPrefix', () => this.#parts.search.listItems(request))
   }
 
   /** One page of a search (`{ index, query, sort?, limit?, cursor?, values? }`): see docs/search.md. */

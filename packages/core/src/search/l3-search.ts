@@ -7,6 +7,12 @@ export interface L3SearchPage {
   readonly cursor: string | null
 }
 
+/** One page of a listing: live items in id order, and whether more follow. */
+export interface L3ListingPage {
+  readonly items: readonly { readonly id: string; readonly version: number; readonly state: string }[]
+  readonly more: boolean
+}
+
 /** What an L3 offers for search (SQL stores do: `SqlStore.search`). */
 export interface L3Search {
   readonly definitions: readonly IndexDefinition[]
@@ -15,4 +21,9 @@ export interface L3Search {
   define(definition: IndexDefinition, onProgress?: (covered: number) => void): Promise<boolean>
   drop(name: string): Promise<void>
   search(request: SearchRequest, now: number): Promise<L3SearchPage>
+  /** Live items under `prefix` (with `state`), after `afterId`, at most `limit`. */
+  list(
+    query: { prefix: string; state?: string; afterId?: string; limit: number },
+    now: number,
+  ): Promise<L3ListingPage>
 }

@@ -3,6 +3,7 @@ import type { SyncItem } from '../item/sync-item.ts'
 import type { L3Tier } from '../tiers/l3-tier.ts'
 import { type IndexDefinition, parseIndexDefinition } from './index-definition.ts'
 import type { L3Search } from './l3-search.ts'
+import { decodeListingCursor, encodeListingCursor, parseListingRequest } from './listing-request.ts'
 import { parseSearchRequest } from './search-query.ts'
 
 export interface SearchServiceParts {
@@ -12,6 +13,11 @@ export interface SearchServiceParts {
   /** Items through the engine's one read path, batched. */
   readonly readMany: (ids: readonly string[]) => Promise<Map<string, SyncItem>>
   readonly now: () => number
+}
+
+export interface ListingResult {
+  readonly items: readonly { readonly id: string; readonly version: number; readonly state: string }[]
+  readonly cursor: string | null
 }
 
 export interface SearchResult {
@@ -63,6 +69,30 @@ export class SearchService {
       return [{ id: item.id, version: current.version, value: current.json() }]
     })
     return { items, cursor: page.cursor }
+  }
+
+  /**
+   * Live items under a prefix (taken literally) and with a state, in id order, a page at a time;
+   * read your writes as for search.
+   */
+  async listItems(input: unknown): Promise<ListingResult> {
+    const request = parseListingRequest(input)
+    const afterId = decodeListingCursor(request)
+    const { l3, search } = this.#search()
+    await this.parts.settlePending()
+    const page = await l3.guard.run('scan', () =>
+      search.list(
+        {
+          prefix: request.prefix,
+          limit: request.limit,
+          ...(request.state !== undefined && { state: request.state }),
+          ...(afterId !== undefined && { afterId }),
+        },
+        this.parts.now(),
+      ),
+    )
+    const last = page.items.at(-1)
+    return { items: page.items, cursor: page.more && last ? encodeListingCursor(request, last.id) : null }
   }
 
   #search(): { l3: L3Tier; search: L3Search } {

@@ -1,7 +1,19 @@
 import type { SyncEngine } from '@sync-engine/core'
 import type { Hono } from 'hono'
+import { z } from 'zod'
 import { readJsonBody } from '../encoding/read-json-body.ts'
 import { methodRoutes } from '../routing/method-routes.ts'
+import { readQuery } from '../validation/read-query.ts'
+import { decimalText } from '../validation/routing-schemas.ts'
+
+const listingQuerySchema = z
+  .object({
+    prefix: z.string().optional(),
+    state: z.string().optional(),
+    cursor: z.string().optional(),
+    limit: decimalText(z.number().int().min(1).max(1000)).optional(),
+  })
+  .strict()
 
 /** A definition or a query is small: 64 KiB is far more than any needs. */
 const SEARCH_BODY_LIMIT = 64 * 1024
@@ -36,6 +48,14 @@ export function registerSearchRoutes(app: Hono, engine: SyncEngine): void {
     },
     bodyLimit,
   )
+  // Listing: live items under a prefix and with a state, in id order (the same read-your-writes
+  // rule as search). Strict query: an unknown parameter is a 400.
+  methodRoutes(app, '/v1/items', {
+    async GET(c) {
+      const { limit, ...rest } = readQuery(c, listingQuerySchema)
+      return c.json(await engine.listItems({ ...rest, ...(limit !== undefined && { limit }) }))
+    },
+  })
   methodRoutes(
     app,
     '/v1/search',

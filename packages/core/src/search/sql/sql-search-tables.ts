@@ -3,9 +3,11 @@ import { asText } from '../../l3/sql-rows.ts'
 import type { SqlRow, SqlStatement, SqlTransport, SqlValue } from '../../l3/sql-transport.ts'
 import type { StoredRecord } from '../../l3/stored-record.ts'
 import { type IndexDefinition, parseIndexDefinition } from '../index-definition.ts'
+import type { L3ListingPage } from '../l3-search.ts'
 import { decodeCursor, encodeCursor, type SearchPosition } from '../search-cursor.ts'
 import type { SearchRequest } from '../search-query.ts'
 import { checkQuery } from '../search-query.ts'
+import { type ListingQuery, listingStatement } from './item-listing.ts'
 import { type IndexedWrite, refreshStatements } from './search-rows.ts'
 import { searchSqlDialect, searchTables } from './search-sql-dialect.ts'
 import { searchStatement } from './search-statement.ts'
@@ -168,6 +170,20 @@ export class SqlSearchTables {
       cursor = encodeCursor(definition.name, request.query, request.sort, at)
     }
     return { items: page.map((row) => ({ id: asText(row.id), version: Number(row.version) })), cursor }
+  }
+
+  /** One page of live items under a prefix (and a state), in id order. */
+  async list(query: ListingQuery, now: number): Promise<L3ListingPage> {
+    const { rows } = await this.transport.run(listingStatement(this.#dialect, this.table, query, now))
+    const page = rows.slice(0, query.limit)
+    return {
+      items: page.map((row) => ({
+        id: asText(row.id),
+        version: Number(row.version),
+        state: asText(row.state),
+      })),
+      more: rows.length > query.limit,
+    }
   }
 
   #dropRows(name: string): SqlStatement[] {

@@ -1,0 +1,44 @@
+import type { SqlStatement } from '../../l3/sql-transport.ts'
+import type { SearchSqlDialect } from './search-sql-dialect.ts'
+import { prefixSuccessor } from './search-statement.ts'
+
+/** What a listing asks for: live items under a prefix, optionally with one state, after an id. */
+export interface ListingQuery {
+  readonly prefix: string
+  readonly state?: string
+  readonly afterId?: string
+  readonly limit: number
+}
+
+/**
+ * Live items in id order (byte order): the prefix as an id range (no `LIKE`: `%`, `_` and `*` are
+ * literal without escaping), an optional state, keyset after the last id. `LIMIT n + 1` says
+ * whether another page exists.
+ */
+export function listingStatement(
+  dialect: SearchSqlDialect,
+  table: string,
+  query: ListingQuery,
+  now: number,
+): SqlStatement {
+  const where = ['tombstone = 0', '(expires_at IS NULL OR expires_at > ?)']
+  const params: (string | number)[] = [now]
+  if (query.prefix !== '') {
+    const upper = prefixSuccessor(query.prefix)
+    where.push(upper === undefined ? 'id >= ?' : 'id >= ? AND id < ?')
+    params.push(query.prefix, ...(upper === undefined ? [] : [upper]))
+  }
+  if (query.state !== undefined) {
+    where.push('state = ?')
+    params.push(query.state)
+  }
+  if (query.afterId !== undefined) {
+    where.push('id > ?')
+    params.push(query.afterId)
+  }
+  params.push(query.limit + 1)
+  return {
+    sql: `SELECT id, version, state FROM ${dialect.quote(table)} WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`,
+    params,
+  }
+}
