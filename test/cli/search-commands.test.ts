@@ -85,3 +85,27 @@ describe('sync-engine index and search', () => {
     expect(bad.err).toContain('agee')
   })
 })
+
+describe('sync-engine ls and clear', () => {
+  it('lists by prefix page by page, refuses clear without --yes, and clears a prefix', async () => {
+    const first = await run(['ls', '--prefix', 'user:', '--limit', '2'])
+    expect(
+      first.out
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).id),
+    ).toEqual(['user:ada', 'user:bob'])
+    const cursor = /next: --cursor (\S+)/.exec(first.err)?.[1]
+    const second = await run(['ls', '--prefix', 'user:', '--cursor', cursor!, '--limit', '2'])
+    expect(
+      second.out
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).id),
+    ).toEqual(['user:cy'])
+    expect((await run(['clear', '--prefix', 'user:'])).code).toBe(2)
+    expect((await run(['clear', '--yes'])).code).toBe(2)
+    expect(await run(['clear', '--prefix', 'user:b', '--yes'])).toMatchObject({ code: 0, out: 'deleted 1\n' })
+    expect((await run(['ls', '--prefix', 'user:'])).out.trim().split('\n')).toHaveLength(2)
+  })
+})

@@ -185,3 +185,36 @@ describe('listing items by prefix and state (GET /v1/items)', () => {
     )
   })
 })
+
+describe('bulk delete by prefix (DELETE /v1/items?prefix=…&confirm=true)', () => {
+  it('deletes nothing without confirm=true; with it, every live item under the prefix, counted', async () => {
+    for (const id of ['bulk:1', 'bulk:2', 'bulk:3', 'bulkx:keep']) {
+      await t.app.request(`/v1/items/${id}?state=${id === 'bulk:3' ? 'old' : 'new'}`, {
+        method: 'PUT',
+        body: '1',
+        headers: { 'content-type': 'application/json' },
+      })
+    }
+    await expectProblem(
+      await t.app.request('/v1/items?prefix=bulk%3A', { method: 'DELETE' }),
+      400,
+      'invalid-argument',
+    )
+    expect((await t.engine.get('bulk:1'))?.text()).toBe('1')
+    const byState = await t.app.request('/v1/items?prefix=bulk%3A&state=old&confirm=true', {
+      method: 'DELETE',
+    })
+    expect(await byState.json()).toEqual({ deleted: 1 })
+    const rest = await t.app.request('/v1/items?prefix=bulk%3A&confirm=true', { method: 'DELETE' })
+    expect(await rest.json()).toEqual({ deleted: 2 })
+    expect(await t.engine.get('bulk:2')).toBeUndefined()
+    expect((await t.engine.get('bulkx:keep'))?.text()).toBe('1')
+    // A write after the bulk delete outlives it.
+    await t.app.request('/v1/items/bulk:1', {
+      method: 'PUT',
+      body: '2',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect((await t.engine.get('bulk:1'))?.text()).toBe('2')
+  })
+})

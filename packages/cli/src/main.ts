@@ -4,11 +4,13 @@ import { pathToFileURL } from 'node:url'
 import { CliError, UsageError } from './cli-error.ts'
 import { type CliIo, processIo, writeLine } from './cli-io.ts'
 import type { Command } from './command.ts'
+import { clearCommand } from './commands/clear.ts'
 import { deleteCommand } from './commands/delete.ts'
 import { flushCommand } from './commands/flush.ts'
 import { flushOutboxCommand } from './commands/flush-outbox.ts'
 import { getCommand } from './commands/get.ts'
 import { indexCommand } from './commands/index-command.ts'
+import { lsCommand } from './commands/ls.ts'
 import { putCommand } from './commands/put.ts'
 import { searchCommand } from './commands/search.ts'
 import { serveCommand } from './commands/serve.ts'
@@ -24,6 +26,8 @@ export const COMMANDS: readonly Command[] = [
   flushOutboxCommand,
   indexCommand,
   searchCommand,
+  lsCommand,
+  clearCommand,
 ]
 
 export const USAGE = `sync-engine: a tiered sync engine (L1 memory, L2 Redis, L3 SQL) and its HTTP API.
@@ -39,12 +43,14 @@ Usage:
   sync-engine flush-outbox [--max-seconds 55]
   sync-engine index create <name> '<definition json>' | list | drop <name>
   sync-engine search <index> '<query json>' [--sort f[:desc]] [--limit n] [--cursor c] [--values]
+  sync-engine ls [--prefix p] [--state s] [--limit n] [--cursor c]
+  sync-engine clear --prefix p [--state s] --yes
   sync-engine <command> --help
 
 Commands:
 ${COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`).join('\n')}
 
-Client commands (put, get, delete, stats, flush, index, search) talk to a running server:
+Client commands (put, get, delete, stats, flush, index, search, ls, clear) talk to a running server:
   --url <url>      server base URL (env SYNC_URL, default http://127.0.0.1:8787)
   --token <token>  bearer token (env SYNC_API_TOKEN; prefer the env var: flags are visible in ps)
 

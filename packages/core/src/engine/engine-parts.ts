@@ -186,6 +186,16 @@ export function composeEngine(input: EnginePartsInput) {
   })
   const search = new SearchService({
     l3,
+    deleteStored: async (ids) => {
+      const results = await writes.deleteMany(ids, { ack: 'stored' })
+      let deleted = 0
+      let failed = 0
+      for (const result of results) {
+        if (!result.ok) failed++
+        else if (result.value.existed) deleted++
+      }
+      return { deleted, failed }
+    },
     // Read your writes: what this engine holds queued goes to L3 before L3 answers.
     settlePending: async () => {
       if (queue.depth > 0) await queue.flush()

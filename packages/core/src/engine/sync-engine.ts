@@ -295,6 +295,14 @@ export class SyncEngine {
     return this.#run('scanPrefix', () => this.#parts.search.listItems(request))
   }
 
+  /**
+   * Deletes every live item under a prefix (literal), optionally with a state (`{ prefix, state? }`),
+   * through the write path; returns how many live items it removed.
+   */
+  deletePrefix(request: unknown, onProgress?: (deleted: number) => void): Promise<{ deleted: number }> {
+    return this.#run('deleteMany', () => this.#parts.search.deletePrefix(request, onProgress))
+  }
+
   /** One page of a search (`{ index, query, sort?, limit?, cursor?, values? }`): see docs/search.md. */
   search(request: unknown): Promise<SearchResult> {
     return this.#run('search', () => this.#parts.search.search(request))

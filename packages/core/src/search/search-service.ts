@@ -1,4 +1,4 @@
-import { NoTierError } from '../errors.ts'
+import { BackendError, NoTierError } from '../errors.ts'
 import type { SyncItem } from '../item/sync-item.ts'
 import type { L3Tier } from '../tiers/l3-tier.ts'
 import { type IndexDefinition, parseIndexDefinition } from './index-definition.ts'
@@ -8,12 +8,17 @@ import { parseSearchRequest } from './search-query.ts'
 
 export interface SearchServiceParts {
   readonly l3: L3Tier | undefined
+  /** Deletes through the engine's write path (ack `stored`): every tier, the filter and L1 follow. */
+  readonly deleteStored: (ids: readonly string[]) => Promise<{ deleted: number; failed: number }>
   /** Stores every write this engine has acknowledged that is still pending (read your writes). */
   readonly settlePending: () => Promise<void>
   /** Items through the engine's one read path, batched. */
   readonly readMany: (ids: readonly string[]) => Promise<Map<string, SyncItem>>
   readonly now: () => number
 }
+
+/** Items deleted per step of a prefix delete. */
+const DELETE_PAGE = 500
 
 export interface ListingResult {
   readonly items: readonly { readonly id: string; readonly version: number; readonly state: string }[]
@@ -93,6 +98,38 @@ export class SearchService {
     )
     const last = page.items.at(-1)
     return { items: page.items, cursor: page.more && last ? encodeListingCursor(request, last.id) : null }
+  }
+
+  /**
+   * Deletes every live item under a prefix (and with a state), a page at a time, through the write
+   * path: tombstones at fresh versions, so a write made after the delete began outlives it, and
+   * L1, the queue, L2, L3 and the filter stay one. `onProgress` is told the count so far. Returns
+   * the live items removed. A failure stops it with what it had deleted (retrying finishes it).
+   */
+  async deletePrefix(input: unknown, onProgress?: (deleted: number) => void): Promise<{ deleted: number }> {
+    const request = parseListingRequest({ ...(input as object), limit: DELETE_PAGE })
+    let deleted = 0
+    let cursor: string | null = null
+    do {
+      const page: ListingResult = await this.listItems({
+        prefix: request.prefix,
+        limit: DELETE_PAGE,
+        ...(request.state !== undefined && { state: request.state }),
+        ...(cursor !== null && { cursor }),
+      })
+      if (page.items.length === 0) break
+      const outcome = await this.parts.deleteStored(page.items.map((item) => item.id))
+      if (outcome.failed > 0) {
+        throw new BackendError(
+          'l3',
+          `${outcome.failed} deletes of a page failed after ${deleted + outcome.deleted} were deleted; run it again`,
+        )
+      }
+      deleted += outcome.deleted
+      onProgress?.(deleted)
+      cursor = page.cursor
+    } while (cursor !== null)
+    return { deleted }
   }
 
   #search(): { l3: L3Tier; search: L3Search } {

@@ -1,4 +1,4 @@
-import type { SyncEngine } from '@sync-engine/core'
+import { InvalidArgumentError, type SyncEngine } from '@sync-engine/core'
 import type { Hono } from 'hono'
 import { z } from 'zod'
 import { readJsonBody } from '../encoding/read-json-body.ts'
@@ -13,6 +13,10 @@ const listingQuerySchema = z
     cursor: z.string().optional(),
     limit: decimalText(z.number().int().min(1).max(1000)).optional(),
   })
+  .strict()
+
+const bulkDeleteQuerySchema = z
+  .object({ prefix: z.string(), state: z.string().optional(), confirm: z.string().optional() })
   .strict()
 
 /** A definition or a query is small: 64 KiB is far more than any needs. */
@@ -54,6 +58,16 @@ export function registerSearchRoutes(app: Hono, engine: SyncEngine): void {
     async GET(c) {
       const { limit, ...rest } = readQuery(c, listingQuerySchema)
       return c.json(await engine.listItems({ ...rest, ...(limit !== undefined && { limit }) }))
+    },
+    // A guarded bulk delete: without confirm=true nothing is deleted.
+    async DELETE(c) {
+      const { confirm, prefix, state } = readQuery(c, bulkDeleteQuerySchema)
+      if (confirm !== 'true') {
+        throw new InvalidArgumentError(
+          'a bulk delete needs confirm=true (and a prefix, or prefix= for every item)',
+        )
+      }
+      return c.json(await engine.deletePrefix({ prefix, ...(state !== undefined && { state }) }))
     },
   })
   methodRoutes(
