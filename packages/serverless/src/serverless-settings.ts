@@ -81,7 +81,9 @@ function redisSettings(env: Record<string, string>, runtime: ServerlessRuntime):
       throw new ConfigError(`Upstash needs both ${upstashUrl} and ${upstashToken}`, ['redisUrl'])
     }
     if (!/^https?:\/\//i.test(rest))
-      throw new ConfigError(`${upstashUrl} must be an https:// URL`, ['redisUrl'])
+      throw new ConfigError(`${upstashUrl} must be an https:// URL (http:// only for a local stand-in)`, [
+        'redisUrl',
+      ])
     return { driver: 'upstash', url: rest, token }
   }
   if (url === undefined) {

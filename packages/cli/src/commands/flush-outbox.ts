@@ -1,5 +1,5 @@
 import { ConfigError, LogTargetMismatchError, loadConfig } from '@sync-engine/core'
-import { CliError } from '../cli-error.ts'
+import { CliError, UsageError } from '../cli-error.ts'
 import { writeLine } from '../cli-io.ts'
 import { type Command, printHelp } from '../command.ts'
 import { expectPositionals, parseCommandLine, parseNonNegativeInt } from '../parse-command-line.ts'
@@ -41,6 +41,8 @@ export const flushOutboxCommand: Command = {
       values['max-seconds'] === undefined
         ? DEFAULT_MAX_SECONDS
         : parseNonNegativeInt('max-seconds', values['max-seconds'])
+    // Less than the time a run keeps back for its last page does nothing at all.
+    if (seconds < 1) throw new UsageError('--max-seconds must be at least 1')
     const { createLogger, flushOutboxFromConfig } = await import('@sync-engine/node')
     try {
       const config = loadConfig({ env: io.env })

@@ -14,9 +14,10 @@ import { CorruptValue } from './corrupt-value.ts'
  *   0       3     magic 0xFF 'S' 'E' (0xFF never starts UTF-8 text, so no JSON or text value
  *                 written by someone else can pass for an envelope)
  *   3       1     format (1)                  ─┐ fixed in every format: the Lua version guard
- *   4       8     version, unsigned            │ reads only these 16 bytes (GETRANGE 0 15), and
- *   12      4     total length of the value   ─┘ compares the length with STRLEN to spot damage
- *   16      1     flags: 1 tombstone, 2 JSON content, 4 hash present, 8 expiry present
+ *   4       8     version, unsigned            │ reads only these 16 bytes and the flags
+ *   12      4     total length of the value    │ (GETRANGE 0 16), and compares the length
+ *   16      1     flags: 1 tombstone, 2 JSON  ─┘ with STRLEN to spot damage
+ *                 content, 4 hash present, 8 expiry present
  *   17      8     updatedAt (epoch ms), unsigned
  *   25      8     expiresAt (epoch ms), unsigned (only when flag 8): L1 copies expire with the key
  *   …       32    hash, raw SHA-256 bytes (only when flag 4)
