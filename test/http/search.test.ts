@@ -218,3 +218,28 @@ describe('bulk delete by prefix (DELETE /v1/items?prefix=…&confirm=true)', () 
     expect((await t.engine.get('bulk:1'))?.text()).toBe('2')
   })
 })
+
+describe('state tags: count and set', () => {
+  it('counts live items by prefix and state, and moves an item to another state as a new version', async () => {
+    for (const id of ['st:1', 'st:2', 'st:3']) {
+      await t.app.request(`/v1/items/${id}?state=todo`, {
+        method: 'PUT',
+        body: `{"id":"${id}"}`,
+        headers: { 'content-type': 'application/json' },
+      })
+    }
+    const count = async (query: string) =>
+      ((await (await t.app.request(`/v1/items:count?${query}`)).json()) as { count: number }).count
+    expect(await count('prefix=st%3A&state=todo')).toBe(3)
+    const before = (await t.engine.get('st:2'))!
+    const receipt = await t.engine.setState('st:2', 'done')
+    expect(receipt.version).toBeGreaterThan(before.version)
+    const after = (await t.engine.get('st:2'))!
+    expect([after.state, after.text()]).toEqual(['done', '{"id":"st:2"}'])
+    expect(await count('prefix=st%3A&state=todo')).toBe(2)
+    expect(await count('prefix=st%3A&state=done')).toBe(1)
+    expect(await count('prefix=st%3A')).toBe(3)
+    await expect(t.engine.setState('st:none', 'done')).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await expectProblem(await t.app.request('/v1/items:count?prefix=st&cursor=x'), 400, 'invalid-argument')
+  })
+})

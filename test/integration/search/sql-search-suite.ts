@@ -194,6 +194,8 @@ export function indexLifecycleCases(backend: SqlSearchBackend): void {
     expect(rest.items.map((item) => item.id)).toEqual(['d:3'])
     expect(rest.more).toBe(false)
     expect((await store.search.list({ prefix: 'd%', limit: 5 }, Date.now())).items).toEqual([])
+    expect(await store.search.count({ prefix: 'd:' }, Date.now())).toBe(2)
+    expect(await store.search.count({ prefix: 'd:', state: 'other' }, Date.now())).toBe(0)
     // Another store over the same table (the next process) knows the index.
     const again = backend.storeOver(store)
     await again.init()

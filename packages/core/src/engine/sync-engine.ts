@@ -1,7 +1,7 @@
 import type { Meter } from '@opentelemetry/api'
 import { parseConfig } from '../config/load-config.ts'
 import { redactUrl, type SyncConfig, type SyncConfigInput } from '../config/sync-config.ts'
-import { EngineStateError, FlushError, InvalidArgumentError } from '../errors.ts'
+import { EngineStateError, FlushError, InvalidArgumentError, NotFoundError } from '../errors.ts'
 import { SyncItem } from '../item/sync-item.ts'
 import type { L1Entry } from '../l1/l1-cache.ts'
 import type { L2Store } from '../l2/l2-store.ts'
@@ -293,6 +293,32 @@ export class SyncEngine {
   /** Live items under a prefix (literal) and with a state, in id order: `{ prefix?, state?, limit?, cursor? }`. */
   listItems(request: unknown): Promise<ListingResult> {
     return this.#run('scanPrefix', () => this.#parts.search.listItems(request))
+  }
+
+  /** How many live items are under a prefix (literal) and, optionally, have a state: `{ prefix?, state? }`. */
+  countItems(request: unknown): Promise<number> {
+    return this.#run('scanPrefix', () => this.#parts.search.countItems(request))
+  }
+
+  /**
+   * Gives an item another state tag, as a new version of the same content, conditional on the
+   * version read (`PreconditionFailedError` if it changed meanwhile); acknowledged `stored`.
+   * `NotFoundError` for an absent id.
+   */
+  async setState(id: string, state: string): Promise<SubmitReceipt> {
+    const current = await this.get(id)
+    if (current === undefined) throw new NotFoundError(`no item ${JSON.stringify(id)}`)
+    const next = SyncItem.restore({
+      id,
+      content: current.content,
+      contentType: current.contentType,
+      mime: current.mime,
+      hash: current.hash,
+      state,
+      version: 0,
+      updatedAt: 0,
+    })
+    return this.submit(next, { ifVersion: current.version })
   }
 
   /**

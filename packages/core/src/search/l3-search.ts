@@ -26,4 +26,6 @@ export interface L3Search {
     query: { prefix: string; state?: string; afterId?: string; limit: number },
     now: number,
   ): Promise<L3ListingPage>
+  /** How many live items are under `prefix` (with `state`). */
+  count(query: { prefix: string; state?: string }, now: number): Promise<number>
 }

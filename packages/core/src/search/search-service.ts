@@ -1,4 +1,4 @@
-import { BackendError, NoTierError } from '../errors.ts'
+import { BackendError, InvalidArgumentError, NoTierError } from '../errors.ts'
 import type { SyncItem } from '../item/sync-item.ts'
 import type { L3Tier } from '../tiers/l3-tier.ts'
 import { type IndexDefinition, parseIndexDefinition } from './index-definition.ts'
@@ -98,6 +98,20 @@ export class SearchService {
     )
     const last = page.items.at(-1)
     return { items: page.items, cursor: page.more && last ? encodeListingCursor(request, last.id) : null }
+  }
+
+  /** How many live items are under a prefix (literal) and have a state; read your writes as for search. */
+  async countItems(input: unknown): Promise<number> {
+    const request = parseListingRequest(input)
+    if (request.cursor !== undefined) throw new InvalidArgumentError('a count takes no cursor')
+    const { l3, search } = this.#search()
+    await this.parts.settlePending()
+    return l3.guard.run('scan', () =>
+      search.count(
+        { prefix: request.prefix, ...(request.state !== undefined && { state: request.state }) },
+        this.parts.now(),
+      ),
+    )
   }
 
   /**

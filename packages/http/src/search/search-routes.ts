@@ -15,6 +15,8 @@ const listingQuerySchema = z
   })
   .strict()
 
+const countQuerySchema = z.object({ prefix: z.string().optional(), state: z.string().optional() }).strict()
+
 const bulkDeleteQuerySchema = z
   .object({ prefix: z.string(), state: z.string().optional(), confirm: z.string().optional() })
   .strict()
@@ -68,6 +70,11 @@ export function registerSearchRoutes(app: Hono, engine: SyncEngine): void {
         )
       }
       return c.json(await engine.deletePrefix({ prefix, ...(state !== undefined && { state }) }))
+    },
+  })
+  methodRoutes(app, '/v1/items:count', {
+    async GET(c) {
+      return c.json({ count: await engine.countItems(readQuery(c, countQuerySchema)) })
     },
   })
   methodRoutes(

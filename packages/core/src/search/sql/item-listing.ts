@@ -21,6 +21,26 @@ export function listingStatement(
   query: ListingQuery,
   now: number,
 ): SqlStatement {
+  const { where, params } = listingFilter(query, now)
+  params.push(query.limit + 1)
+  return {
+    sql: `SELECT id, version, state FROM ${dialect.quote(table)} WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`,
+    params,
+  }
+}
+
+/** How many live items a listing would go through (every page). */
+export function countStatement(
+  dialect: SearchSqlDialect,
+  table: string,
+  query: Pick<ListingQuery, 'prefix' | 'state'>,
+  now: number,
+): SqlStatement {
+  const { where, params } = listingFilter(query, now)
+  return { sql: `SELECT COUNT(*) AS n FROM ${dialect.quote(table)} WHERE ${where.join(' AND ')}`, params }
+}
+
+function listingFilter(query: Pick<ListingQuery, 'prefix' | 'state' | 'afterId'>, now: number) {
   const where = ['tombstone = 0', '(expires_at IS NULL OR expires_at > ?)']
   const params: (string | number)[] = [now]
   if (query.prefix !== '') {
@@ -36,9 +56,5 @@ export function listingStatement(
     where.push('id > ?')
     params.push(query.afterId)
   }
-  params.push(query.limit + 1)
-  return {
-    sql: `SELECT id, version, state FROM ${dialect.quote(table)} WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`,
-    params,
-  }
+  return { where, params }
 }

@@ -7,7 +7,7 @@ import type { L3ListingPage } from '../l3-search.ts'
 import { decodeCursor, encodeCursor, type SearchPosition } from '../search-cursor.ts'
 import type { SearchRequest } from '../search-query.ts'
 import { checkQuery } from '../search-query.ts'
-import { type ListingQuery, listingStatement } from './item-listing.ts'
+import { countStatement, type ListingQuery, listingStatement } from './item-listing.ts'
 import { type IndexedWrite, refreshStatements } from './search-rows.ts'
 import { searchSqlDialect, searchTables } from './search-sql-dialect.ts'
 import { searchStatement } from './search-statement.ts'
@@ -184,6 +184,11 @@ export class SqlSearchTables {
       })),
       more: rows.length > query.limit,
     }
+  }
+
+  async count(query: { prefix: string; state?: string }, now: number): Promise<number> {
+    const { rows } = await this.transport.run(countStatement(this.#dialect, this.table, query, now))
+    return Number(rows[0]?.n ?? 0)
   }
 
   #dropRows(name: string): SqlStatement[] {
