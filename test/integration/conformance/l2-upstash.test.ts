@@ -102,7 +102,12 @@ describeWithRedis('Upstash REST against the loopback server over the local Redis
       const rest = await RedisStore.open(transport, { prefix: `${key}rest:` })
       const direct = await IoredisTransport.create({ url: redisUrl() })
       const native = await RedisStore.open(direct, { prefix: `${key}native:` })
-      const keys = ids.flatMap((id) => [rest.keys.itemKey(id), native.keys.itemKey(id)])
+      // The items, and the layout records each store leaves under its prefix at init.
+      const keys = [
+        ...ids.flatMap((id) => [rest.keys.itemKey(id), native.keys.itemKey(id)]),
+        rest.keys.internalKey('layout'),
+        native.keys.internalKey('layout'),
+      ]
       try {
         expect((await rest.write(records.map((record) => ({ record })))).applied).toBe(records.length)
         await native.write(records.map((record) => ({ record })))

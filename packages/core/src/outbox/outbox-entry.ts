@@ -54,6 +54,9 @@ function routeOf(text: string): Route {
   return { l2: text[0] === '1', l3: text[1] === '1', ttlMs: ttl === '' ? undefined : Number(ttl) }
 }
 
+/** `bytes version updatedAt route callerVersioned id` (see outbox-scripts.ts). */
+const META = /^(\d+) (\d+) (\d+) (\S+) ([01]) ([\s\S]*)$/
+
 /** The `seq` of a stream entry id `0-<seq>`. */
 export function seqOfEntryId(entryId: string): number {
   const seq = Number(entryId.slice(2))
@@ -64,20 +67,32 @@ export function seqOfEntryId(entryId: string): number {
 }
 
 /**
- * An entry as XRANGE gives it: `[entryId, [i, id, v, version, r, route, c, flag, b, bytes, e, envelope, u, updatedAt]]`.
+ * An entry as XRANGE gives it: `[entryId, ['m', metadata, 'e', envelope]]`.
  * An entry that does not decode is damage to the log (never served as a write): a BackendError.
  */
 export function walEntryOf(reply: RedisReply): WalEntry {
   const [entryId, fieldReply] = replyArray(reply, 'XRANGE')
   const fields = replyArray(fieldReply ?? null, 'XRANGE')
   const seq = seqOfEntryId(replyText(entryId ?? null, 'XRANGE'))
-  const id = replyText(fields[1] ?? null, 'XRANGE')
-  const version = Number(replyText(fields[3] ?? null, 'XRANGE'))
-  const envelope = fields[11]
+  const meta = replyText(fields[1] ?? null, 'XRANGE')
+  const parts = META.exec(meta)
+  const envelope = fields[3]
   const bytes = typeof envelope === 'string' ? new TextEncoder().encode(envelope) : envelope
-  if (!(bytes instanceof Uint8Array)) throw new BackendError('l2', `outbox entry ${seq} has no envelope`)
+  if (parts === null || !(bytes instanceof Uint8Array)) {
+    throw new BackendError('l2', `outbox entry ${seq} is damaged: not a metadata text and an envelope`)
+  }
+  const [, , versionText, updatedText, routeText, flag, id] = parts as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ]
+  const version = Number(versionText)
+  const updatedAt = Number(updatedText)
   const record = decodeEnvelope(id, bytes)
-  const updatedAt = Number(replyText(fields[13] ?? null, 'XRANGE'))
   if (record instanceof CorruptValue || !Number.isSafeInteger(version) || !Number.isSafeInteger(updatedAt)) {
     const why = record instanceof CorruptValue ? record.reason : 'its version or updatedAt is not an integer'
     throw new BackendError('l2', `outbox entry ${seq} of ${JSON.stringify(id)} is damaged: ${why}`)
@@ -87,9 +102,9 @@ export function walEntryOf(reply: RedisReply): WalEntry {
     version,
     updatedAt,
     item: record.tombstone ? null : itemOf(record),
-    route: routeOf(replyText(fields[5] ?? null, 'XRANGE')),
+    route: routeOf(routeText),
     expiresAt: record.expiresAt ?? 0,
-    callerVersioned: replyText(fields[7] ?? null, 'XRANGE') === '1',
+    callerVersioned: flag === '1',
   }
   return { seq, write }
 }

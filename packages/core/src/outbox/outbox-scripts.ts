@@ -9,9 +9,9 @@ import { HEAD_FUNCTION } from '../l2/version-guard-script.ts'
  * by-id operations of the log contract scan the stream (see OutboxShardLog). Versions are integers below 2^53: exact as Lua numbers, and written with
  * `%.0f` (tostring would round them to 14 digits).
  *
- * Stream entry fields, in this order (the readers index them): i id, v version, r route, c caller
- * versioned, b bytes counted, e envelope (the L2 envelope of the write), u the write's updatedAt
- * (a log entry may carry an item stamped earlier than the write).
+ * Stream entry fields, in this order (the readers index them): m — `bytes version updatedAt route
+ * callerVersioned id`, one text (id last: it may hold spaces; the write's updatedAt apart from the
+ * item's, which a log entry may carry stamped earlier), e — the L2 envelope of the write.
  */
 /** KEYS before the item keys of an append: the shard's three keys and its target. */
 export const OUTBOX_KEYS_PER_SHARD = 4
@@ -102,7 +102,9 @@ for i = 1, writes do
   if status == ${APPEND_WRITTEN} and mode ~= '${MODE_CACHE}' then
     local v = string.format('%.0f', version)
     local id = ARGV[at + 8]
-    local fields = {'i', id, 'v', v, 'r', ARGV[at + 7], 'c', ARGV[at + 5], 'b', ARGV[at + 6], 'e', envelope, 'u', ARGV[at + 9]}
+    -- One text of the small fields (id last: it may hold spaces), so a drain decodes two fields, not seven.
+    local meta = ARGV[at + 6] .. ' ' .. v .. ' ' .. ARGV[at + 9] .. ' ' .. ARGV[at + 7] .. ' ' .. ARGV[at + 5] .. ' ' .. id
+    local fields = {'m', meta, 'e', envelope}
     local seq = redis.call('INCR', KEYS[2])
     local added = redis.pcall('XADD', KEYS[1], '0-' .. seq, unpack(fields))
     if type(added) == 'table' and added.err then
@@ -152,7 +154,7 @@ if #found == 0 then return {0, counted(KEYS[3]), redis.call('XLEN', KEYS[1])} en
 local bytes = counted(KEYS[3])
 local ids = {}
 for i, entry in ipairs(found) do
-  bytes = bytes - tonumber(entry[2][10])
+  bytes = bytes - tonumber(string.match(entry[2][2], '^%d+'))
   ids[i] = entry[1]
 end
 redis.call('XDEL', KEYS[1], unpack(ids))
@@ -170,7 +172,7 @@ local removed = 0
 for i = 1, #ARGV do
   local entry = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])[1]
   if entry then
-    bytes = bytes - tonumber(entry[2][10])
+    bytes = bytes - tonumber(string.match(entry[2][2], '^%d+'))
     redis.call('XDEL', KEYS[1], ARGV[i])
     removed = removed + 1
   end
