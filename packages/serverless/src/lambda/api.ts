@@ -1,9 +1,10 @@
 import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda'
+import { bootOnce } from '../boot-once.ts'
 import { jsonLogger } from '../json-logger.ts'
 import { startServerlessApp } from '../serverless-engine.ts'
 import { serverlessSettings } from '../serverless-settings.ts'
-import { bootOnce, problemResult } from './boot-once.ts'
 import { lambdaDrivers } from './lambda-drivers.ts'
+import { problemResult } from './problem-result.ts'
 
 /**
  * The HTTP API on AWS Lambda (API Gateway v2 or a Function URL, not streaming): the Hono app of
@@ -11,8 +12,8 @@ import { lambdaDrivers } from './lambda-drivers.ts'
  * acknowledged only once it is in L2 and the outbox (or stored, for `ack: 'stored'`): the instance
  * may freeze as soon as the response is sent, so nothing is left for later.
  */
-const boot = bootOnce(async () => {
-  const settings = serverlessSettings(process.env, 'lambda')
+const boot = bootOnce(async (env: NodeJS.ProcessEnv) => {
+  const settings = serverlessSettings(env, 'lambda')
   const logger = jsonLogger(settings.config.logLevel)
   const { app } = await startServerlessApp(settings, lambdaDrivers, logger)
   return handle(app)
@@ -21,7 +22,7 @@ const boot = bootOnce(async () => {
 export async function handler(event: LambdaEvent, context: LambdaContext) {
   let serve: Awaited<ReturnType<typeof boot>>
   try {
-    serve = await boot()
+    serve = await boot(process.env)
   } catch (error) {
     return problemResult(error)
   }

@@ -1,7 +1,7 @@
+import { bootOnce } from '../boot-once.ts'
 import { jsonLogger } from '../json-logger.ts'
 import { startOutboxFlusher } from '../serverless-engine.ts'
 import { serverlessSettings } from '../serverless-settings.ts'
-import { bootOnce } from './boot-once.ts'
 import { lambdaDrivers } from './lambda-drivers.ts'
 
 /** The part of Lambda's context the flusher needs. */
@@ -9,8 +9,8 @@ export interface FlusherContext {
   getRemainingTimeInMillis(): number
 }
 
-const boot = bootOnce(async () => {
-  const settings = serverlessSettings(process.env, 'lambda', 'flusher')
+const boot = bootOnce(async (env: NodeJS.ProcessEnv) => {
+  const settings = serverlessSettings(env, 'lambda', 'flusher')
   return startOutboxFlusher(settings, lambdaDrivers, jsonLogger(settings.config.logLevel))
 })
 
@@ -21,6 +21,6 @@ const boot = bootOnce(async () => {
  * a shard that fails mid-run is counted in `failed`, its entries stay for the next run.
  */
 export async function handler(_event: unknown, context: FlusherContext) {
-  const flusher = await boot()
+  const flusher = await boot(process.env)
   return flusher.run(() => context.getRemainingTimeInMillis())
 }

@@ -1,5 +1,6 @@
 import { problemFor, problemResponse } from '@sync-engine/http'
 import type { ExecutionContext } from 'hono'
+import { bootOnce } from '../boot-once.ts'
 import { jsonLogger } from '../json-logger.ts'
 import { type OutboxFlusher, startOutboxFlusher, startServerlessApp } from '../serverless-engine.ts'
 import { serverlessSettings } from '../serverless-settings.ts'
@@ -24,35 +25,19 @@ type Env = Readonly<Record<string, unknown>>
 type App = Awaited<ReturnType<typeof startServerlessApp>>['app']
 
 /**
- * Per isolate, built at the first request (global scope may not do I/O) and kept while the isolate
- * lives: the engine with its L1, and its clients. The clients hold no I/O object between calls
- * (every call is its own fetch, awaited by the request that made it), so requests may share them.
- * A failed start is tried again by the next request.
+ * Per isolate, built at the first request and kept while the isolate lives: the engine with its
+ * L1, and its clients. The clients hold no I/O object between calls (every call is its own fetch,
+ * awaited by the request that made it), so requests may share them.
  */
-let app: Promise<App> | undefined
-let flusher: Promise<OutboxFlusher> | undefined
+const appFor = bootOnce(async (env: Env): Promise<App> => {
+  const settings = serverlessSettings(env, 'worker')
+  return (await startServerlessApp(settings, workerDrivers, jsonLogger(settings.config.logLevel))).app
+})
 
-function appFor(env: Env): Promise<App> {
-  app ??= (async () => {
-    const settings = serverlessSettings(env, 'worker')
-    return (await startServerlessApp(settings, workerDrivers, jsonLogger(settings.config.logLevel))).app
-  })().catch((error: unknown) => {
-    app = undefined
-    throw error
-  })
-  return app
-}
-
-function flusherFor(env: Env): Promise<OutboxFlusher> {
-  flusher ??= (async () => {
-    const settings = serverlessSettings(env, 'worker', 'flusher')
-    return startOutboxFlusher(settings, workerDrivers, jsonLogger(settings.config.logLevel))
-  })().catch((error: unknown) => {
-    flusher = undefined
-    throw error
-  })
-  return flusher
-}
+const flusherFor = bootOnce(async (env: Env): Promise<OutboxFlusher> => {
+  const settings = serverlessSettings(env, 'worker', 'flusher')
+  return startOutboxFlusher(settings, workerDrivers, jsonLogger(settings.config.logLevel))
+})
 
 /** The same Hono app as the Node server and Lambda; the cron trigger is the outbox flusher. */
 export default {
