@@ -1,7 +1,6 @@
 import { z } from 'zod'
-import { decodeBase64Url, encodeBase64Url } from '../encoding/base64.ts'
-import { fnv1a32 } from '../encoding/fnv1a.ts'
 import { InvalidArgumentError } from '../errors.ts'
+import { openCursor, sealCursor } from './opaque-cursor.ts'
 import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT } from './search-query.ts'
 import { describeIssues } from './zod-issues.ts'
 
@@ -31,28 +30,14 @@ export function parseListingRequest(input: unknown): ListingRequest {
 
 /** Opaque: the last id of the page, bound to the prefix and state it was a position in. */
 export function encodeListingCursor(request: ListingRequest, lastId: string): string {
-  return encodeBase64Url(JSON.stringify({ id: lastId, h: listingHash(request) }))
+  return sealCursor({ id: lastId }, [request.prefix, request.state ?? null])
 }
 
 export function decodeListingCursor(request: ListingRequest): string | undefined {
   if (request.cursor === undefined) return undefined
-  let parsed: { id?: unknown; h?: unknown }
-  try {
-    parsed = JSON.parse(decodeBase64Url(request.cursor)) as { id?: unknown; h?: unknown }
-  } catch {
-    throw new InvalidArgumentError('cursor: not a cursor this API gave out')
-  }
-  if (typeof parsed.id !== 'string' || typeof parsed.h !== 'string') {
-    throw new InvalidArgumentError('cursor: not a cursor this API gave out')
-  }
-  if (parsed.h !== listingHash(request)) {
-    throw new InvalidArgumentError(
-      'cursor: it belongs to another listing (prefix and state must stay the same)',
-    )
-  }
-  return parsed.id
-}
-
-function listingHash(request: ListingRequest): string {
-  return fnv1a32(JSON.stringify([request.prefix, request.state ?? null])).toString(36)
+  return openCursor(
+    request.cursor,
+    [request.prefix, request.state ?? null],
+    'listing (prefix and state must stay the same)',
+  ).id
 }

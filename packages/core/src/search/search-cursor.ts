@@ -1,6 +1,4 @@
-import { decodeBase64Url, encodeBase64Url } from '../encoding/base64.ts'
-import { fnv1a32 } from '../encoding/fnv1a.ts'
-import { InvalidArgumentError } from '../errors.ts'
+import { badCursor, openCursor, sealCursor } from './opaque-cursor.ts'
 import type { SearchQuery, SearchSort } from './search-query.ts'
 
 /** Where a page ended: the last item's sort value (absent: sorted without one, or it had none) and id. */
@@ -21,7 +19,7 @@ export function encodeCursor(
   sort: SearchSort | undefined,
   at: SearchPosition,
 ): string {
-  return encodeBase64Url(JSON.stringify({ ...at, h: queryHash(index, query, sort) }))
+  return sealCursor(at, [index, query, sort ?? null])
 }
 
 export function decodeCursor(
@@ -30,31 +28,13 @@ export function decodeCursor(
   query: SearchQuery,
   sort: SearchSort | undefined,
 ): SearchPosition {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(decodeBase64Url(cursor))
-  } catch {
-    throw new InvalidArgumentError('cursor: not a cursor this API gave out')
+  const { id, value } = openCursor(
+    cursor,
+    [index, query, sort ?? null],
+    'query (index, query and sort must stay the same)',
+  )
+  if (value !== undefined && value !== null && typeof value !== 'number' && typeof value !== 'string') {
+    throw badCursor()
   }
-  const position = parsed as { id?: unknown; value?: unknown; h?: unknown }
-  const valueOk =
-    position.value === undefined ||
-    position.value === null ||
-    ['number', 'string'].includes(typeof position.value)
-  if (typeof position.id !== 'string' || !valueOk || typeof position.h !== 'string') {
-    throw new InvalidArgumentError('cursor: not a cursor this API gave out')
-  }
-  if (position.h !== queryHash(index, query, sort)) {
-    throw new InvalidArgumentError(
-      'cursor: it belongs to another query (index, query and sort must stay the same)',
-    )
-  }
-  return {
-    id: position.id,
-    ...(position.value !== undefined && { value: position.value as number | string | null }),
-  }
-}
-
-function queryHash(index: string, query: SearchQuery, sort: SearchSort | undefined): string {
-  return fnv1a32(JSON.stringify([index, query, sort ?? null])).toString(36)
+  return { id, ...(value !== undefined && { value }) }
 }
