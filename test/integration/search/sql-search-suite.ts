@@ -10,7 +10,7 @@ import {
 } from '@sync-engine/core/internal'
 import fc from 'fast-check'
 import { expect, it } from 'vitest'
-import { sqlPage, type TestItem, writeIndexed } from './sql-search-harness.ts'
+import { type TestItem, writeIndexed } from './sql-search-harness.ts'
 
 /**
  * The SQL search against the reference semantics, the same cases on every SQL backend: random documents (missing fields,
@@ -99,8 +99,7 @@ export function differentialSearchCase(backend: SqlSearchBackend): void {
         sort,
         fc.integer({ min: 1, max: 6 }),
         async (first, rewrites, q, s, limit) => {
-          const { table, store } = await backend.fresh()
-          const transport = backend.transport()
+          const { store } = await backend.fresh()
           // Rewrites and deletes of some ids after the first write: the side tables must follow.
           let version = 1_000
           await writeIndexed(store, first, version)
@@ -124,7 +123,7 @@ export function differentialSearchCase(backend: SqlSearchBackend): void {
           let cursor: string | null = null
           for (let page = 0; page < 50; page++) {
             const request = parseSearchRequest({ ...base, limit, ...(cursor && { cursor }) })
-            const answer = await sqlPage(transport, backend.dialect, table, index, request)
+            const answer = await store.search.search(request, Date.now())
             seen.push(...answer.items.map((item) => item.id))
             cursor = answer.cursor
             if (cursor === null) break
