@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import type { AckLevel } from '@sync-engine/core'
-import { escapeGlob, type FlushOutboxReport } from '@sync-engine/core/internal'
-import { IoredisTransport } from '@sync-engine/redis-ioredis'
+import type { FlushOutboxReport } from '@sync-engine/core/internal'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { copyLambdaBundles, type HttpResult, httpEvent, LambdaProcess } from '../contract/lambda-process.ts'
-import { deleteMatching } from '../integration/conformance/l2-records.ts'
+import { afterAll, expect, it } from 'vitest'
+import {
+  type HttpResult,
+  httpEvent,
+  type LambdaProcess,
+  lambdaProcesses,
+} from '../contract/lambda-process.ts'
+import { deleteRedisPrefix } from '../integration/support/redis-cleanup.ts'
 import {
   describeWithMysql,
   describeWithRedis,
@@ -83,23 +87,10 @@ describeWithRedis('Lambda killed mid-load, flusher killed mid-run', () => {
       SYNC_API_TOKENS: token,
       SYNC_LOG_LEVEL: 'warn',
     }
-    let bundles: Awaited<ReturnType<typeof copyLambdaBundles>>
-    const processes: LambdaProcess[] = []
-    const start = (bundle: string) => {
-      const started = new LambdaProcess(bundles.dir, bundle, env)
-      processes.push(started)
-      return started
-    }
+    const { start } = lambdaProcesses(() => env)
 
-    beforeAll(async () => {
-      bundles = await copyLambdaBundles()
-    })
     afterAll(async () => {
-      await Promise.allSettled(processes.map((child) => child.close()))
-      await bundles?.remove()
-      const cleaner = await IoredisTransport.create({ url: redisUrl() })
-      await deleteMatching(cleaner, `${escapeGlob(prefix)}*`)
-      await cleaner.close()
+      await deleteRedisPrefix(prefix)
       await tables.dropAll()
     })
 

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { escapeGlob } from '@sync-engine/core/internal'
-import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { afterAll } from 'vitest'
-import { deleteMatching } from '../integration/conformance/l2-records.ts'
+import { deleteRedisPrefix } from '../integration/support/redis-cleanup.ts'
 import {
   describeWithMysql,
   describeWithRedis,
@@ -32,9 +30,7 @@ describeWithRedis('Lambda API', () => {
       SYNC_LOG_LEVEL: 'warn',
     })
     afterAll(async () => {
-      const cleaner = await IoredisTransport.create({ url: redisUrl() })
-      await deleteMatching(cleaner, `${escapeGlob(prefix)}*`)
-      await cleaner.close()
+      await deleteRedisPrefix(prefix)
       await tables.dropAll()
     })
     httpContract('Lambda, API Gateway v2 events', () => lambdaTarget(TOKEN, 'api-gateway'))

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { escapeGlob } from '@sync-engine/core/internal'
-import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { createConnection } from 'mysql2/promise'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { deleteMatching } from '../integration/conformance/l2-records.ts'
+import { deleteRedisPrefix } from '../integration/support/redis-cleanup.ts'
 import {
   describeWithMysql,
   describeWithRedis,
@@ -50,9 +48,7 @@ describeWithRedis('Cloudflare Worker', () => {
       })
     })
     afterAll(async () => {
-      const cleaner = await IoredisTransport.create({ url: redisUrl() })
-      await deleteMatching(cleaner, `${escapeGlob(prefix)}*`)
-      await cleaner.close()
+      await deleteRedisPrefix(prefix)
       await tables.dropAll()
       await upstash?.close()
       await planetscale?.close()

@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
 import { join } from 'node:path'
 import {
-  escapeGlob,
   type FlushOutboxReport,
   RedisOutbox,
   RedisStore,
@@ -12,8 +11,8 @@ import {
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { createConnection } from 'mysql2/promise'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { deleteMatching } from '../integration/conformance/l2-records.ts'
 import { hlc, json, T } from '../integration/conformance/wal-writes.ts'
+import { deleteRedisPrefix } from '../integration/support/redis-cleanup.ts'
 import {
   describeWithMysql,
   describeWithRedis,
@@ -24,7 +23,7 @@ import {
 import { type PlanetScaleHttpServer, startPlanetScaleHttpServer } from '../support/planetscale-http-server.ts'
 import { startUpstashRestServer, type UpstashRestServer } from '../support/upstash-rest-server.ts'
 import { DIST } from './contract-targets.ts'
-import { copyLambdaBundles, httpEvent, LambdaProcess } from './lambda-process.ts'
+import { httpEvent, lambdaProcesses } from './lambda-process.ts'
 
 const MiB = 1024 * 1024
 
@@ -65,13 +64,7 @@ describeWithRedis('Lambda bundles in processes of their own', () => {
       SYNC_API_TOKENS: token,
       SYNC_LOG_LEVEL: 'warn',
     }
-    let bundles: Awaited<ReturnType<typeof copyLambdaBundles>>
-    const processes: LambdaProcess[] = []
-    const start = (bundle: string, extra: Record<string, string> = {}) => {
-      const started = new LambdaProcess(bundles.dir, bundle, { ...env, ...extra })
-      processes.push(started)
-      return started
-    }
+    const { start } = lambdaProcesses(() => env)
     const sqlVersions = async (ids: readonly string[]) => {
       const sql = await createConnection({ uri: mysqlUrl() })
       try {
@@ -87,15 +80,8 @@ describeWithRedis('Lambda bundles in processes of their own', () => {
       }
     }
 
-    beforeAll(async () => {
-      bundles = await copyLambdaBundles()
-    })
     afterAll(async () => {
-      await Promise.allSettled(processes.map((child) => child.close()))
-      await bundles?.remove()
-      const cleaner = await IoredisTransport.create({ url: redisUrl() })
-      await deleteMatching(cleaner, `${escapeGlob(prefix)}*`)
-      await cleaner.close()
+      await deleteRedisPrefix(prefix)
       await tables.dropAll()
     })
 
@@ -218,11 +204,17 @@ describeWithRedis('the Lambda bundles over the HTTP drivers', () => {
     const table = tables.next()
     let upstash: UpstashRestServer
     let planetscale: PlanetScaleHttpServer
-    let bundles: Awaited<ReturnType<typeof copyLambdaBundles>>
-    const processes: LambdaProcess[] = []
+    const { start } = lambdaProcesses(() => ({
+      UPSTASH_REDIS_REST_URL: upstash.url,
+      UPSTASH_REDIS_REST_TOKEN: restToken,
+      PLANETSCALE_URL: planetscale.url,
+      SYNC_SQL_TABLE: table,
+      SYNC_REDIS_PREFIX: prefix,
+      SYNC_API_TOKENS: token,
+      SYNC_LOG_LEVEL: 'warn',
+    }))
 
     beforeAll(async () => {
-      bundles = await copyLambdaBundles()
       upstash = await startUpstashRestServer({ redisUrl: redisUrl(), token: restToken })
       planetscale = await startPlanetScaleHttpServer({
         mysqlUrl: mysqlUrl(),
@@ -232,29 +224,15 @@ describeWithRedis('the Lambda bundles over the HTTP drivers', () => {
       })
     })
     afterAll(async () => {
-      await Promise.allSettled(processes.map((child) => child.close()))
-      await bundles?.remove()
       await upstash?.close()
       await planetscale?.close()
-      const cleaner = await IoredisTransport.create({ url: redisUrl() })
-      await deleteMatching(cleaner, `${escapeGlob(prefix)}*`)
-      await cleaner.close()
+      await deleteRedisPrefix(prefix)
       await tables.dropAll()
     })
 
     it('load their drivers from the copy (lazy chunks), serve binary bytes exactly, and flush into PlanetScale', async () => {
-      const env = {
-        UPSTASH_REDIS_REST_URL: upstash.url,
-        UPSTASH_REDIS_REST_TOKEN: restToken,
-        PLANETSCALE_URL: planetscale.url,
-        SYNC_SQL_TABLE: table,
-        SYNC_REDIS_PREFIX: prefix,
-        SYNC_API_TOKENS: token,
-        SYNC_LOG_LEVEL: 'warn',
-      }
-      const api = new LambdaProcess(bundles.dir, 'api.mjs', env)
-      const flusher = new LambdaProcess(bundles.dir, 'flusher.mjs', env)
-      processes.push(api, flusher)
+      const api = start('api.mjs')
+      const flusher = start('flusher.mjs')
       const bytes = Uint8Array.of(0, 1, 2, 0xff, 0xfe, 0x80)
       const { result: put } = await api.invoke(
         httpEvent('PUT', '/v1/items/bin%3A1', {

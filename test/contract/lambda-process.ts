@@ -3,6 +3,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { afterAll, beforeAll } from 'vitest'
 import { DIST } from './contract-targets.ts'
 
 /** A copy of `dist/lambda` in a fresh temp directory: no node_modules there or above it. */
@@ -11,6 +12,30 @@ export async function copyLambdaBundles(): Promise<{ dir: string; remove(): Prom
   await cp(join(DIST, 'lambda'), dir, { recursive: true })
   await cp(join(import.meta.dirname, '../support/lambda-child.mjs'), join(dir, 'lambda-child.mjs'))
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * For one describe block: a copy of the bundles made before its tests, and `start` for Lambda
+ * processes over it (each with `env` and any `extra`), every one stopped and the copy removed after.
+ */
+export function lambdaProcesses(env: () => Record<string, string>) {
+  let bundles: Awaited<ReturnType<typeof copyLambdaBundles>> | undefined
+  const started: LambdaProcess[] = []
+  beforeAll(async () => {
+    bundles = await copyLambdaBundles()
+  })
+  afterAll(async () => {
+    await Promise.allSettled(started.map((child) => child.close()))
+    await bundles?.remove()
+  })
+  return {
+    start(bundle: string, extra: Record<string, string> = {}): LambdaProcess {
+      if (bundles === undefined) throw new Error('lambdaProcesses: start called before beforeAll')
+      const child = new LambdaProcess(bundles.dir, bundle, { ...env(), ...extra })
+      started.push(child)
+      return child
+    },
+  }
 }
 
 /** A Lambda "runtime" process serving one bundle from `dir` with only `env` (no inherited SYNC_*). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { escapeGlob, type L3Store, RedisStore, SyncItem } from '@sync-engine/core/internal'
+import { type L3Store, RedisStore, SyncItem } from '@sync-engine/core/internal'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import {
   jsonLogger,
@@ -11,7 +11,7 @@ import {
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
 import { afterAll, expect, it } from 'vitest'
 import { FlakyL3 } from '../../support/flaky-l3.ts'
-import { deleteMatching } from '../conformance/l2-records.ts'
+import { deleteRedisPrefix } from '../support/redis-cleanup.ts'
 import { describeWithMysql, describeWithRedis, mysqlTables, mysqlUrl, redisUrl } from '../support/services.ts'
 
 const TOKEN = `sapp-${randomBytes(12).toString('hex')}`
@@ -23,9 +23,7 @@ describeWithRedis('the serverless app', () => {
     const transports: IoredisTransport[] = []
     const stores: L3Store[] = []
     afterAll(async () => {
-      const cleaner = await IoredisTransport.create({ url: redisUrl() })
-      await deleteMatching(cleaner, `${escapeGlob(prefix)}*`)
-      await cleaner.close()
+      await deleteRedisPrefix(prefix)
       await Promise.allSettled(transports.map((transport) => transport.close()))
       await Promise.allSettled(stores.map((store) => store.close()))
       await tables.dropAll()
