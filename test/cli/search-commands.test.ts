@@ -109,3 +109,19 @@ describe('sync-engine ls and clear', () => {
     expect((await run(['ls', '--prefix', 'user:'])).out.trim().split('\n')).toHaveLength(2)
   })
 })
+
+describe('sync-engine partition', () => {
+  it('adds a partition (then unchanged), lists it, and refuses one over stored ids', async () => {
+    const added = await run(['partition', 'add', 'order:'])
+    expect(added).toMatchObject({ code: 0 })
+    expect(added.out).toMatch(/^added order: → \S+_p1\n$/)
+    expect(await run(['partition', 'add', 'order:'])).toMatchObject({ code: 0, out: 'unchanged order:\n' })
+    expect(JSON.parse((await run(['partition', 'list'])).out)).toEqual([
+      { prefix: 'order:', table: expect.stringMatching(/_p1$/) },
+    ])
+    const refused = await run(['partition', 'add', 'user:'])
+    expect(refused.code).toBe(1)
+    expect(refused.err).toMatch(/stored already/)
+    expect((await run(['partition', 'nope'])).code).toBe(2)
+  })
+})

@@ -11,6 +11,7 @@ import { flushOutboxCommand } from './commands/flush-outbox.ts'
 import { getCommand } from './commands/get.ts'
 import { indexCommand } from './commands/index-command.ts'
 import { lsCommand } from './commands/ls.ts'
+import { partitionCommand } from './commands/partition.ts'
 import { putCommand } from './commands/put.ts'
 import { searchCommand } from './commands/search.ts'
 import { serveCommand } from './commands/serve.ts'
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   searchCommand,
   lsCommand,
   clearCommand,
+  partitionCommand,
 ]
 
 export const USAGE = `sync-engine: a tiered sync engine (L1 memory, L2 Redis, L3 SQL) and its HTTP API.
@@ -45,12 +47,13 @@ Usage:
   sync-engine search <index> '<query json>' [--sort f[:desc]] [--limit n] [--cursor c] [--values]
   sync-engine ls [--prefix p] [--state s] [--limit n] [--cursor c]
   sync-engine clear --prefix p [--state s] --yes
+  sync-engine partition add <prefix> | list
   sync-engine <command> --help
 
 Commands:
 ${COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`).join('\n')}
 
-Client commands (put, get, delete, stats, flush, index, search, ls, clear) talk to a running server:
+Client commands (put, get, delete, stats, flush, index, search, ls, clear, partition) talk to a running server:
   --url <url>      server base URL (env SYNC_URL, default http://127.0.0.1:8787)
   --token <token>  bearer token (env SYNC_API_TOKEN; prefer the env var: flags are visible in ps)
 

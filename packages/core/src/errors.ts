@@ -213,6 +213,28 @@ export class NotFoundError extends SyncError {
   readonly status = 404
 }
 
+/** The request conflicts with what is stored (a partition over a prefix that already holds rows). */
+export class ConflictError extends SyncError {
+  readonly code = 'CONFLICT'
+  readonly status = 409
+}
+
+/**
+ * An index is still being backfilled (created on another instance, or by a request still running):
+ * a search on it would miss items, so it is refused until the index covers every item.
+ */
+export class IndexBuildingError extends SyncError {
+  readonly code = 'INDEX_BUILDING'
+  readonly status = 503
+  override readonly retryable = true
+  constructor(
+    readonly index: string,
+    readonly covered: number,
+  ) {
+    super(`index ${JSON.stringify(index)} is being built (${covered} items covered so far); retry shortly`)
+  }
+}
+
 export function isSyncError(error: unknown): error is SyncError {
   return error instanceof SyncError
 }

@@ -47,6 +47,7 @@ export type {
   RedisTransport,
 } from './l2/redis-transport.ts'
 export type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult, WriteCondition } from './l3/l3-store.ts'
+export type { Partition } from './l3/partitions/partition-map.ts'
 export type {
   SqlDialectName,
   SqlResult,

@@ -72,6 +72,8 @@ export {
   MYSQL_REFUSED_DATA,
   MYSQL_ROLLED_BACK,
 } from './l3/mysql-errnos.ts'
+export type { Partition } from './l3/partitions/partition-map.ts'
+export { type L3Partitions, PartitionedStore } from './l3/partitions/partitioned-store.ts'
 export { ITEM_COLUMNS, type SqlDialect } from './l3/sql-dialect.ts'
 export { SqlStore } from './l3/sql-store.ts'
 export type {
@@ -196,6 +198,7 @@ export {
   MAX_INDEX_FIELDS,
   parseIndexDefinition,
 } from './search/index-definition.ts'
+export type { L3ListingPage, L3Search, L3SearchPage } from './search/l3-search.ts'
 export { decodeCursor, encodeCursor, type SearchPosition } from './search/search-cursor.ts'
 export {
   type SearchDocument,

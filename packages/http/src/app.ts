@@ -5,6 +5,7 @@ import { requireBearer } from './auth/bearer-auth.ts'
 import { registerBatchRoutes } from './batch/batch-routes.ts'
 import { registerItemRoutes } from './items/item-routes.ts'
 import { logRequests, type RequestLineSink } from './middleware/request-log.ts'
+import { registerPartitionRoutes } from './partitions/partition-routes.ts'
 import { registerProbeRoutes } from './probe-routes.ts'
 import { problemFor, problemResponse } from './problems/problem-details.ts'
 import { RequestScopes } from './request-scope.ts'
@@ -38,6 +39,7 @@ export function createApp(options: AppOptions): Hono {
   registerBatchRoutes(app, engine, scopes)
   registerAdminRoutes(app, engine)
   registerSearchRoutes(app, engine)
+  registerPartitionRoutes(app, engine)
   answerUnrouted(app, (c) =>
     problemResponse(problemFor(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`))),
   )

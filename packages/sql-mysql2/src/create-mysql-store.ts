@@ -1,4 +1,4 @@
-import { mysqlDialect, SqlStore } from '@sync-engine/core/internal'
+import { mysqlDialect, PartitionedStore } from '@sync-engine/core/internal'
 import { type Mysql2Options, Mysql2Transport } from './mysql2-transport.ts'
 
 export interface MysqlStoreOptions extends Mysql2Options {
@@ -7,6 +7,6 @@ export interface MysqlStoreOptions extends Mysql2Options {
 }
 
 /** L3 on MySQL 8 or MariaDB 10.11+ through mysql2. Nothing connects until `init()`. */
-export function createMysqlStore(options: MysqlStoreOptions): SqlStore {
-  return new SqlStore(new Mysql2Transport(options), mysqlDialect, options.table)
+export function createMysqlStore(options: MysqlStoreOptions): PartitionedStore {
+  return new PartitionedStore(new Mysql2Transport(options), mysqlDialect, options.table)
 }

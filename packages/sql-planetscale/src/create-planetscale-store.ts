@@ -1,4 +1,4 @@
-import { mysqlDialect, SqlStore } from '@sync-engine/core/internal'
+import { mysqlDialect, PartitionedStore } from '@sync-engine/core/internal'
 import type { PlanetScaleOptions } from './planetscale-options.ts'
 import { PlanetScaleTransport } from './planetscale-transport.ts'
 
@@ -8,6 +8,6 @@ export interface PlanetScaleStoreOptions extends PlanetScaleOptions {
 }
 
 /** L3 on PlanetScale over its HTTP API (`@planetscale/database`). Nothing is sent until `init()`. */
-export function createPlanetScaleStore(options: PlanetScaleStoreOptions): SqlStore {
-  return new SqlStore(new PlanetScaleTransport(options), mysqlDialect, options.table)
+export function createPlanetScaleStore(options: PlanetScaleStoreOptions): PartitionedStore {
+  return new PartitionedStore(new PlanetScaleTransport(options), mysqlDialect, options.table)
 }

@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import {
   BackendError,
+  PartitionedStore,
   type SqlResult,
   type SqlStatement,
-  SqlStore,
   type SqlTransport,
   type SqlValue,
   sqliteDialect,
@@ -101,6 +101,6 @@ function wrap(error: unknown): BackendError {
 }
 
 /** L3 on a SQLite file: the embedded default. */
-export function createSqliteStore(options: SqliteOptions): SqlStore {
-  return new SqlStore(new BetterSqlite3Transport(options.path), sqliteDialect, options.table)
+export function createSqliteStore(options: SqliteOptions): PartitionedStore {
+  return new PartitionedStore(new BetterSqlite3Transport(options.path), sqliteDialect, options.table)
 }

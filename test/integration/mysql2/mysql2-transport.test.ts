@@ -1,4 +1,9 @@
-import { BackendError, ConfigError, InvalidArgumentError, type SqlStore } from '@sync-engine/core/internal'
+import {
+  BackendError,
+  ConfigError,
+  InvalidArgumentError,
+  type PartitionedStore,
+} from '@sync-engine/core/internal'
 import { createMysqlStore, Mysql2Transport } from '@sync-engine/sql-mysql2'
 import { type Connection, createConnection } from 'mysql2/promise'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -20,7 +25,7 @@ function transport(options: { timeoutMs?: number; poolSize?: number; url?: strin
   return t
 }
 
-async function store(): Promise<{ store: SqlStore; table: string }> {
+async function store(): Promise<{ store: PartitionedStore; table: string }> {
   const table = tables.next()
   const s = createMysqlStore({ url: mysqlUrl(), table })
   opened.push(s)

@@ -1,48 +1,53 @@
-import { mysqlDialect, mysqlSearch, SqlStore, searchTables } from '@sync-engine/core/internal'
+import {
+  mysqlDialect,
+  mysqlSearch,
+  PartitionedStore,
+  SqlStore,
+  searchTables,
+} from '@sync-engine/core/internal'
 import { Mysql2Transport } from '@sync-engine/sql-mysql2'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeWithMysql, mysqlTables, mysqlUrl } from '../support/services.ts'
 import {
   differentialSearchCase,
-  index,
   indexLifecycleCases,
   PLANNED,
-  type SqlSearchBackend,
+  searchBackendOf,
   statementFor,
 } from './sql-search-suite.ts'
 
 describeWithMysql('SQL search on MariaDB', () => {
   const names = mysqlTables()
-  const created: string[] = []
   let transport: Mysql2Transport
-  const tablesOf = new Map<SqlStore, string>()
-  const backend: SqlSearchBackend = {
-    storeOver: (store) => new SqlStore(transport, mysqlDialect, tablesOf.get(store)!),
-    transport: () => transport,
-    dialect: mysqlSearch,
-    runs: 40,
-    async fresh(options = {}) {
-      const table = names.next()
-      const store = new SqlStore(transport, mysqlDialect, table)
-      await store.init()
-      if (options.define !== false) await store.search.define(index)
-      created.push(...Object.values(searchTables(table)))
-      tablesOf.set(store, table)
-      return { table, store }
-    },
-  }
+  const backendOf = (partitioned: boolean) =>
+    searchBackendOf({
+      open: (table, partitioned) =>
+        partitioned
+          ? new PartitionedStore(transport, mysqlDialect, table)
+          : new SqlStore(transport, mysqlDialect, table),
+      nextTable: () => names.next(),
+      transport: () => transport,
+      dialect: mysqlSearch,
+      runs: partitioned ? 15 : 40,
+      partitioned,
+    })
+  const backend = backendOf(false)
 
   beforeAll(() => {
     transport = new Mysql2Transport({ url: mysqlUrl() })
   })
   afterAll(async () => {
-    for (const side of created) await transport.run({ sql: `DROP TABLE IF EXISTS \`${side}\``, params: [] })
     await transport.close()
     await names.dropAll()
   })
 
   differentialSearchCase(backend)
   indexLifecycleCases(backend)
+
+  describe('over partitions', () => {
+    differentialSearchCase(backendOf(true))
+    indexLifecycleCases(backendOf(true))
+  })
 
   it('plans every operator with a key of its side table (ref or range, never ALL)', async () => {
     const { table } = await backend.fresh()

@@ -1,4 +1,4 @@
-import { type SqlStore, SyncItem } from '@sync-engine/core/internal'
+import { type L3Store, SyncItem } from '@sync-engine/core/internal'
 
 /** An item for the differential tests: its id and JSON value (undefined: deleted). */
 export interface TestItem {
@@ -8,7 +8,7 @@ export interface TestItem {
 
 /** Writes items through the store: its write path keeps the side tables of its indexes. */
 export async function writeIndexed(
-  store: SqlStore,
+  store: Pick<L3Store, 'write'>,
   items: readonly TestItem[],
   version: number,
 ): Promise<void> {

@@ -1,9 +1,10 @@
 import {
+  type L3Search,
+  type L3Store,
   parseIndexDefinition,
   parseSearchRequest,
   type SearchQuery,
   type SearchSqlDialect,
-  type SqlStore,
   type SqlTransport,
   searchInMemory,
   searchStatement,
@@ -79,14 +80,54 @@ const sort = fc.option(
   },
 )
 
+/**
+ * Partitions that split the test ids: nested (`d:a` inside `d:`'s range, `d:ab` inside `d:a`),
+ * one whose prefix has LIKE and GLOB metacharacters, and one outside the index's prefix.
+ */
+export const TEST_PARTITIONS = ['d:a', 'd:ab', 'd:%', 'e:'] as const
+
+/** A store with search: a `SqlStore`, or a `PartitionedStore` over several tables. */
+export type SearchableStore = L3Store & { readonly search: L3Search }
+
 export interface SqlSearchBackend {
   readonly transport: () => SqlTransport
   readonly dialect: SearchSqlDialect
   /** A new items table with the test index defined on it (side tables created), and its store. */
-  fresh(options?: { define?: boolean }): Promise<{ table: string; store: SqlStore }>
+  fresh(options?: { define?: boolean }): Promise<{ table: string; store: SearchableStore }>
   /** A second store over the table of `store` (what the next process opens). */
-  storeOver(store: SqlStore): SqlStore
+  storeOver(store: SearchableStore): SearchableStore
   readonly runs: number
+}
+
+/**
+ * A backend over one items table per `fresh()`, or over a base table with `TEST_PARTITIONS`
+ * registered (every page then merges several tables): `open` makes the store over a table.
+ */
+export function searchBackendOf(options: {
+  readonly open: (table: string, partitioned: boolean) => SearchableStore
+  readonly nextTable: () => string
+  readonly transport: () => SqlTransport
+  readonly dialect: SearchSqlDialect
+  readonly runs: number
+  readonly partitioned: boolean
+}): SqlSearchBackend {
+  const tablesOf = new Map<SearchableStore, string>()
+  const open = (table: string) => options.open(table, options.partitioned)
+  return {
+    storeOver: (store) => open(tablesOf.get(store)!),
+    transport: options.transport,
+    dialect: options.dialect,
+    runs: options.runs,
+    async fresh(fresh = {}) {
+      const table = options.nextTable()
+      const store = open(table)
+      await store.init()
+      if (options.partitioned) for (const p of TEST_PARTITIONS) await store.partitions!.register(p)
+      if (fresh.define !== false) await store.search.define(index)
+      tablesOf.set(store, table)
+      return { table, store }
+    },
+  }
 }
 
 export function differentialSearchCase(backend: SqlSearchBackend): void {

@@ -1,14 +1,19 @@
 import { join } from 'node:path'
-import { SqlStore, searchTables, sqliteDialect, sqliteSearch } from '@sync-engine/core/internal'
+import {
+  PartitionedStore,
+  SqlStore,
+  searchTables,
+  sqliteDialect,
+  sqliteSearch,
+} from '@sync-engine/core/internal'
 import { BetterSqlite3Transport } from '@sync-engine/sql-sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir } from '../../support/temp-dir.ts'
 import {
   differentialSearchCase,
-  index,
   indexLifecycleCases,
   PLANNED,
-  type SqlSearchBackend,
+  searchBackendOf,
   statementFor,
 } from './sql-search-suite.ts'
 
@@ -16,21 +21,19 @@ describe('SQL search on SQLite', () => {
   const dir = makeTempDir('sqlite-search')
   let transport: BetterSqlite3Transport
   let tables = 0
-  const tablesOf = new Map<SqlStore, string>()
-  const backend: SqlSearchBackend = {
-    storeOver: (store) => new SqlStore(transport, sqliteDialect, tablesOf.get(store)!),
-    transport: () => transport,
-    dialect: sqliteSearch,
-    runs: 120,
-    async fresh(options = {}) {
-      const table = `items_${++tables}`
-      const store = new SqlStore(transport, sqliteDialect, table)
-      await store.init()
-      if (options.define !== false) await store.search.define(index)
-      tablesOf.set(store, table)
-      return { table, store }
-    },
-  }
+  const backendOf = (partitioned: boolean) =>
+    searchBackendOf({
+      open: (table, partitioned) =>
+        partitioned
+          ? new PartitionedStore(transport, sqliteDialect, table)
+          : new SqlStore(transport, sqliteDialect, table),
+      nextTable: () => `items_${++tables}`,
+      transport: () => transport,
+      dialect: sqliteSearch,
+      runs: partitioned ? 60 : 120,
+      partitioned,
+    })
+  const backend = backendOf(false)
 
   beforeAll(() => {
     transport = new BetterSqlite3Transport(join(dir.path, 'search.db'))
@@ -42,6 +45,11 @@ describe('SQL search on SQLite', () => {
 
   differentialSearchCase(backend)
   indexLifecycleCases(backend)
+
+  describe('over partitions', () => {
+    differentialSearchCase(backendOf(true))
+    indexLifecycleCases(backendOf(true))
+  })
 
   it('plans every operator as a SEARCH of a side table’s key and of the items table, never a SCAN', async () => {
     const { table } = await backend.fresh()

@@ -111,7 +111,8 @@ function probeRedis(url: string): Promise<void> {
 
 /**
  * Table names for one test file: `it_<random>_<n>`, unique across concurrent runs. `dropAll` drops
- * exactly the tables this file named, never anything else.
+ * the tables this file named and those named after them (search side tables, partition tables and
+ * the partition registry: `it_<random>_<n>_…`), never anything else.
  */
 export function mysqlTables(): { next(): string; dropAll(): Promise<void> } {
   const token = randomBytes(5).toString('hex')
@@ -126,7 +127,11 @@ export function mysqlTables(): { next(): string; dropAll(): Promise<void> } {
       if (names.length === 0) return
       const connection = await createConnection({ uri: mysqlUrl(), connectTimeout: PROBE_TIMEOUT_MS })
       try {
-        for (const name of names) await connection.query(`DROP TABLE IF EXISTS \`${name}\``)
+        const [rows] = await connection.query('SHOW TABLES LIKE ?', [`it\\_${token}\\_%`])
+        const derived = (rows as Record<string, string>[]).map((row) => Object.values(row)[0]!)
+        for (const name of new Set([...names, ...derived])) {
+          await connection.query(`DROP TABLE IF EXISTS \`${name}\``)
+        }
       } finally {
         await connection.end()
       }

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import {
   BackendError,
   ConfigError,
-  type SqlStore,
+  type L3Store,
   type StoredRecord,
   SyncItem,
   sha256Hex,
@@ -17,7 +17,7 @@ afterAll(() => dir.remove())
 
 let fileCounter = 0
 let path = ''
-let store: SqlStore
+let store: L3Store
 
 beforeEach(async () => {
   path = join(dir.path, `store-${++fileCounter}.db`)

@@ -7,6 +7,7 @@ import type { SyncItem } from '../item/sync-item.ts'
 import { L1Cache } from '../l1/l1-cache.ts'
 import type { L2Store } from '../l2/l2-store.ts'
 import type { L3Store } from '../l3/l3-store.ts'
+import { PartitionService } from '../l3/partitions/partition-service.ts'
 import { LogKeeper } from '../log/log-keeper.ts'
 import type { WriteAheadLog } from '../log/write-ahead-log.ts'
 import { EngineMetrics } from '../metrics/engine-metrics.ts'
@@ -273,6 +274,7 @@ export function composeEngine(input: EnginePartsInput) {
     preparer,
     writes,
     search,
+    partitions: new PartitionService(l3),
     probes,
     hooks,
     rebuildFilter,

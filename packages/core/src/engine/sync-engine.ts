@@ -6,6 +6,7 @@ import { SyncItem } from '../item/sync-item.ts'
 import type { L1Entry } from '../l1/l1-cache.ts'
 import type { L2Store } from '../l2/l2-store.ts'
 import type { L3Store } from '../l3/l3-store.ts'
+import type { Partition } from '../l3/partitions/partition-map.ts'
 import type { WriteAheadLog } from '../log/write-ahead-log.ts'
 import type { EngineOperation } from '../metrics/metric-attributes.ts'
 import type { SubmitOptions } from '../options/submit-options.ts'
@@ -288,6 +289,19 @@ export class SyncEngine {
 
   listIndexes(): readonly IndexDefinition[] {
     return this.#parts.search.listIndexes()
+  }
+
+  /**
+   * Ids under `prefix` live in an L3 table of their own from now on (longest registered prefix
+   * wins); reads, scans, search and the filter span every table. Persisted in L3. Refused (409
+   * `conflict`) once ids under the prefix are stored. `created` is false when it was registered.
+   */
+  registerPartition(prefix: string): Promise<{ created: boolean; partition: Partition }> {
+    return this.#run('registerPartition', () => this.#parts.partitions.register(prefix))
+  }
+
+  listPartitions(): readonly Partition[] {
+    return this.#parts.partitions.list()
   }
 
   /** Live items under a prefix (literal) and with a state, in id order: `{ prefix?, state?, limit?, cursor? }`. */

@@ -1,4 +1,5 @@
 import type { L3Search } from '../search/l3-search.ts'
+import type { L3Partitions } from './partitions/partitioned-store.ts'
 import type { RecordHead, StoredRecord } from './stored-record.ts'
 
 export interface L3WriteResult {
@@ -68,6 +69,8 @@ export interface L3Store {
   readonly capabilities: L3Capabilities
   /** Search over named indexes, where this L3 has it (the SQL stores). */
   readonly search?: L3Search
+  /** Partitions by id prefix, where this L3 has them (the SQL stores the drivers create). */
+  readonly partitions?: L3Partitions
   /**
    * Which database this is, without credentials (dialect, host, database, table): the write-ahead
    * log records it, so writes logged for one L3 are never replayed into another.

@@ -43,7 +43,7 @@ export class SqlStore implements L3Store {
   constructor(
     private readonly transport: SqlTransport,
     private readonly sqlDialect: SqlDialect,
-    private readonly table = 'sync_items',
+    readonly table = 'sync_items',
   ) {
     if (!TABLE_NAME_PATTERN.test(table)) {
       throw new ConfigError(`sqlTable must match ${TABLE_NAME_PATTERN}, got ${JSON.stringify(table)}`, [

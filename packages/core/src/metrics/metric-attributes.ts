@@ -29,6 +29,7 @@ export const ENGINE_OPERATIONS = [
   'search',
   'defineIndex',
   'dropIndex',
+  'registerPartition',
   'scanPrefix',
 ] as const
 export type EngineOperation = (typeof ENGINE_OPERATIONS)[number]

@@ -1,9 +1,13 @@
 import type { IndexDefinition } from './index-definition.ts'
+import type { RankedHit } from './merge-ranked.ts'
 import type { SearchRequest } from './search-query.ts'
 
-/** One page of a search answered by L3: ids and versions in order, and where the next page starts. */
+/**
+ * One page of a search answered by L3: ids and versions in order (with their sort values when
+ * sorted, so pages can be merged), and where the next page starts.
+ */
 export interface L3SearchPage {
-  readonly items: readonly { readonly id: string; readonly version: number }[]
+  readonly items: readonly RankedHit[]
   readonly cursor: string | null
 }
 

@@ -1,7 +1,7 @@
 import { matchesQuery } from './evaluate-query.ts'
-import { compareCodePoints } from './id-order.ts'
 import type { IndexDefinition } from './index-definition.ts'
 import { decodeCursor, encodeCursor, type SearchPosition } from './search-cursor.ts'
+import { comparePositions } from './search-order.ts'
 import { projectValue, sortValueOf } from './search-projection.ts'
 import { checkQuery, type SearchRequest } from './search-query.ts'
 
@@ -89,19 +89,10 @@ function positionOf(ranked: Ranked, sorted: boolean): SearchPosition {
   return sorted ? { id: ranked.document.id, value: ranked.value ?? null } : { id: ranked.document.id }
 }
 
-/** Sort value, then id, both in `order`; a missing value (null) after every present one, either way. */
-export function compareRanked(a: Ranked, b: Ranked, order: 'asc' | 'desc'): number {
-  const sign = order === 'asc' ? 1 : -1
-  if (a.value !== undefined || b.value !== undefined) {
-    if (a.value === null || b.value === null) {
-      if (a.value !== b.value) return a.value === null ? 1 : -1
-    } else if (a.value !== b.value) {
-      const byValue =
-        typeof a.value === 'number' && typeof b.value === 'number'
-          ? a.value - b.value
-          : compareCodePoints(String(a.value), String(b.value))
-      if (byValue !== 0) return sign * byValue
-    }
-  }
-  return sign * compareCodePoints(a.document.id, b.document.id)
+function compareRanked(a: Ranked, b: Ranked, order: 'asc' | 'desc'): number {
+  return comparePositions(
+    { id: a.document.id, ...(a.value !== undefined && { value: a.value }) },
+    { id: b.document.id, ...(b.value !== undefined && { value: b.value }) },
+    order,
+  )
 }

@@ -3,8 +3,9 @@ import { asText } from '../../l3/sql-rows.ts'
 import type { SqlRow, SqlStatement, SqlTransport, SqlValue } from '../../l3/sql-transport.ts'
 import type { StoredRecord } from '../../l3/stored-record.ts'
 import { type IndexDefinition, parseIndexDefinition } from '../index-definition.ts'
-import type { L3ListingPage } from '../l3-search.ts'
-import { decodeCursor, encodeCursor, type SearchPosition } from '../search-cursor.ts'
+import type { L3ListingPage, L3SearchPage } from '../l3-search.ts'
+import { positionOfHit, type RankedHit } from '../merge-ranked.ts'
+import { decodeCursor, encodeCursor } from '../search-cursor.ts'
 import type { SearchRequest } from '../search-query.ts'
 import { checkQuery } from '../search-query.ts'
 import { countStatement, type ListingQuery, listingStatement } from './item-listing.ts'
@@ -15,12 +16,6 @@ import { searchStatement } from './search-statement.ts'
 const decoder = new TextDecoder()
 /** Items read per step of a backfill. */
 const BACKFILL_PAGE = 500
-
-/** One page of an SQL search: ids and versions in order, and where the next page starts. */
-export interface SqlSearchPage {
-  readonly items: readonly { readonly id: string; readonly version: number }[]
-  readonly cursor: string | null
-}
 
 /**
  * The search side of an SQL store: the index definitions (persisted in `<table>_search_indexes`,
@@ -146,7 +141,7 @@ export class SqlSearchTables {
   }
 
   /** One page of a search (validated against the index); the cursor is the one this page ends at. */
-  async search(request: SearchRequest, now: number): Promise<SqlSearchPage> {
+  async search(request: SearchRequest, now: number): Promise<L3SearchPage> {
     const definition = this.definition(request.index)
     checkQuery(definition, request.query, request.sort)
     const position =
@@ -156,20 +151,23 @@ export class SqlSearchTables {
     const { rows } = await this.transport.run(
       searchStatement(this.#dialect, this.table, definition, request, position, now),
     )
-    const page = rows.slice(0, request.limit)
-    const last = page.at(-1)
-    let cursor: string | null = null
-    if (rows.length > request.limit && last !== undefined) {
-      const at: SearchPosition =
-        request.sort === undefined
-          ? { id: asText(last.id) }
-          : {
-              id: asText(last.id),
-              value: sortValue(last.sort_value, definition.fields[request.sort.field]?.type === 'numeric'),
-            }
-      cursor = encodeCursor(definition.name, request.query, request.sort, at)
-    }
-    return { items: page.map((row) => ({ id: asText(row.id), version: Number(row.version) })), cursor }
+    const numeric = request.sort !== undefined && definition.fields[request.sort.field]?.type === 'numeric'
+    const items: RankedHit[] = rows.slice(0, request.limit).map((row) => ({
+      id: asText(row.id),
+      version: Number(row.version),
+      ...(request.sort !== undefined && { sortValue: sortValue(row.sort_value, numeric) }),
+    }))
+    const last = items.at(-1)
+    const cursor =
+      rows.length > request.limit && last !== undefined
+        ? encodeCursor(
+            definition.name,
+            request.query,
+            request.sort,
+            positionOfHit(last, request.sort !== undefined),
+          )
+        : null
+    return { items, cursor }
   }
 
   /** One page of live items under a prefix (and a state), in id order. */

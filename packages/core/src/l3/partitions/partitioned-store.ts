@@ -1,0 +1,243 @@
+import { ConflictError } from '../../errors.ts'
+import { compareCodePoints } from '../../search/id-order.ts'
+import { searchSqlDialect } from '../../search/sql/search-sql-dialect.ts'
+import { prefixSuccessor } from '../../search/sql/search-statement.ts'
+import type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult } from '../l3-store.ts'
+import type { SqlDialect } from '../sql-dialect.ts'
+import { SqlStore } from '../sql-store.ts'
+import type { SqlTransport } from '../sql-transport.ts'
+import type { RecordHead, StoredRecord } from '../stored-record.ts'
+import { checkPartitionPrefix, type Partition, PartitionMap } from './partition-map.ts'
+import { PartitionRegistry } from './partition-registry.ts'
+import { PartitionedSearch } from './partitioned-search.ts'
+
+/** What an L3 with partitions offers (the SQL stores do: `store.partitions`). */
+export interface L3Partitions {
+  readonly list: readonly Partition[]
+  /**
+   * Registers a partition: ids under `prefix` live in a table of their own from now on. Refused
+   * (409) while the table that holds those ids now has any row under the prefix, tombstones
+   * included: moving rows between tables while other writers write them is not atomic. Returns
+   * false when the prefix was registered already.
+   */
+  register(prefix: string): Promise<{ created: boolean; partition: Partition }>
+}
+
+/**
+ * L3 over an items table and its partitions (the original's `register_schema`): each id lives in
+ * the table of the longest registered prefix it starts with, else in the base table. One
+ * `SqlStore` per table over the same transport; this facade routes by id and merges what spans
+ * tables (scans in id order, counts, the highest version, searches). A write batch that spans
+ * tables is one transaction per table: each record is version-guarded on its own, so a batch cut
+ * by a failure is completed by its retry (the log and the outbox retry until applied).
+ */
+export class PartitionedStore implements L3Store, L3Partitions {
+  readonly #base: SqlStore
+  readonly #registry: PartitionRegistry
+  #map: PartitionMap<SqlStore>
+  #partitions: Partition[] = []
+  /** Each partition's store, by table. */
+  readonly #stores = new Map<string, SqlStore>()
+  /** Writes in flight, and a registration waiting for them: a new partition starts from a quiet table. */
+  #inFlight = 0
+  #quiet: (() => void) | undefined
+  #gate: Promise<void> | undefined
+  readonly search: PartitionedSearch
+
+  constructor(
+    private readonly transport: SqlTransport,
+    private readonly sqlDialect: SqlDialect,
+    private readonly table = 'sync_items',
+  ) {
+    this.#base = new SqlStore(transport, sqlDialect, table)
+    this.#registry = new PartitionRegistry(transport, table)
+    this.#map = new PartitionMap(this.#base, [])
+    this.search = new PartitionedSearch(() => this.#map)
+  }
+
+  get dialect(): string {
+    return this.#base.dialect
+  }
+  get driver(): string {
+    return this.#base.driver
+  }
+  get capabilities(): L3Capabilities {
+    return this.#base.capabilities
+  }
+  /** The base table's: the log and the outbox are bound to the database, whichever table an id is in. */
+  get identity(): string {
+    return this.#base.identity
+  }
+  get list(): readonly Partition[] {
+    return this.#partitions
+  }
+  /** This store as its partition registry. */
+  get partitions(): L3Partitions {
+    return this
+  }
+
+  async init(): Promise<void> {
+    await this.#base.init()
+    const partitions = await this.#registry.load()
+    for (const partition of partitions) await this.#storeOf(partition.table).init()
+    this.#route(partitions)
+  }
+
+  async register(input: string): Promise<{ created: boolean; partition: Partition }> {
+    const prefix = checkPartitionPrefix(input)
+    const known = this.#partitions.find((p) => p.prefix === prefix)
+    if (known) return { created: false, partition: known }
+    let open!: () => void
+    while (this.#gate) await this.#gate
+    this.#gate = new Promise((resolve) => {
+      open = resolve
+    })
+    try {
+      if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#quiet = resolve))
+      this.#quiet = undefined
+      const owner = this.#map.ownerOf(prefix)
+      if (await this.#holdsRowsUnder(owner, prefix)) {
+        throw new ConflictError(
+          `ids under ${JSON.stringify(prefix)} are stored already (live or deleted): a partition must be registered before its first write`,
+        )
+      }
+      const partition = { prefix, table: this.#registry.tableFor(this.#partitions) }
+      const store = this.#storeOf(partition.table)
+      await store.init()
+      // The new table has the indexes every other table has, so a search covers it at once.
+      for (const definition of this.#base.search.definitions) await store.search.define(definition)
+      await this.#registry.record(partition, Date.now())
+      this.#route([...this.#partitions, partition])
+      return { created: true, partition }
+    } finally {
+      this.#gate = undefined
+      open()
+    }
+  }
+
+  async write(records: readonly StoredRecord[], options?: L3WriteOptions): Promise<L3WriteResult> {
+    while (this.#gate) await this.#gate
+    this.#inFlight++
+    try {
+      const groups = this.#map.group(records, (record) => record.id)
+      if (groups.size === 1) {
+        const [store, group] = groups.entries().next().value!
+        return await store.write(group, options)
+      }
+      const results: L3WriteResult[] = []
+      for (const [store, group] of groups) results.push(await store.write(group, options))
+      return mergeWriteResults(results)
+    } finally {
+      if (--this.#inFlight === 0) this.#quiet?.()
+    }
+  }
+
+  read(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
+    return this.#byIds(ids, (store, group) => store.read(group))
+  }
+
+  head(ids: readonly string[]): Promise<Map<string, RecordHead>> {
+    return this.#byIds(ids, (store, group) => store.head(group))
+  }
+
+  async scanIds(options: {
+    after?: string
+    limit: number
+    prefix?: string
+    now?: number
+  }): Promise<string[]> {
+    const stores = options.prefix === undefined ? this.#map.values : this.#map.covering(options.prefix)
+    if (stores.length === 1) return stores[0]!.scanIds(options)
+    const pages = await Promise.all(stores.map((store) => store.scanIds(options)))
+    // Each table's first `limit` after `after`: the first `limit` of their union are the answer.
+    return pages.flat().sort(compareCodePoints).slice(0, options.limit)
+  }
+
+  async maxVersion(): Promise<number> {
+    return Math.max(0, ...(await this.#each((store) => store.maxVersion())))
+  }
+  async count(): Promise<number> {
+    return sum(await this.#each((store) => store.count()))
+  }
+  async purgeTombstones(olderThanMs: number): Promise<number> {
+    return sum(await this.#each((store) => store.purgeTombstones(olderThanMs)))
+  }
+  async purgeExpired(now: number): Promise<number> {
+    return sum(await this.#each((store) => store.purgeExpired(now)))
+  }
+  ping(): Promise<void> {
+    return this.#base.ping()
+  }
+  /** The tables share one transport: closing the base closes it. */
+  close(): Promise<void> {
+    return this.#base.close()
+  }
+
+  #storeOf(table: string): SqlStore {
+    const known = this.#stores.get(table)
+    if (known !== undefined) return known
+    const store = new SqlStore(this.transport, this.sqlDialect, table)
+    this.#stores.set(table, store)
+    return store
+  }
+
+  #route(partitions: Partition[]): void {
+    this.#partitions = partitions
+    this.#map = new PartitionMap(
+      this.#base,
+      partitions.map((p) => ({ prefix: p.prefix, value: this.#storeOf(p.table) })),
+    )
+  }
+
+  async #each<T>(run: (store: SqlStore) => Promise<T>): Promise<T[]> {
+    const results: T[] = []
+    for (const store of this.#map.values) results.push(await run(store))
+    return results
+  }
+
+  async #byIds<T>(
+    ids: readonly string[],
+    run: (store: SqlStore, ids: string[]) => Promise<Map<string, T>>,
+  ): Promise<Map<string, T>> {
+    const groups = this.#map.group(ids, (id) => id)
+    if (groups.size <= 1) return run(groups.keys().next().value ?? this.#base, [...ids])
+    const found = new Map<string, T>()
+    for (const [store, group] of groups)
+      for (const [id, value] of await run(store, group)) found.set(id, value)
+    return found
+  }
+
+  async #holdsRowsUnder(store: SqlStore, prefix: string): Promise<boolean> {
+    const q = searchSqlDialect(this.transport.dialect).quote
+    const upper = prefixSuccessor(prefix)
+    const { rows } = await this.transport.run({
+      sql: `SELECT id FROM ${q(store.table)} WHERE id >= ?${upper === undefined ? '' : ' AND id < ?'} LIMIT 1`,
+      params: upper === undefined ? [prefix] : [prefix, upper],
+    })
+    return rows.length > 0
+  }
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0)
+}
+
+function mergeWriteResults(results: readonly L3WriteResult[]): L3WriteResult {
+  const maps = <K, V>(pick: (result: L3WriteResult) => ReadonlyMap<K, V> | undefined) => {
+    const merged = new Map<K, V>()
+    for (const result of results) for (const [k, v] of pick(result) ?? []) merged.set(k, v)
+    return merged.size > 0 ? merged : undefined
+  }
+  const storedVersions = maps((r) => r.storedVersions)
+  const rejected = maps((r) => r.rejected)
+  const conflicts = maps((r) => r.conflicts)
+  const deletedLive = results.flatMap((r) => r.deletedLive ?? [])
+  return {
+    applied: sum(results.map((r) => r.applied)),
+    stale: results.flatMap((r) => r.stale),
+    ...(storedVersions && { storedVersions }),
+    ...(rejected && { rejected }),
+    ...(conflicts && { conflicts }),
+    ...(deletedLive.length > 0 && { deletedLive }),
+  }
+}
