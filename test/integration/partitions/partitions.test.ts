@@ -1,8 +1,13 @@
 import { join } from 'node:path'
 import {
   ConflictError,
+  IndexBuildingError,
   type L3Store,
+  mysqlDialect,
   type PartitionedStore,
+  parseIndexDefinition,
+  parseSearchRequest,
+  SqlStore,
   type SqlTransport,
   SyncEngine,
   SyncItem,
@@ -175,6 +180,13 @@ function partitionCases(backend: () => Backend): void {
   })
 }
 
+async function idsOf(raw: SqlTransport, table: string): Promise<string[]> {
+  const { rows } = await raw.run({ sql: `SELECT id FROM \`${table}\` ORDER BY id`, params: [] })
+  return rows.map((row) =>
+    row.id instanceof Uint8Array ? Buffer.from(row.id).toString('utf8') : String(row.id),
+  )
+}
+
 describe('partitions on SQLite', () => {
   const dir = makeTempDir('partitions')
   let n = 0
@@ -207,10 +219,61 @@ describeWithMysql('partitions on MariaDB', () => {
     await raw.close()
     await names.dropAll()
   })
+  it('instances sharing the database learn of each other’s indexes and partitions without a restart', async () => {
+    const table = names.next()
+    const open = (catalogRefreshMs: number) => createMysqlStore({ url: mysqlUrl(), table, catalogRefreshMs })
+    const a = open(300)
+    const b = open(60_000)
+    await a.init()
+    await b.init()
+    try {
+      const definition = parseIndexDefinition({
+        name: 'kinds',
+        prefix: '',
+        fields: { kind: { type: 'tag', path: '$.kind' } },
+      })
+      const request = parseSearchRequest({ index: 'kinds', query: { eq: { field: 'kind', value: 'k' } } })
+      // B never heard of the index: a search on it reads the definitions again instead of a 404,
+      // and while A's backfill has not finished it is refused, never answered in part.
+      // (Over the base table's own stores: the build's steps one by one. Not closed: `raw` is theirs.)
+      const a0 = new SqlStore(raw, mysqlDialect, table, { catalogRefreshMs: 300 })
+      const b0 = new SqlStore(raw, mysqlDialect, table, { catalogRefreshMs: 60_000 })
+      await b0.init()
+      expect(await a0.search.declare(definition)).toBe(true)
+      await expect(b0.search.search(request, Date.now())).rejects.toBeInstanceOf(IndexBuildingError)
+      await expect(b.search.search(request, Date.now())).rejects.toMatchObject({ status: 503 })
+      await a0.search.build(definition)
+      expect((await b0.search.search(request, Date.now())).items).toEqual([])
+      expect((await b.search.search(request, Date.now())).items).toEqual([])
+
+      // A registers a partition; B still routes by its old copy and writes under the prefix into
+      // the base table. Once every instance has had the time to read the registry, A moves it.
+      const registered = a.register('late:')
+      while (a.list.length === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+      const record = { ...SyncItem.fromJson('late:1', { kind: 'k' }).withVersion(5, 1), tombstone: false }
+      await b.write([record])
+      await registered
+      const c = open(0)
+      await c.init()
+      try {
+        expect((await c.read(['late:1'])).get('late:1')?.version).toBe(5)
+        expect(await idsOf(raw, table)).toEqual([])
+        expect(await idsOf(raw, `${table}_p1`)).toEqual(['late:1'])
+        // Its index rows moved with it: the partition's side tables answer for it.
+        expect((await c.search.search(request, Date.now())).items.map((item) => item.id)).toEqual(['late:1'])
+      } finally {
+        await c.close()
+      }
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+
   partitionCases(() => ({
     fresh() {
       const table = names.next()
-      return { table, open: () => createMysqlStore({ url: mysqlUrl(), table }) }
+      return { table, open: () => createMysqlStore({ url: mysqlUrl(), table, catalogRefreshMs: 0 }) }
     },
     raw: () => raw,
     quote: (identifier) => `\`${identifier}\``,

@@ -23,8 +23,8 @@ describeWithMysql('SQL search on MariaDB', () => {
     searchBackendOf({
       open: (table, partitioned) =>
         partitioned
-          ? new PartitionedStore(transport, mysqlDialect, table)
-          : new SqlStore(transport, mysqlDialect, table),
+          ? new PartitionedStore(transport, mysqlDialect, table, { catalogRefreshMs: 0 })
+          : new SqlStore(transport, mysqlDialect, table, { catalogRefreshMs: 0 }),
       nextTable: () => names.next(),
       transport: () => transport,
       dialect: mysqlSearch,

@@ -30,6 +30,15 @@ interface Outcome extends WriteCounts {
   deletedLive: string[]
 }
 
+export interface SqlStoreOptions {
+  /**
+   * On a shared database (MySQL), how old this process's copy of the index definitions and
+   * partitions may get before a write or a search reads them again (default 5,000 ms), and how
+   * long a new index waits before its backfill. 0: never re-read, no wait (one process only).
+   */
+  readonly catalogRefreshMs?: number
+}
+
 /** L3 written once against a dialect and a transport. */
 export class SqlStore implements L3Store {
   /** Upsert SQL by row count: built once, and the same string keeps the prepared-statement cache warm. */
@@ -44,6 +53,7 @@ export class SqlStore implements L3Store {
     private readonly transport: SqlTransport,
     private readonly sqlDialect: SqlDialect,
     readonly table = 'sync_items',
+    options: SqlStoreOptions = {},
   ) {
     if (!TABLE_NAME_PATTERN.test(table)) {
       throw new ConfigError(`sqlTable must match ${TABLE_NAME_PATTERN}, got ${JSON.stringify(table)}`, [
@@ -55,7 +65,10 @@ export class SqlStore implements L3Store {
         'sqlUrl',
       ])
     }
-    this.search = new SqlSearchTables(transport, table)
+    this.search = new SqlSearchTables(transport, table, {
+      shared: sqlDialect.sharedServer,
+      ...(options.catalogRefreshMs !== undefined && { refreshMs: options.catalogRefreshMs }),
+    })
     const one = this.#upsertSql(1).length
     this.#rowSqlBytes = this.#upsertSql(2).length - one
     this.#statementBytes = one - this.#rowSqlBytes
@@ -105,6 +118,8 @@ export class SqlStore implements L3Store {
   async write(records: readonly StoredRecord[], options?: L3WriteOptions): Promise<L3WriteResult> {
     if (records.length === 0) return { applied: 0, stale: [] }
     await this.transport.connect?.()
+    // Indexes defined by another instance since: this write refreshes their rows too.
+    await this.search.refresh()
     const now = options?.now ?? Date.now()
     const rejected = new Map<string, Error>()
     const rows: Row[] = []

@@ -21,6 +21,11 @@ export interface L3ListingPage {
 export interface L3Search {
   readonly definitions: readonly IndexDefinition[]
   definition(name: string): IndexDefinition
+  /**
+   * The definition of an index ready to be searched, read from L3 again when this instance does
+   * not know it yet; `NotFoundError` for none, `IndexBuildingError` while it is being backfilled.
+   */
+  searchable(name: string): Promise<IndexDefinition>
   /** Creates or replaces an index and backfills it; false when the same definition was there. */
   define(definition: IndexDefinition, onProgress?: (covered: number) => void): Promise<boolean>
   drop(name: string): Promise<void>

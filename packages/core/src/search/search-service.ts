@@ -62,7 +62,7 @@ export class SearchService {
   async search(input: unknown): Promise<SearchResult> {
     const request = parseSearchRequest(input)
     const { l3, search } = this.#search()
-    search.definition(request.index)
+    await l3.guard.run('read', () => search.searchable(request.index))
     await this.parts.settlePending()
     const page = await l3.guard.run('read', () => search.search(request, this.parts.now()))
     if (!request.values) return page

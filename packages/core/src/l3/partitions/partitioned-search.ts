@@ -12,7 +12,11 @@ import type { PartitionMap } from './partition-map.ts'
  * cursor and merges them in the result order.
  */
 export class PartitionedSearch implements L3Search {
-  constructor(private readonly tables: () => PartitionMap<SqlStore>) {}
+  constructor(
+    private readonly tables: () => PartitionMap<SqlStore>,
+    /** Reads the partition registry again when it may be stale (another instance registered one). */
+    private readonly refresh: () => Promise<void>,
+  ) {}
 
   get definitions(): readonly IndexDefinition[] {
     return this.#base.definitions
@@ -22,28 +26,48 @@ export class PartitionedSearch implements L3Search {
     return this.#base.definition(name)
   }
 
+  /**
+   * Every table records the definition first (one list of indexes everywhere, and each write
+   * refreshes its rows from then on), the wait for other instances happens once, then the tables
+   * that may hold ids under its prefix are backfilled (the others have nothing to cover).
+   */
   async define(definition: IndexDefinition, onProgress?: (covered: number) => void): Promise<boolean> {
+    await this.refresh()
+    const tables = this.tables()
+    const declared: SqlStore[] = []
+    for (const store of tables.values) if (await store.search.declare(definition)) declared.push(store)
+    if (declared.length === 0) return false
+    await tables.base.search.settle()
+    const covering = new Set(tables.covering(definition.prefix))
     let before = 0
-    let changed = false
-    for (const store of this.tables().covering(definition.prefix)) {
+    for (const store of declared) {
       let covered = 0
-      changed =
-        (await store.search.define(definition, (n) => {
-          covered = n
-          onProgress?.(before + n)
-        })) || changed
-      before += covered
+      await store.search.build(definition, (n) => {
+        covered = n
+        if (covering.has(store)) onProgress?.(before + n)
+      })
+      if (covering.has(store)) before += covered
     }
-    // Tables that cannot hold its ids still record it: one list of indexes on every table.
-    for (const store of this.tables().values) {
-      if (!store.search.definitions.some((d) => JSON.stringify(d) === JSON.stringify(definition))) {
-        changed = (await store.search.define(definition)) || changed
+    return true
+  }
+
+  async searchable(name: string): Promise<IndexDefinition> {
+    await this.refresh()
+    const definition = await this.#base.searchable(name)
+    for (const store of this.tables().covering(definition.prefix)) {
+      // A partition registered by an instance that had not yet read this index lacks it: build it
+      // there now (its rows are refreshed by writes from then on, the backfill covers the rest).
+      await store.search.refresh()
+      if (!store.search.definitions.some((d) => d.name === name)) {
+        if (await store.search.declare(definition)) await store.search.build(definition)
       }
+      await store.search.searchable(name)
     }
-    return changed
+    return definition
   }
 
   async drop(name: string): Promise<void> {
+    await this.refresh()
     const [base, ...partitions] = this.tables().values
     await base!.search.drop(name)
     for (const store of partitions) {
@@ -52,7 +76,8 @@ export class PartitionedSearch implements L3Search {
   }
 
   async search(request: SearchRequest, now: number): Promise<L3SearchPage> {
-    const definition = this.definition(request.index)
+    await this.refresh()
+    const definition = await this.searchable(request.index)
     const stores = this.tables().covering(definition.prefix)
     if (stores.length === 1) return stores[0]!.search.search(request, now)
     const pages = await Promise.all(stores.map((store) => store.search.search(request, now)))
@@ -77,6 +102,7 @@ export class PartitionedSearch implements L3Search {
     query: { prefix: string; state?: string; afterId?: string; limit: number },
     now: number,
   ): Promise<L3ListingPage> {
+    await this.refresh()
     const stores = this.tables().covering(query.prefix)
     if (stores.length === 1) return stores[0]!.search.list(query, now)
     const pages = await Promise.all(stores.map((store) => store.search.list(query, now)))
@@ -98,6 +124,7 @@ export class PartitionedSearch implements L3Search {
   }
 
   async count(query: { prefix: string; state?: string }, now: number): Promise<number> {
+    await this.refresh()
     const counts = await Promise.all(
       this.tables()
         .covering(query.prefix)

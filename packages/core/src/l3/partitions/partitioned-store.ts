@@ -1,10 +1,12 @@
 import { ConflictError } from '../../errors.ts'
 import { compareCodePoints } from '../../search/id-order.ts'
-import { searchSqlDialect } from '../../search/sql/search-sql-dialect.ts'
+import { searchSqlDialect, searchTables } from '../../search/sql/search-sql-dialect.ts'
 import { prefixSuccessor } from '../../search/sql/search-statement.ts'
+import { CATALOG_REFRESH_MS } from '../../search/sql/sql-search-tables.ts'
 import type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult } from '../l3-store.ts'
 import type { SqlDialect } from '../sql-dialect.ts'
-import { SqlStore } from '../sql-store.ts'
+import { asText } from '../sql-rows.ts'
+import { SqlStore, type SqlStoreOptions } from '../sql-store.ts'
 import type { SqlTransport } from '../sql-transport.ts'
 import type { RecordHead, StoredRecord } from '../stored-record.ts'
 import { checkPartitionPrefix, type Partition, PartitionMap } from './partition-map.ts'
@@ -42,17 +44,26 @@ export class PartitionedStore implements L3Store, L3Partitions {
   #inFlight = 0
   #quiet: (() => void) | undefined
   #gate: Promise<void> | undefined
+  /** As for index definitions: how old the registry read may get on a shared database (0: never re-read). */
+  readonly #refreshMs: number
+  #loadedAt = 0
+  #reloading: Promise<void> | undefined
   readonly search: PartitionedSearch
 
   constructor(
     private readonly transport: SqlTransport,
     private readonly sqlDialect: SqlDialect,
     private readonly table = 'sync_items',
+    private readonly options: SqlStoreOptions = {},
   ) {
-    this.#base = new SqlStore(transport, sqlDialect, table)
+    this.#base = new SqlStore(transport, sqlDialect, table, options)
     this.#registry = new PartitionRegistry(transport, table)
     this.#map = new PartitionMap(this.#base, [])
-    this.search = new PartitionedSearch(() => this.#map)
+    this.#refreshMs = sqlDialect.sharedServer ? (options.catalogRefreshMs ?? CATALOG_REFRESH_MS) : 0
+    this.search = new PartitionedSearch(
+      () => this.#map,
+      () => this.#fresh(),
+    )
   }
 
   get dialect(): string {
@@ -78,13 +89,31 @@ export class PartitionedStore implements L3Store, L3Partitions {
 
   async init(): Promise<void> {
     await this.#base.init()
+    await this.#load()
+  }
+
+  async #load(): Promise<void> {
+    const startedAt = Date.now()
     const partitions = await this.#registry.load()
-    for (const partition of partitions) await this.#storeOf(partition.table).init()
+    for (const partition of partitions) {
+      if (!this.#stores.has(partition.table)) await this.#storeOf(partition.table).init()
+    }
     this.#route(partitions)
+    this.#loadedAt = startedAt
+  }
+
+  /** The registry read again when this copy is older than the refresh interval (shared databases). */
+  async #fresh(): Promise<void> {
+    if (this.#refreshMs === 0 || Date.now() - this.#loadedAt < this.#refreshMs) return
+    this.#reloading ??= this.#load().finally(() => {
+      this.#reloading = undefined
+    })
+    await this.#reloading
   }
 
   async register(input: string): Promise<{ created: boolean; partition: Partition }> {
     const prefix = checkPartitionPrefix(input)
+    await this.#fresh()
     const known = this.#partitions.find((p) => p.prefix === prefix)
     if (known) return { created: false, partition: known }
     let open!: () => void
@@ -92,6 +121,7 @@ export class PartitionedStore implements L3Store, L3Partitions {
     this.#gate = new Promise((resolve) => {
       open = resolve
     })
+    let moved: { owner: SqlStore; store: SqlStore; partition: Partition }
     try {
       if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#quiet = resolve))
       this.#quiet = undefined
@@ -104,18 +134,38 @@ export class PartitionedStore implements L3Store, L3Partitions {
       const partition = { prefix, table: this.#registry.tableFor(this.#partitions) }
       const store = this.#storeOf(partition.table)
       await store.init()
-      // The new table has the indexes every other table has, so a search covers it at once.
-      for (const definition of this.#base.search.definitions) await store.search.define(definition)
-      await this.#registry.record(partition, Date.now())
+      // The new table has the indexes every other table has, so a search covers it at once (it is
+      // empty: nothing to wait for, nothing to backfill).
+      await this.#base.search.load()
+      for (const definition of this.#base.search.definitions) {
+        if (await store.search.declare(definition)) await store.search.build(definition)
+      }
+      try {
+        await this.#registry.record(partition, Date.now())
+      } catch (error) {
+        // Registered at the same time by another instance: theirs stands.
+        await this.#load()
+        const theirs = this.#partitions.find((p) => p.prefix === prefix)
+        if (theirs) return { created: false, partition: theirs }
+        throw error
+      }
       this.#route([...this.#partitions, partition])
-      return { created: true, partition }
+      moved = { owner, store, partition }
     } finally {
       this.#gate = undefined
       open()
     }
+    if (this.#refreshMs > 0) {
+      // Other instances route by their copy of the registry until they read it again: what they
+      // wrote under the prefix meanwhile landed in the old table. Once all have read it, move it.
+      await new Promise((resolve) => setTimeout(resolve, this.#refreshMs + 1_000))
+      await this.#sweep(moved.owner, moved.store, prefix)
+    }
+    return { created: true, partition: moved.partition }
   }
 
   async write(records: readonly StoredRecord[], options?: L3WriteOptions): Promise<L3WriteResult> {
+    await this.#fresh()
     while (this.#gate) await this.#gate
     this.#inFlight++
     try {
@@ -132,11 +182,13 @@ export class PartitionedStore implements L3Store, L3Partitions {
     }
   }
 
-  read(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
+  async read(ids: readonly string[]): Promise<Map<string, StoredRecord>> {
+    await this.#fresh()
     return this.#byIds(ids, (store, group) => store.read(group))
   }
 
-  head(ids: readonly string[]): Promise<Map<string, RecordHead>> {
+  async head(ids: readonly string[]): Promise<Map<string, RecordHead>> {
+    await this.#fresh()
     return this.#byIds(ids, (store, group) => store.head(group))
   }
 
@@ -176,7 +228,7 @@ export class PartitionedStore implements L3Store, L3Partitions {
   #storeOf(table: string): SqlStore {
     const known = this.#stores.get(table)
     if (known !== undefined) return known
-    const store = new SqlStore(this.transport, this.sqlDialect, table)
+    const store = new SqlStore(this.transport, this.sqlDialect, table, this.options)
     this.#stores.set(table, store)
     return store
   }
@@ -208,15 +260,51 @@ export class PartitionedStore implements L3Store, L3Partitions {
   }
 
   async #holdsRowsUnder(store: SqlStore, prefix: string): Promise<boolean> {
+    return (await this.#rowIdsUnder(store, prefix, 1)).length > 0
+  }
+
+  /** Ids of rows under `prefix`, tombstones included. */
+  async #rowIdsUnder(store: SqlStore, prefix: string, limit: number): Promise<string[]> {
     const q = searchSqlDialect(this.transport.dialect).quote
     const upper = prefixSuccessor(prefix)
     const { rows } = await this.transport.run({
-      sql: `SELECT id FROM ${q(store.table)} WHERE id >= ?${upper === undefined ? '' : ' AND id < ?'} LIMIT 1`,
-      params: upper === undefined ? [prefix] : [prefix, upper],
+      sql: `SELECT id FROM ${q(store.table)} WHERE id >= ?${upper === undefined ? '' : ' AND id < ?'} ORDER BY id LIMIT ?`,
+      params: upper === undefined ? [prefix, limit] : [prefix, upper, limit],
     })
-    return rows.length > 0
+    return rows.map((row) => asText(row.id))
+  }
+
+  /**
+   * Moves rows under `prefix` from `from` into the partition `to`: each copied by the version-guarded
+   * write (a newer row there wins; the partition's index rows follow), then removed from `from` at
+   * exactly the version copied, with its index rows there.
+   */
+  async #sweep(from: SqlStore, to: SqlStore, prefix: string): Promise<void> {
+    const q = searchSqlDialect(this.transport.dialect).quote
+    const sides = Object.values(searchTables(from.table)).filter((name) => !name.endsWith('_indexes'))
+    const indexed = from.search.definitions.length > 0
+    for (;;) {
+      const ids = await this.#rowIdsUnder(from, prefix, SWEEP_PAGE)
+      if (ids.length === 0) return
+      const records = [...(await from.read(ids)).values()]
+      await to.write(records, { reportStale: false })
+      await this.transport.runAtomically(
+        records.flatMap((record) => [
+          {
+            sql: `DELETE FROM ${q(from.table)} WHERE id = ? AND version = ?`,
+            params: [record.id, record.version],
+          },
+          ...(indexed
+            ? sides.map((side) => ({ sql: `DELETE FROM ${q(side)} WHERE id = ?`, params: [record.id] }))
+            : []),
+        ]),
+      )
+    }
   }
 }
+
+/** Rows moved per step of a sweep. */
+const SWEEP_PAGE = 200
 
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0)

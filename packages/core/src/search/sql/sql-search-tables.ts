@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../errors.ts'
+import { IndexBuildingError, NotFoundError } from '../../errors.ts'
 import { asText } from '../../l3/sql-rows.ts'
 import type { SqlRow, SqlStatement, SqlTransport, SqlValue } from '../../l3/sql-transport.ts'
 import type { StoredRecord } from '../../l3/stored-record.ts'
@@ -16,6 +16,19 @@ import { searchStatement } from './search-statement.ts'
 const decoder = new TextDecoder()
 /** Items read per step of a backfill. */
 const BACKFILL_PAGE = 500
+/**
+ * How old this instance's copy of the definitions may be on a database other processes share:
+ * each write and search older than this reads them again (one small query), so an index defined
+ * or dropped elsewhere is known here within this time, without a restart.
+ */
+export const CATALOG_REFRESH_MS = 5_000
+
+export interface SqlSearchOptions {
+  /** Other processes may write this database (MySQL): definitions are re-read, builds wait for them. */
+  readonly shared: boolean
+  /** `CATALOG_REFRESH_MS` unless given; 0 re-reads never and starts a backfill at once (tests, one process). */
+  readonly refreshMs?: number
+}
 
 /**
  * The search side of an SQL store: the index definitions (persisted in `<table>_search_indexes`,
@@ -26,14 +39,22 @@ export class SqlSearchTables {
   readonly #dialect
   readonly #names
   #definitions = new Map<string, IndexDefinition>()
+  /** Indexes whose backfill has not finished (here or on another instance), as last read. */
+  #buildingElsewhere = new Set<string>()
+  /** Backfills running in this process: name → items covered so far. */
+  readonly #building = new Map<string, number>()
   #created = false
+  #loadedAt = 0
+  readonly #refreshMs: number
 
   constructor(
     private readonly transport: SqlTransport,
     private readonly table: string,
+    options: SqlSearchOptions = { shared: false },
   ) {
     this.#dialect = searchSqlDialect(transport.dialect)
     this.#names = searchTables(table)
+    this.#refreshMs = options.shared ? (options.refreshMs ?? CATALOG_REFRESH_MS) : 0
   }
 
   get definitions(): readonly IndexDefinition[] {
@@ -43,24 +64,55 @@ export class SqlSearchTables {
   /** Reads the persisted definitions; a store that never had an index has no table for them. */
   async load(): Promise<void> {
     let rows: readonly SqlRow[]
+    const startedAt = Date.now()
     try {
       rows = (
         await this.transport.run({
-          sql: `SELECT name, definition FROM ${this.#dialect.quote(this.#names.indexes)}`,
+          sql: `SELECT name, definition, state FROM ${this.#dialect.quote(this.#names.indexes)}`,
           params: [],
         })
       ).rows
     } catch {
       // No table yet (no index was ever defined): nothing to load, created with the first index.
+      this.#loadedAt = startedAt
       return
     }
     this.#created = true
     const loaded = new Map<string, IndexDefinition>()
+    const building = new Set<string>()
     for (const row of rows) {
       const definition = parseIndexDefinition(JSON.parse(asText(row.definition)))
       loaded.set(definition.name, definition)
+      if (asText(row.state) !== 'ready') building.add(definition.name)
+    }
+    // A backfill of this process is known to it already; another's shows as building.
+    for (const name of this.#building.keys()) {
+      const own = this.#definitions.get(name)
+      if (own) loaded.set(name, own)
     }
     this.#definitions = loaded
+    this.#buildingElsewhere = building
+    this.#loadedAt = startedAt
+  }
+
+  /** Re-reads the definitions when this copy is older than the refresh interval (shared databases only). */
+  async refresh(): Promise<void> {
+    if (this.#refreshMs > 0 && Date.now() - this.#loadedAt >= this.#refreshMs) await this.load()
+  }
+
+  /**
+   * The definition of an index that may be searched now: read again if this instance does not know
+   * it (defined elsewhere since); `IndexBuildingError` while its backfill runs, here or elsewhere.
+   */
+  async searchable(name: string): Promise<IndexDefinition> {
+    await this.refresh()
+    if (!this.#definitions.has(name) || this.#buildingElsewhere.has(name)) await this.load()
+    const definition = this.definition(name)
+    const covered = this.#building.get(name)
+    if (covered !== undefined || this.#buildingElsewhere.has(name)) {
+      throw new IndexBuildingError(name, covered ?? 0)
+    }
+    return definition
   }
 
   /** What a write batch appends to its transaction (nothing when no index covers its ids). */
@@ -81,9 +133,27 @@ export class SqlSearchTables {
    * told the items covered so far. Returns whether anything changed (false: the same definition).
    */
   async define(definition: IndexDefinition, onProgress?: (covered: number) => void): Promise<boolean> {
+    if (!(await this.declare(definition))) return false
+    await this.settle()
+    await this.build(definition, onProgress)
+    return true
+  }
+
+  /**
+   * The first step of `define`: records the definition as building (searches on it answer
+   * `IndexBuildingError` until `build` is done) and from now on every write here refreshes its
+   * rows. False when the same definition is there and built.
+   */
+  async declare(definition: IndexDefinition): Promise<boolean> {
     const q = this.#dialect.quote
+    await this.refresh()
     const same = this.#definitions.get(definition.name)
-    if (same && JSON.stringify(same) === JSON.stringify(definition)) return false
+    // The same definition, built: nothing to do. Still building (a backfill that died with its
+    // process leaves it so): built again.
+    const unchanged = same && JSON.stringify(same) === JSON.stringify(definition)
+    if (unchanged && !this.#buildingElsewhere.has(definition.name)) return false
+    const running = this.#building.get(definition.name)
+    if (running !== undefined) throw new IndexBuildingError(definition.name, running)
     if (!this.#created) {
       await this.transport.runAtomically(this.#dialect.createTables(this.table))
       this.#created = true
@@ -93,10 +163,39 @@ export class SqlSearchTables {
       { sql: `DELETE FROM ${q(this.#names.indexes)} WHERE name = ?`, params: [definition.name] },
       {
         sql: `INSERT INTO ${q(this.#names.indexes)} (name, definition, state) VALUES (?, ?, ?)`,
-        params: [definition.name, JSON.stringify(definition), 'ready'],
+        params: [definition.name, JSON.stringify(definition), 'building'],
       },
     ])
     this.#definitions.set(definition.name, definition)
+    this.#building.set(definition.name, 0)
+    return true
+  }
+
+  /**
+   * Waits until every other instance has read the definitions again (one refresh interval and a
+   * margin; nothing on a database of this process alone): writes they make before that do not
+   * refresh the new index's rows, so a backfill must start after.
+   */
+  async settle(): Promise<void> {
+    if (this.#refreshMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#refreshMs + 1_000))
+  }
+
+  /** The last step of `define`: the backfill, then the index is ready for searches. */
+  async build(definition: IndexDefinition, onProgress?: (covered: number) => void): Promise<void> {
+    try {
+      await this.#backfill(definition, onProgress)
+      await this.transport.run({
+        sql: `UPDATE ${this.#dialect.quote(this.#names.indexes)} SET state = ? WHERE name = ?`,
+        params: ['ready', definition.name],
+      })
+      this.#buildingElsewhere.delete(definition.name)
+    } finally {
+      this.#building.delete(definition.name)
+    }
+  }
+
+  async #backfill(definition: IndexDefinition, onProgress?: (covered: number) => void): Promise<void> {
+    const q = this.#dialect.quote
     let after = ''
     let covered = 0
     for (;;) {
@@ -117,14 +216,16 @@ export class SqlSearchTables {
       const statements = refreshStatements(this.#dialect, this.table, [definition], writes)
       if (statements.length > 0) await this.transport.runAtomically(statements)
       covered += covering.length
+      this.#building.set(definition.name, covered)
       onProgress?.(covered)
       // Past the prefix (ids are in order) or at the end of the table: done.
-      if (page.length < BACKFILL_PAGE || covering.length < page.length) return true
+      if (page.length < BACKFILL_PAGE || covering.length < page.length) return
       after = page.at(-1)!.id
     }
   }
 
   async drop(name: string): Promise<void> {
+    await this.refresh()
     if (!this.#definitions.has(name)) throw new NotFoundError(`no index named ${JSON.stringify(name)}`)
     const q = this.#dialect.quote
     await this.transport.runAtomically([
@@ -132,6 +233,7 @@ export class SqlSearchTables {
       { sql: `DELETE FROM ${q(this.#names.indexes)} WHERE name = ?`, params: [name] },
     ])
     this.#definitions.delete(name)
+    this.#buildingElsewhere.delete(name)
   }
 
   definition(name: string): IndexDefinition {
@@ -142,7 +244,7 @@ export class SqlSearchTables {
 
   /** One page of a search (validated against the index); the cursor is the one this page ends at. */
   async search(request: SearchRequest, now: number): Promise<L3SearchPage> {
-    const definition = this.definition(request.index)
+    const definition = await this.searchable(request.index)
     checkQuery(definition, request.query, request.sort)
     const position =
       request.cursor === undefined
