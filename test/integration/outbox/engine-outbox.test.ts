@@ -53,7 +53,7 @@ describeWithRedis('engines over the Redis outbox', () => {
         const transport = await IoredisTransport.create({ url: redisUrl() })
         transports.push(transport)
         const store = await RedisStore.open(transport, { prefix, shards: 4 })
-        const sql = createMysqlStore({ url: mysqlUrl(), table })
+        const sql = createMysqlStore({ url: mysqlUrl(), table, catalogRefreshMs: 0 })
         const outbox = new RedisOutbox(store, { maxBytes: 64 << 20 })
         const engine = new SyncEngine({
           l2: store,
@@ -82,6 +82,39 @@ describeWithRedis('engines over the Redis outbox', () => {
       const report = await flushOutbox({ outbox: a.outbox, l3: a.sql, remainingMs: () => 60_000 })
       expect(report).toMatchObject({ drained: 1, left: 0, stale: 0 })
       expect((await a.sql.read(['user:1'])).get('user:1')?.version).toBe(receipt.version)
+    })
+
+    it('searches, lists and counts the writes this instance put in the outbox before any flusher ran', async () => {
+      const { instance } = deployment()
+      const a = await instance()
+      await a.engine.defineIndex({
+        name: 'plans',
+        prefix: 'u:',
+        fields: { plan: { type: 'tag', path: '$.plan' } },
+      })
+      const pro = { index: 'plans', query: { eq: { field: 'plan', value: 'pro' } } }
+      await a.engine.submit(SyncItem.fromJson('u:1', { plan: 'pro' }), { ack: 'stored' })
+      await a.engine.submit(SyncItem.fromJson('u:2', { plan: 'free' }), { ack: 'stored' })
+      // Logged through the outbox: in L2, not in L3 until a flusher runs.
+      const moved = await a.engine.submit(SyncItem.fromJson('u:2', { plan: 'pro' }))
+      await a.engine.submit(SyncItem.fromJson('u:3', { plan: 'pro' }))
+      await a.engine.delete('u:1')
+      expect(moved.ack).toBe('logged')
+      expect((await a.sql.read(['u:3'])).has('u:3')).toBe(false)
+      const found = await a.engine.search({ ...pro, values: true })
+      expect(found.items).toEqual([
+        { id: 'u:2', version: moved.version, value: { plan: 'pro' } },
+        { id: 'u:3', version: expect.any(Number), value: { plan: 'pro' } },
+      ])
+      expect((await a.engine.listItems({ prefix: 'u:' })).items.map((item) => item.id)).toEqual([
+        'u:2',
+        'u:3',
+      ])
+      expect(await a.engine.countItems({ prefix: 'u:' })).toBe(2)
+      // Once drained, L3 answers the same, and the instance forgets what it kept for it.
+      await flushOutbox({ outbox: a.outbox, l3: a.sql, remainingMs: () => 60_000 })
+      expect((await a.engine.search(pro)).items.map((item) => item.id)).toEqual(['u:2', 'u:3'])
+      expect(await a.engine.countItems({ prefix: 'u:' })).toBe(2)
     })
 
     it('serves queued as logged when no timer outlives a request, and says so in the receipt', async () => {

@@ -89,6 +89,9 @@ export const TEST_PARTITIONS = ['d:a', 'd:ab', 'd:%', 'e:'] as const
 /** A store with search: a `SqlStore`, or a `PartitionedStore` over several tables. */
 export type SearchableStore = L3Store & { readonly search: L3Search }
 
+/** The suite's random documents, ids and queries, for other differential tests. */
+export const arbitraries = { id, value, query, sort }
+
 export interface SqlSearchBackend {
   readonly transport: () => SqlTransport
   readonly dialect: SearchSqlDialect

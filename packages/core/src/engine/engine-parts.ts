@@ -23,6 +23,7 @@ import { CircuitBreaker } from '../resilience/circuit-breaker.ts'
 import { DETACHED_SCOPE } from '../runtime/background-scope.ts'
 import { Maintenance } from '../runtime/maintenance.ts'
 import { MaintenanceTimer } from '../runtime/maintenance-timer.ts'
+import { mergePending } from '../search/pending-writes.ts'
 import { SearchService } from '../search/search-service.ts'
 import { GuardedCall } from '../tiers/guarded-call.ts'
 import { L2Tier } from '../tiers/l2-tier.ts'
@@ -197,9 +198,15 @@ export function composeEngine(input: EnginePartsInput) {
       }
       return { deleted, failed }
     },
-    // Read your writes: what this engine holds queued goes to L3 before L3 answers.
-    settlePending: async () => {
-      if (queue.depth > 0) await queue.flush()
+    // Read your writes: what this engine holds queued, and what it put in the outbox.
+    pending: {
+      under: (prefix) => {
+        const queued = queue
+          .newestWhere((write) => write.route.l3 && write.id.startsWith(prefix))
+          .map(({ id, version, item, expiresAt }) => ({ id, version, item, expiresAt }))
+        return outbox ? mergePending([queued, outbox.recent.under(prefix)]) : queued
+      },
+      settled: (id, version) => outbox?.recent.settled(id, version),
     },
     readMany: async (ids) => {
       const items = await resolver.items(ids, { scope: DETACHED_SCOPE })

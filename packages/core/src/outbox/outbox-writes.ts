@@ -6,6 +6,7 @@ import type { QueuedWrite } from '../queue/queued-write.ts'
 import type { RacingWrites } from '../read/racing-writes.ts'
 import type { L2Tier } from '../tiers/l2-tier.ts'
 import type { L3Tier } from '../tiers/l3-tier.ts'
+import { RecentOutboxWrites } from './recent-outbox-writes.ts'
 import type { OutboxOutcome, RedisOutbox } from './redis-outbox.ts'
 
 export interface OutboxWritesParts {
@@ -30,8 +31,12 @@ export interface OutboxWritesParts {
  */
 export class OutboxWrites {
   #ready: Promise<void> | undefined
+  /** What this engine put in the outbox and L3 may not hold yet: searches include it. */
+  readonly recent: RecentOutboxWrites
 
-  constructor(private readonly parts: OutboxWritesParts) {}
+  constructor(private readonly parts: OutboxWritesParts) {
+    this.recent = new RecentOutboxWrites(parts.platform.now)
+  }
 
   get outbox(): RedisOutbox {
     return this.parts.outbox
@@ -56,6 +61,14 @@ export class OutboxWrites {
       if (!outcome.ok || outcome.version !== write.version) l1.deleteIfVersion(write.id, write.version)
       if (!outcome.ok) return
       clock.observe(outcome.version)
+      if (write.route.l3) {
+        this.recent.noteWrite({
+          id: write.id,
+          version: outcome.version,
+          item: write.item?.withVersion(outcome.version, write.updatedAt) ?? null,
+          expiresAt: write.expiresAt,
+        })
+      }
       l2.staleCopies.clearUpTo(write.id, outcome.version)
       if (write.item !== null) filter.added(write.id)
       else if (outcome.replacedLive) filter.removed(write.id)

@@ -119,6 +119,22 @@ export class WriteQueue {
     return newer(newest, this.#inFlight?.writes.get(id))
   }
 
+  /** The newest pending write of each id that `keep` accepts: queued, sealed or being flushed. */
+  newestWhere(keep: (write: QueuedWrite) => boolean): QueuedWrite[] {
+    const found = new Map<string, QueuedWrite>()
+    const take = (generation: Generation | undefined) => {
+      for (const write of generation?.writes.values() ?? []) {
+        if (!keep(write)) continue
+        const seen = found.get(write.id)
+        found.set(write.id, newer(seen, write)!)
+      }
+    }
+    take(this.#inFlight)
+    for (const generation of this.#sealed) take(generation)
+    take(this.#current)
+    return [...found.values()]
+  }
+
   /** Pending writes, queued plus sealed plus in flight (an id pending in two batches counts twice). */
   get depth(): number {
     let depth = this.#current.writes.size + (this.#inFlight?.writes.size ?? 0)

@@ -1,17 +1,28 @@
 import { BackendError, InvalidArgumentError, NoTierError } from '../errors.ts'
 import type { SyncItem } from '../item/sync-item.ts'
+import type { StoredRecord } from '../l3/stored-record.ts'
 import type { L3Tier } from '../tiers/l3-tier.ts'
 import { type IndexDefinition, parseIndexDefinition } from './index-definition.ts'
 import type { L3Search } from './l3-search.ts'
 import { decodeListingCursor, encodeListingCursor, parseListingRequest } from './listing-request.ts'
-import { parseSearchRequest } from './search-query.ts'
+import { mergeRanked, positionOfHit, type RankedHit } from './merge-ranked.ts'
+import {
+  newerThanL3,
+  pendingCounts,
+  pendingListing,
+  pendingSearchHits,
+  storedCounts,
+} from './pending-results.ts'
+import type { PendingWrite, PendingWrites } from './pending-writes.ts'
+import { decodeCursor, encodeCursor } from './search-cursor.ts'
+import { checkQuery, parseSearchRequest } from './search-query.ts'
 
 export interface SearchServiceParts {
   readonly l3: L3Tier | undefined
   /** Deletes through the engine's write path (ack `stored`): every tier, the filter and L1 follow. */
   readonly deleteStored: (ids: readonly string[]) => Promise<{ deleted: number; failed: number }>
-  /** Stores every write this engine has acknowledged that is still pending (read your writes). */
-  readonly settlePending: () => Promise<void>
+  /** What this engine acknowledged and L3 may not hold yet: merged into every answer (read your writes). */
+  readonly pending: PendingWrites
   /** Items through the engine's one read path, batched. */
   readonly readMany: (ids: readonly string[]) => Promise<Map<string, SyncItem>>
   readonly now: () => number
@@ -32,9 +43,9 @@ export interface SearchResult {
 
 /**
  * Search for the engine: index definitions and queries validated, answered by L3's indexes
- * through L3's breaker. Read your writes: what this engine acknowledged and still holds (the write
- * queue) is stored first, so L3's answer includes it. Values come through the one read path, in
- * one batch.
+ * through L3's breaker. Read your writes: what this engine acknowledged and L3 may not hold yet
+ * (the write queue, its writes in the Redis outbox) is merged into each answer, evaluated with the
+ * reference semantics; nothing waits for a flush. Values come through the one read path, in one batch.
  */
 export class SearchService {
   constructor(private readonly parts: SearchServiceParts) {}
@@ -45,7 +56,6 @@ export class SearchService {
   ): Promise<{ created: boolean; definition: IndexDefinition }> {
     const definition = parseIndexDefinition(input)
     const { l3, search } = this.#search()
-    await this.parts.settlePending()
     const created = await l3.guard.run('write', () => search.define(definition, onProgress))
     return { created, definition }
   }
@@ -59,21 +69,55 @@ export class SearchService {
     return this.#search().search.definitions
   }
 
+  /**
+   * One page: L3's answer merged with this engine's pending writes (a pending write replaces its
+   * id's stored version, a pending delete removes it), evaluated with the reference semantics.
+   */
   async search(input: unknown): Promise<SearchResult> {
     const request = parseSearchRequest(input)
     const { l3, search } = this.#search()
-    await l3.guard.run('read', () => search.searchable(request.index))
-    await this.parts.settlePending()
-    const page = await l3.guard.run('read', () => search.search(request, this.parts.now()))
-    if (!request.values) return page
-    const found = await this.parts.readMany(page.items.map((item) => item.id))
-    const items = page.items.flatMap((item) => {
+    const definition = await l3.guard.run('read', () => search.searchable(request.index))
+    checkQuery(definition, request.query, request.sort)
+    const now = this.parts.now()
+    const pending = await this.#pendingUnder(definition.prefix)
+    const page = await l3.guard.run('read', () => search.search(request, now))
+    let items: readonly RankedHit[] = page.items
+    let cursor = page.cursor
+    if (pending.length > 0) {
+      const sorted = request.sort !== undefined
+      const position =
+        request.cursor === undefined
+          ? undefined
+          : decodeCursor(request.cursor, definition.name, request.query, request.sort)
+      const replaced = new Set(pending.map((write) => write.id))
+      const merged = mergeRanked(
+        [
+          {
+            items: page.items.filter((item) => !replaced.has(item.id)),
+            more: page.cursor !== null,
+            ...(page.items.length > 0 && { end: page.items.at(-1)! }),
+          },
+          { items: pendingSearchHits(definition, request, pending, position, now), more: false },
+        ],
+        request.limit,
+        sorted,
+        request.sort?.order ?? 'asc',
+      )
+      items = merged.items
+      cursor =
+        merged.more && merged.end
+          ? encodeCursor(definition.name, request.query, request.sort, positionOfHit(merged.end, sorted))
+          : null
+    }
+    if (!request.values) return { items: items.map(({ id, version }) => ({ id, version })), cursor }
+    const found = await this.parts.readMany(items.map((item) => item.id))
+    const hydrated = items.flatMap((item) => {
       const current = found.get(item.id)
       // Gone since L3 answered (a delete just now): not in the results.
       if (current === undefined) return []
       return [{ id: item.id, version: current.version, value: current.json() }]
     })
-    return { items, cursor: page.cursor }
+    return { items: hydrated, cursor }
   }
 
   /**
@@ -84,20 +128,32 @@ export class SearchService {
     const request = parseListingRequest(input)
     const afterId = decodeListingCursor(request)
     const { l3, search } = this.#search()
-    await this.parts.settlePending()
-    const page = await l3.guard.run('scan', () =>
-      search.list(
+    const now = this.parts.now()
+    const query = {
+      prefix: request.prefix,
+      ...(request.state !== undefined && { state: request.state }),
+      ...(afterId !== undefined && { afterId }),
+    }
+    const pending = await this.#pendingUnder(request.prefix)
+    const page = await l3.guard.run('scan', () => search.list({ ...query, limit: request.limit }, now))
+    const replaced = new Set(pending.map((write) => write.id))
+    const merged = mergeRanked(
+      [
         {
-          prefix: request.prefix,
-          limit: request.limit,
-          ...(request.state !== undefined && { state: request.state }),
-          ...(afterId !== undefined && { afterId }),
+          items: page.items.filter((item) => !replaced.has(item.id)),
+          more: page.more,
+          ...(page.items.length > 0 && { end: page.items.at(-1)! }),
         },
-        this.parts.now(),
-      ),
+        { items: pendingListing(query, pending, now), more: false },
+      ],
+      request.limit,
+      false,
+      'asc',
     )
-    const last = page.items.at(-1)
-    return { items: page.items, cursor: page.more && last ? encodeListingCursor(request, last.id) : null }
+    return {
+      items: merged.items.map(({ id, version, state }) => ({ id, version, state })),
+      cursor: merged.more && merged.end ? encodeListingCursor(request, merged.end.id) : null,
+    }
   }
 
   /** How many live items are under a prefix (literal) and have a state; read your writes as for search. */
@@ -105,13 +161,34 @@ export class SearchService {
     const request = parseListingRequest(input)
     if (request.cursor !== undefined) throw new InvalidArgumentError('a count takes no cursor')
     const { l3, search } = this.#search()
-    await this.parts.settlePending()
-    return l3.guard.run('scan', () =>
+    const now = this.parts.now()
+    const taken = this.parts.pending.under(request.prefix)
+    const stored =
+      taken.length === 0
+        ? new Map<string, StoredRecord>()
+        : await l3.guard.run('read', () => l3.store.read(taken.map((write) => write.id)))
+    const pending = newerThanL3(taken, stored, this.parts.pending)
+    const counted = await l3.guard.run('scan', () =>
       search.count(
         { prefix: request.prefix, ...(request.state !== undefined && { state: request.state }) },
-        this.parts.now(),
+        now,
       ),
     )
+    let count = counted
+    for (const write of pending) {
+      if (storedCounts(stored.get(write.id), request.state, now)) count--
+      if (pendingCounts(write, request.state, now)) count++
+    }
+    return count
+  }
+
+  /** This engine's pending writes under `prefix` that L3 does not hold yet (one batched head read). */
+  async #pendingUnder(prefix: string): Promise<PendingWrite[]> {
+    const taken = this.parts.pending.under(prefix)
+    if (taken.length === 0) return taken
+    const l3 = this.parts.l3!
+    const heads = await l3.guard.run('read', () => l3.store.head(taken.map((write) => write.id)))
+    return newerThanL3(taken, heads, this.parts.pending)
   }
 
   /**

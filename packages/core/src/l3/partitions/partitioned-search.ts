@@ -88,12 +88,11 @@ export class PartitionedSearch implements L3Search {
       sorted,
       request.sort?.order ?? 'asc',
     )
-    const last = merged.items.at(-1)
     return {
       items: merged.items,
       cursor:
-        merged.more && last
-          ? encodeCursor(definition.name, request.query, request.sort, positionOfHit(last, sorted))
+        merged.more && merged.end
+          ? encodeCursor(definition.name, request.query, request.sort, positionOfHit(merged.end, sorted))
           : null,
     }
   }
