@@ -82,6 +82,7 @@ describe('RedisJSON search documents (json capability)', () => {
       m: 'application/json',
       t: 0,
       d: { name: 'Zoë', n: [1, 2] },
+      x: { i: 'v646f63', e: 0, p: { name: { t: ['v5a6f800eb'], w: ['v7a6f65'] } } },
     })
     expect(docs[1]).toMatchObject({ v: 5, t: 0, d: null })
     expect(docs[2]).toMatchObject({ v: 5, t: 1, d: null })

@@ -1,4 +1,5 @@
 import type { StoredRecord } from '../l3/stored-record.ts'
+import { searchProjectionDocument } from '../search/redisearch/search-projection-document.ts'
 import { RedisScript } from './redis-script.ts'
 
 /*
@@ -10,13 +11,20 @@ import { RedisScript } from './redis-script.ts'
  * the bytes back and the hash would stop matching (the Rust original's defect). When
  * the server has RedisJSON, each write ALSO keeps a document at `<prefix>j:<id>` for search:
  *
- *   { v: version, u: updatedAt, h: hash, s: state, m: mime, t: 0|1, d: <the JSON content> | null }
+ *   { v: version, u: updatedAt, h: hash, s: state, m: mime, t: 0|1, d: <the JSON content> | null,
+ *     x: <the search projection of the content> | null }
  *
  * `d` is null for binary items and tombstones; the document still exists so that its version
  * guards against a delayed older JSON write. It is written by its own single-key script in the
  * same pipeline as the envelope rather than by the envelope's script: a script touching `i:` and
  * `j:` keys would need both in one cluster slot. Both scripts apply the same version order and the
- * same TTL, so they converge. Search over these documents is a later issue.
+ * same TTL, so they converge.
+ *
+ * `x` is what RediSearch indexes (search/redisearch/search-projection-document.ts): the content
+ * pre-normalised for every index at once — tags and words as term codes, numbers as integer key
+ * halves, the id's code and the expiry — so RediSearch answers as the reference evaluator does.
+ * RediSearch never indexes `d`: its raw values would make it tokenise, fold case and drop whole
+ * documents on a type mismatch. Null wherever `d` is (a tombstone or binary item has no fields).
  */
 
 const encoder = new TextEncoder()
@@ -24,14 +32,15 @@ const decoder = new TextDecoder()
 
 /** The document text. JSON content is spliced in as its bytes (already valid, normalised JSON). */
 export function jsonDocumentText(record: StoredRecord): string {
-  const document =
-    !record.tombstone && record.contentType === 'json' && record.content !== null
-      ? decoder.decode(record.content)
-      : 'null'
+  const json = !record.tombstone && record.contentType === 'json' && record.content !== null
+  const document = json ? decoder.decode(record.content!) : 'null'
+  const projection = json
+    ? JSON.stringify(searchProjectionDocument(record.id, JSON.parse(document), record.expiresAt ?? 0))
+    : 'null'
   return (
     `{"v":${record.version},"u":${record.updatedAt},"h":${JSON.stringify(record.hash)},` +
     `"s":${JSON.stringify(record.state)},"m":${JSON.stringify(record.mime)},` +
-    `"t":${record.tombstone ? 1 : 0},"d":${document}}`
+    `"t":${record.tombstone ? 1 : 0},"d":${document},"x":${projection}}`
   )
 }
 
