@@ -125,3 +125,16 @@ describe('sync-engine partition', () => {
     expect((await run(['partition', 'nope'])).code).toBe(2)
   })
 })
+
+describe('sync-engine clear on a large prefix', () => {
+  it('deletes in bounded steps and shows its progress on stderr, the result alone on stdout', async () => {
+    await server.engine.submitMany(
+      Array.from({ length: 1_200 }, (_, n) => SyncItem.fromJson(`bulk:${n}`, { n })),
+      { ack: 'stored' },
+    )
+    const cleared = await run(['clear', '--prefix', 'bulk:', '--yes'])
+    expect(cleared).toMatchObject({ code: 0, out: 'deleted 1200\n' })
+    expect(cleared.err.split('\n').filter(Boolean)).toEqual(['deleting 500 of 1200', 'deleting 1000 of 1200'])
+    expect(await server.engine.countItems({ prefix: 'bulk:' })).toBe(0)
+  })
+})

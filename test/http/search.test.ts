@@ -204,9 +204,17 @@ describe('bulk delete by prefix (DELETE /v1/items?prefix=…&confirm=true)', () 
     const byState = await t.app.request('/v1/items?prefix=bulk%3A&state=old&confirm=true', {
       method: 'DELETE',
     })
-    expect(await byState.json()).toEqual({ deleted: 1 })
+    expect(await byState.json()).toEqual({ deleted: 1, more: false })
+    // A bounded step: at most `limit`, and whether items are left.
+    const step = await t.app.request('/v1/items?prefix=bulk%3A&confirm=true&limit=1', { method: 'DELETE' })
+    expect(await step.json()).toEqual({ deleted: 1, more: true })
+    await expectProblem(
+      await t.app.request('/v1/items?prefix=bulk%3A&confirm=true&limit=0', { method: 'DELETE' }),
+      400,
+      'invalid-argument',
+    )
     const rest = await t.app.request('/v1/items?prefix=bulk%3A&confirm=true', { method: 'DELETE' })
-    expect(await rest.json()).toEqual({ deleted: 2 })
+    expect(await rest.json()).toEqual({ deleted: 1, more: false })
     expect(await t.engine.get('bulk:2')).toBeUndefined()
     expect((await t.engine.get('bulkx:keep'))?.text()).toBe('1')
     // A write after the bulk delete outlives it.

@@ -336,10 +336,14 @@ export class SyncEngine {
   }
 
   /**
-   * Deletes every live item under a prefix (literal), optionally with a state (`{ prefix, state? }`),
-   * through the write path; returns how many live items it removed.
+   * Deletes every live item under a prefix (literal), optionally with a state (`{ prefix, state?,
+   * limit? }`), through the write path; returns how many live items it removed. With `limit`, one
+   * step of at most that many, and `more` says whether to call again.
    */
-  deletePrefix(request: unknown, onProgress?: (deleted: number) => void): Promise<{ deleted: number }> {
+  deletePrefix(
+    request: unknown,
+    onProgress?: (deleted: number) => void,
+  ): Promise<{ deleted: number; more: boolean }> {
     return this.#run('deleteMany', () => this.#parts.search.deletePrefix(request, onProgress))
   }
 

@@ -196,20 +196,28 @@ export class SearchService {
    * path: tombstones at fresh versions, so a write made after the delete began outlives it, and
    * L1, the queue, L2, L3 and the filter stay one. `onProgress` is told the count so far. Returns
    * the live items removed. A failure stops it with what it had deleted (retrying finishes it).
+   * With `limit`, one step of at most that many: `more` says whether items are left (a client
+   * showing progress, or a request bounded in time, calls it again until it is false).
    */
-  async deletePrefix(input: unknown, onProgress?: (deleted: number) => void): Promise<{ deleted: number }> {
-    const request = parseListingRequest({ ...(input as object), limit: DELETE_PAGE })
+  async deletePrefix(
+    input: unknown,
+    onProgress?: (deleted: number) => void,
+  ): Promise<{ deleted: number; more: boolean }> {
+    const given = parseListingRequest(input)
+    if (given.cursor !== undefined) throw new InvalidArgumentError('a bulk delete takes no cursor')
+    const bounded = input !== null && typeof input === 'object' && 'limit' in input
+    const page = bounded ? given.limit : DELETE_PAGE
+    const listing = {
+      prefix: given.prefix,
+      limit: page,
+      ...(given.state !== undefined && { state: given.state }),
+    }
     let deleted = 0
     let cursor: string | null = null
     do {
-      const page: ListingResult = await this.listItems({
-        prefix: request.prefix,
-        limit: DELETE_PAGE,
-        ...(request.state !== undefined && { state: request.state }),
-        ...(cursor !== null && { cursor }),
-      })
-      if (page.items.length === 0) break
-      const outcome = await this.parts.deleteStored(page.items.map((item) => item.id))
+      const found: ListingResult = await this.listItems({ ...listing, ...(cursor !== null && { cursor }) })
+      if (found.items.length === 0) return { deleted, more: false }
+      const outcome = await this.parts.deleteStored(found.items.map((item) => item.id))
       if (outcome.failed > 0) {
         throw new BackendError(
           'l3',
@@ -218,9 +226,10 @@ export class SearchService {
       }
       deleted += outcome.deleted
       onProgress?.(deleted)
-      cursor = page.cursor
+      cursor = found.cursor
+      if (bounded) return { deleted, more: cursor !== null }
     } while (cursor !== null)
-    return { deleted }
+    return { deleted, more: false }
   }
 
   #search(): { l3: L3Tier; search: L3Search } {

@@ -18,7 +18,12 @@ const listingQuerySchema = z
 const countQuerySchema = z.object({ prefix: z.string().optional(), state: z.string().optional() }).strict()
 
 const bulkDeleteQuerySchema = z
-  .object({ prefix: z.string(), state: z.string().optional(), confirm: z.string().optional() })
+  .object({
+    prefix: z.string(),
+    state: z.string().optional(),
+    confirm: z.string().optional(),
+    limit: decimalText(z.number().int().min(1).max(1000)).optional(),
+  })
   .strict()
 
 /** A definition or a query is small: 64 KiB is far more than any needs. */
@@ -63,13 +68,20 @@ export function registerSearchRoutes(app: Hono, engine: SyncEngine): void {
     },
     // A guarded bulk delete: without confirm=true nothing is deleted.
     async DELETE(c) {
-      const { confirm, prefix, state } = readQuery(c, bulkDeleteQuerySchema)
+      const { confirm, prefix, state, limit } = readQuery(c, bulkDeleteQuerySchema)
       if (confirm !== 'true') {
         throw new InvalidArgumentError(
           'a bulk delete needs confirm=true (and a prefix, or prefix= for every item)',
         )
       }
-      return c.json(await engine.deletePrefix({ prefix, ...(state !== undefined && { state }) }))
+      // With limit: one step of at most that many ({ deleted, more }), for progress and bounded requests.
+      return c.json(
+        await engine.deletePrefix({
+          prefix,
+          ...(state !== undefined && { state }),
+          ...(limit !== undefined && { limit }),
+        }),
+      )
     },
   })
   methodRoutes(app, '/v1/items:count', {
