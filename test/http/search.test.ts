@@ -36,6 +36,9 @@ describe('search over HTTP on the embedded default (SQLite)', () => {
     expect(created.status, await created.clone().text()).toBe(201)
     expect(await created.json()).toMatchObject({ name: 'users', prefix: 'user:' })
     expect((await json('PUT', '/v1/indexes/users', users)).status).toBe(200)
+    const status = await t.app.request('/v1/indexes/users')
+    expect(await status.json()).toMatchObject({ name: 'users', prefix: 'user:', state: 'ready' })
+    await expectProblem(await t.app.request('/v1/indexes/nope'), 404, 'not-found')
     const listed = (await (await t.app.request('/v1/indexes')).json()) as { indexes: { name: string }[] }
     expect(listed.indexes.map((index) => index.name)).toEqual(['users'])
 

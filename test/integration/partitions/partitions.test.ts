@@ -241,8 +241,11 @@ describeWithMysql('partitions on MariaDB', () => {
       await b0.init()
       expect(await a0.search.declare(definition)).toBe(true)
       await expect(b0.search.search(request, Date.now())).rejects.toBeInstanceOf(IndexBuildingError)
+      expect(await b0.search.status('kinds')).toEqual({ state: 'building' })
+      expect(await a0.search.status('kinds')).toEqual({ state: 'building', covered: 0 })
       await expect(b.search.search(request, Date.now())).rejects.toMatchObject({ status: 503 })
       await a0.search.build(definition)
+      expect(await b0.search.status('kinds')).toEqual({ state: 'ready' })
       expect((await b0.search.search(request, Date.now())).items).toEqual([])
       expect((await b.search.search(request, Date.now())).items).toEqual([])
 

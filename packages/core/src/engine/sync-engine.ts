@@ -16,6 +16,7 @@ import { severity } from '../pressure/backpressure-level.ts'
 import type { BreakerOptions } from '../resilience/breaker-options.ts'
 import { type BackgroundScope, DETACHED_SCOPE } from '../runtime/background-scope.ts'
 import type { IndexDefinition } from '../search/index-definition.ts'
+import type { IndexStatus } from '../search/l3-search.ts'
 import type { ListingResult, SearchResult } from '../search/search-service.ts'
 import type { DeleteOptions } from '../write/write-preparer.ts'
 import { closeStores, startEngine, stopEngine } from './engine-lifecycle.ts'
@@ -289,6 +290,11 @@ export class SyncEngine {
 
   listIndexes(): readonly IndexDefinition[] {
     return this.#parts.search.listIndexes()
+  }
+
+  /** An index's definition, `state` (`ready`, or `building` while backfilled) and `covered` so far. */
+  indexStatus(name: string): Promise<IndexDefinition & IndexStatus> {
+    return this.#run('search', () => this.#parts.search.indexStatus(name))
   }
 
   /**

@@ -17,6 +17,12 @@ export interface L3ListingPage {
   readonly more: boolean
 }
 
+export interface IndexStatus {
+  readonly state: 'ready' | 'building'
+  /** Items a backfill running in this process has covered so far (absent otherwise). */
+  readonly covered?: number
+}
+
 /** What an L3 offers for search (SQL stores do: `SqlStore.search`). */
 export interface L3Search {
   readonly definitions: readonly IndexDefinition[]
@@ -26,6 +32,8 @@ export interface L3Search {
    * not know it yet; `NotFoundError` for none, `IndexBuildingError` while it is being backfilled.
    */
   searchable(name: string): Promise<IndexDefinition>
+  /** Whether an index is ready or still being backfilled, and how many items this process's backfill covered. */
+  status(name: string): Promise<IndexStatus>
   /** Creates or replaces an index and backfills it; false when the same definition was there. */
   define(definition: IndexDefinition, onProgress?: (covered: number) => void): Promise<boolean>
   drop(name: string): Promise<void>

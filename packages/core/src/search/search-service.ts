@@ -3,7 +3,7 @@ import type { SyncItem } from '../item/sync-item.ts'
 import type { StoredRecord } from '../l3/stored-record.ts'
 import type { L3Tier } from '../tiers/l3-tier.ts'
 import { type IndexDefinition, parseIndexDefinition } from './index-definition.ts'
-import type { L3Search } from './l3-search.ts'
+import type { IndexStatus, L3Search } from './l3-search.ts'
 import { decodeListingCursor, encodeListingCursor, parseListingRequest } from './listing-request.ts'
 import { mergeRanked, positionOfHit, type RankedHit } from './merge-ranked.ts'
 import {
@@ -67,6 +67,13 @@ export class SearchService {
 
   listIndexes(): readonly IndexDefinition[] {
     return this.#search().search.definitions
+  }
+
+  /** An index's definition and whether it is ready or still being backfilled. */
+  async indexStatus(name: string): Promise<IndexDefinition & IndexStatus> {
+    const { l3, search } = this.#search()
+    const status = await l3.guard.run('read', () => search.status(name))
+    return { ...search.definition(name), ...status }
   }
 
   /**

@@ -52,6 +52,10 @@ export function registerSearchRoutes(app: Hono, engine: SyncEngine): void {
         const { created, definition } = await engine.defineIndex({ ...fields, name: c.req.param('name') })
         return c.json(definition, created ? 201 : 200)
       },
+      // The definition, its state (`ready`, `building`) and, while this server backfills it, `covered`.
+      async GET(c) {
+        return c.json(await engine.indexStatus(c.req.param('name') ?? ''))
+      },
       async DELETE(c) {
         await engine.dropIndex(c.req.param('name') ?? '')
         return new Response(null, { status: 204 })

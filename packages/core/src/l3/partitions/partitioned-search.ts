@@ -1,5 +1,5 @@
 import type { IndexDefinition } from '../../search/index-definition.ts'
-import type { L3ListingPage, L3Search, L3SearchPage } from '../../search/l3-search.ts'
+import type { IndexStatus, L3ListingPage, L3Search, L3SearchPage } from '../../search/l3-search.ts'
 import { mergeRanked, positionOfHit } from '../../search/merge-ranked.ts'
 import { encodeCursor } from '../../search/search-cursor.ts'
 import type { SearchRequest } from '../../search/search-query.ts'
@@ -64,6 +64,21 @@ export class PartitionedSearch implements L3Search {
       await store.search.searchable(name)
     }
     return definition
+  }
+
+  /** Building while any table that may hold its ids is; covered summed over them. */
+  async status(name: string): Promise<IndexStatus> {
+    await this.refresh()
+    const definition = this.#base.definition(name)
+    let building = false
+    let covered: number | undefined
+    for (const store of this.tables().covering(definition.prefix)) {
+      if (!store.search.definitions.some((d) => d.name === name)) continue
+      const status = await store.search.status(name)
+      building ||= status.state === 'building'
+      if (status.covered !== undefined) covered = (covered ?? 0) + status.covered
+    }
+    return { state: building ? 'building' : 'ready', ...(covered !== undefined && { covered }) }
   }
 
   async drop(name: string): Promise<void> {

@@ -3,7 +3,7 @@ import { asText } from '../../l3/sql-rows.ts'
 import type { SqlRow, SqlStatement, SqlTransport, SqlValue } from '../../l3/sql-transport.ts'
 import type { StoredRecord } from '../../l3/stored-record.ts'
 import { type IndexDefinition, parseIndexDefinition } from '../index-definition.ts'
-import type { L3ListingPage, L3SearchPage } from '../l3-search.ts'
+import type { IndexStatus, L3ListingPage, L3SearchPage } from '../l3-search.ts'
 import { positionOfHit, type RankedHit } from '../merge-ranked.ts'
 import { decodeCursor, encodeCursor } from '../search-cursor.ts'
 import type { SearchRequest } from '../search-query.ts'
@@ -144,6 +144,15 @@ export class SqlSearchTables {
    * `IndexBuildingError` until `build` is done) and from now on every write here refreshes its
    * rows. False when the same definition is there and built.
    */
+  async status(name: string): Promise<IndexStatus> {
+    await this.refresh()
+    if (!this.#definitions.has(name) || this.#buildingElsewhere.has(name)) await this.load()
+    this.definition(name)
+    const covered = this.#building.get(name)
+    if (covered !== undefined) return { state: 'building', covered }
+    return { state: this.#buildingElsewhere.has(name) ? 'building' : 'ready' }
+  }
+
   async declare(definition: IndexDefinition): Promise<boolean> {
     const q = this.#dialect.quote
     await this.refresh()
