@@ -24,6 +24,7 @@ import { l1HitGet } from './scenarios/l1-hit-get.ts'
 import { l2HitGet } from './scenarios/l2-hit-get.ts'
 import { negativeLookups } from './scenarios/negative-lookups.ts'
 import { outboxDrain } from './scenarios/outbox-drain.ts'
+import { searchQueries } from './scenarios/search-queries.ts'
 import { sequentialLogged } from './scenarios/sequential-logged.ts'
 import { sequentialStored } from './scenarios/sequential-stored.ts'
 import { serverlessEntries } from './scenarios/serverless-entries.ts'
@@ -52,6 +53,7 @@ const SCENARIOS: readonly Scenario[] = [
   httpPut,
   outboxDrain,
   serverlessEntries,
+  searchQueries,
 ]
 
 const COMMAND = 'npm run bench'

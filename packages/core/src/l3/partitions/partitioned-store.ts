@@ -1,5 +1,6 @@
 import { ConflictError } from '../../errors.ts'
 import { compareCodePoints } from '../../search/id-order.ts'
+import { afterCatalogRefresh } from '../../search/sql/catalog-settle.ts'
 import { searchSqlDialect, searchTables } from '../../search/sql/search-sql-dialect.ts'
 import { prefixSuccessor } from '../../search/sql/search-statement.ts'
 import { CATALOG_REFRESH_MS } from '../../search/sql/sql-search-tables.ts'
@@ -158,7 +159,7 @@ export class PartitionedStore implements L3Store, L3Partitions {
     if (this.#refreshMs > 0) {
       // Other instances route by their copy of the registry until they read it again: what they
       // wrote under the prefix meanwhile landed in the old table. Once all have read it, move it.
-      await new Promise((resolve) => setTimeout(resolve, this.#refreshMs + 1_000))
+      await afterCatalogRefresh(this.#refreshMs)
       await this.#sweep(moved.owner, moved.store, prefix)
     }
     return { created: true, partition: moved.partition }

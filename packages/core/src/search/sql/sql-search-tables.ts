@@ -8,6 +8,7 @@ import { positionOfHit, type RankedHit } from '../merge-ranked.ts'
 import { decodeCursor, encodeCursor } from '../search-cursor.ts'
 import type { SearchRequest } from '../search-query.ts'
 import { checkQuery } from '../search-query.ts'
+import { afterCatalogRefresh } from './catalog-settle.ts'
 import { countStatement, type ListingQuery, listingStatement } from './item-listing.ts'
 import { type IndexedWrite, refreshStatements } from './search-rows.ts'
 import { searchSqlDialect, searchTables } from './search-sql-dialect.ts'
@@ -186,7 +187,7 @@ export class SqlSearchTables {
    * refresh the new index's rows, so a backfill must start after.
    */
   async settle(): Promise<void> {
-    if (this.#refreshMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#refreshMs + 1_000))
+    if (this.#refreshMs > 0) await afterCatalogRefresh(this.#refreshMs)
   }
 
   /** The last step of `define`: the backfill, then the index is ready for searches. */

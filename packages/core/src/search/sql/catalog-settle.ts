@@ -1,0 +1,11 @@
+/**
+ * Waits until every other instance sharing the database has re-read the catalog (index
+ * definitions, partitions): one refresh interval and a second's margin. Global `setTimeout`: the
+ * wait is part of an admin call (define an index, register a partition), not of the engine's
+ * timing, which goes through its Platform.
+ */
+export function afterCatalogRefresh(refreshMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    setTimeout(() => resolve(), refreshMs + 1_000)
+  })
+}
