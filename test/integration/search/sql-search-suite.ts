@@ -4,10 +4,11 @@ import {
   parseIndexDefinition,
   parseSearchRequest,
   type SearchQuery,
+  type SearchSort,
   type SearchSqlDialect,
   type SqlTransport,
   searchInMemory,
-  searchStatement,
+  searchPlan,
 } from '@sync-engine/core/internal'
 import fc from 'fast-check'
 import { expect, it } from 'vitest'
@@ -180,26 +181,34 @@ export function differentialSearchCase(backend: SqlSearchBackend): void {
   })
 }
 
-/** Every operator, for the plan checks. */
-export const PLANNED: readonly [SearchQuery, 'tags' | 'numbers' | 'words'][] = [
-  [{ eq: { field: 'kind', value: 'x' } }, 'tags'],
-  [{ eq: { field: 'n', value: 2 } }, 'numbers'],
-  [{ range: { field: 'n', gte: 1, lt: 3 } }, 'numbers'],
-  [{ tags: { field: 'kind', any: ['x', 'y'] } }, 'tags'],
-  [{ prefix: { field: 'kind', value: 'x' } }, 'tags'],
-  [{ text: { field: 'body', terms: 'alpha' } }, 'words'],
-  [{ text: { terms: 'alpha' } }, 'words'],
+/**
+ * Every operator, unsorted and sorted, for the plan checks: each statement of a page's plan must
+ * read the items table and the side tables by key (a side table's alias is `d` when it drives an
+ * unsorted page, `s` a sorted one, `x` a probe), never scan them.
+ */
+export const PLANNED: readonly { readonly query: SearchQuery; readonly sort?: SearchSort }[] = [
+  { query: { eq: { field: 'kind', value: 'x' } } },
+  { query: { eq: { field: 'n', value: 2 } } },
+  { query: { range: { field: 'n', gte: 1, lt: 3 } } },
+  { query: { tags: { field: 'kind', any: ['x', 'y'] } } },
+  { query: { prefix: { field: 'kind', value: 'x' } } },
+  { query: { text: { field: 'body', terms: 'alpha beta' } } },
+  { query: { text: { terms: 'alpha' } } },
+  { query: { not: { eq: { field: 'kind', value: 'x' } } } },
+  { query: { range: { field: 'n', gte: 1, lt: 3 } }, sort: { field: 'n', order: 'asc' } },
+  { query: { eq: { field: 'kind', value: 'x' } }, sort: { field: 'n', order: 'desc' } },
+  { query: { eq: { field: 'n', value: 1 } }, sort: { field: 'kind', order: 'asc' } },
 ]
 
-export function statementFor(backend: SqlSearchBackend, table: string, q: SearchQuery) {
-  return searchStatement(
-    backend.dialect,
-    table,
-    index,
-    parseSearchRequest({ index: 'docs', query: q }),
-    undefined,
-    Date.now(),
-  )
+/** The statements of a page's plan (the items without a sort value too, when sorted). */
+export function statementsFor(backend: SqlSearchBackend, table: string, planned: (typeof PLANNED)[number]) {
+  const request = parseSearchRequest({
+    index: 'docs',
+    query: planned.query,
+    ...(planned.sort && { sort: planned.sort }),
+  })
+  const plan = searchPlan(backend.dialect, table, index, request, undefined, Date.now())
+  return [plan.valued, plan.missing?.(request.limit + 1)].filter((statement) => statement !== undefined)
 }
 
 export function indexLifecycleCases(backend: SqlSearchBackend): void {

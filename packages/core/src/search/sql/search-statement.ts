@@ -5,6 +5,8 @@ import type { SearchQuery, SearchRequest } from '../search-query.ts'
 import { textWords } from '../search-text.ts'
 import { type SearchSqlDialect, searchTables } from './search-sql-dialect.ts'
 
+type Param = string | number
+
 /**
  * The smallest string greater than every string that starts with `prefix`, in code point order
  * (which is UTF-8 byte order, the order of the SQL columns): `id >= prefix AND id < successor`
@@ -24,12 +26,225 @@ export function prefixSuccessor(prefix: string): string | undefined {
 }
 
 /**
- * One search page as one SQL statement over the side tables: each operator is an `id IN
- * (SELECT id FROM <side> WHERE ix = ? AND f = ? AND …)` that its table's key serves as a range;
- * `not` is `NOT (…)` (an item without the field is in no side row, so it matches `not`, as in the
- * reference semantics); the items table adds the prefix range, liveness and the keyset position.
- * Every value is a bound parameter. Selects `limit + 1` rows: one more says there is a next page.
+ * How one page is read: the items that have the sort value (or every match, unsorted) in one
+ * statement of `limit + 1` rows, then — sorted only, when that page was not full — the matches
+ * without a sort value, which come last (`missing(rows)` takes the rows still wanted, plus one).
  */
+export interface SearchPlan {
+  readonly valued: SqlStatement | undefined
+  readonly missing: ((rows: number) => SqlStatement) | undefined
+}
+
+/**
+ * A page as SQL that reads an index range already in page order and stops at the page, instead of
+ * collecting every match first:
+ * - sorted: the sort field's side rows in `(v, id)` order (a `range` on that field narrows them),
+ *   then the items missing the value in id order;
+ * - unsorted: one `eq` or `text` term's side rows, which are in id order; a `tags` query as one such
+ *   range per value, each cut at the page, merged by UNION; otherwise the items table in id order.
+ * Every other condition is a correlated `EXISTS` probe of a side table by id (its id index holds the
+ * whole key, so a probe reads only that item's rows); `not` is `NOT (…)` (an item without the field
+ * has no row, so it matches `not`, as in the reference semantics). The items table brings the
+ * prefix range, liveness and the version. Every value is a bound parameter.
+ */
+export function searchPlan(
+  dialect: SearchSqlDialect,
+  table: string,
+  definition: IndexDefinition,
+  request: SearchRequest,
+  position: SearchPosition | undefined,
+  now: number,
+): SearchPlan {
+  const q = dialect.quote
+  const t = searchTables(table)
+  const fieldType = (field: string) => definition.fields[field]?.type
+  const conjuncts = 'and' in request.query ? request.query.and : [request.query]
+  const items = q(table)
+
+  /** A condition on `i.id`, and its parameters in order. */
+  const probe = (query: SearchQuery, params: Param[]): string => {
+    const exists = (side: string, field: string | undefined, condition: string, values: Param[]) => {
+      params.push(definition.name, ...(field === undefined ? [] : [field]), ...values)
+      const fieldTest = field === undefined ? '' : ' AND x.f = ?'
+      return `EXISTS (SELECT 1 FROM ${q(side)} x WHERE x.ix = ?${fieldTest} AND ${condition} AND x.id = i.id)`
+    }
+    if ('and' in query) return `(${query.and.map((part) => probe(part, params)).join(' AND ')})`
+    if ('or' in query) return `(${query.or.map((part) => probe(part, params)).join(' OR ')})`
+    if ('not' in query) return `NOT (${probe(query.not, params)})`
+    if ('eq' in query) {
+      const side = fieldType(query.eq.field) === 'numeric' ? t.numbers : t.tags
+      return exists(side, query.eq.field, 'x.v = ?', [query.eq.value])
+    }
+    if ('tags' in query) {
+      const values = [...new Set(query.tags.any)]
+      return exists(t.tags, query.tags.field, `x.v IN (${values.map(() => '?').join(', ')})`, values)
+    }
+    if ('range' in query) {
+      const { sql, values } = bounds('x.v', query.range)
+      return exists(t.numbers, query.range.field, sql, values)
+    }
+    if ('prefix' in query) {
+      const upper = prefixSuccessor(query.prefix.value)
+      return upper === undefined
+        ? exists(t.tags, query.prefix.field, 'x.v >= ?', [query.prefix.value])
+        : exists(t.tags, query.prefix.field, 'x.v >= ? AND x.v < ?', [query.prefix.value, upper])
+    }
+    const words = [...new Set(textWords(query.text.terms))]
+    return `(${words.map((word) => exists(t.words, query.text.field, 'x.w = ?', [word])).join(' AND ')})`
+  }
+
+  /** Liveness, the index's prefix on `column`, and the probes of `rest`: the WHERE of every plan. */
+  const filters = (column: string, rest: readonly SearchQuery[], params: Param[]): string[] => {
+    const where = [
+      "i.tombstone = 0 AND i.content_type = 'json' AND (i.expires_at IS NULL OR i.expires_at > ?)",
+    ]
+    params.push(now)
+    if (definition.prefix !== '') {
+      const upper = prefixSuccessor(definition.prefix)
+      where.push(upper === undefined ? `${column} >= ?` : `${column} >= ? AND ${column} < ?`)
+      params.push(definition.prefix, ...(upper === undefined ? [] : [upper]))
+    }
+    for (const part of rest) where.push(probe(part, params))
+    return where
+  }
+
+  const sort = request.sort
+  if (sort !== undefined) return sortedPlan(sort.field, sort.order === 'desc')
+
+  // Unsorted: id order from the first term whose side rows are in id order.
+  const after = position === undefined ? [] : [position.id]
+  const drivenBy = (side: string, keyTest: string, keyValues: Param[], rest: readonly SearchQuery[]) => {
+    const params: Param[] = [definition.name, ...keyValues]
+    const where = [`d.ix = ? AND ${keyTest}`, ...filters('d.id', rest, params)]
+    if (position !== undefined) where.push('d.id > ?')
+    params.push(...after, request.limit + 1)
+    return {
+      sql: `SELECT d.id AS id, i.version AS version FROM ${q(side)} d JOIN ${items} i ON i.id = d.id WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT ?`,
+      params,
+    }
+  }
+  const others = (index: number) => conjuncts.filter((_, n) => n !== index)
+  for (const [index, part] of conjuncts.entries()) {
+    if ('eq' in part) {
+      const side = fieldType(part.eq.field) === 'numeric' ? t.numbers : t.tags
+      return only(drivenBy(side, 'd.f = ? AND d.v = ?', [part.eq.field, part.eq.value], others(index)))
+    }
+  }
+  for (const [index, part] of conjuncts.entries()) {
+    if ('text' in part && part.text.field !== undefined) {
+      const [first, ...more] = [...new Set(textWords(part.text.terms))]
+      const rest = [
+        ...others(index),
+        ...(more.length > 0 ? [{ text: { field: part.text.field, terms: more.join(' ') } }] : []),
+      ]
+      return only(drivenBy(t.words, 'd.f = ? AND d.w = ?', [part.text.field, first!], rest))
+    }
+  }
+  for (const [index, part] of conjuncts.entries()) {
+    if ('tags' in part) {
+      const branches = [...new Set(part.tags.any)].map((value) =>
+        drivenBy(t.tags, 'd.f = ? AND d.v = ?', [part.tags.field, value], others(index)),
+      )
+      return only({
+        sql: `SELECT u.id, u.version FROM (${branches.map((b, n) => `SELECT * FROM (${b.sql}) b${n}`).join(' UNION ')}) u ORDER BY u.id LIMIT ?`,
+        params: [...branches.flatMap((b) => b.params), request.limit + 1],
+      })
+    }
+  }
+  const params: Param[] = []
+  const where = filters('i.id', conjuncts, params)
+  if (position !== undefined) where.push('i.id > ?')
+  params.push(...after, request.limit + 1)
+  return only({
+    sql: `SELECT i.id AS id, i.version AS version FROM ${items} i WHERE ${where.join(' AND ')} ORDER BY i.id LIMIT ?`,
+    params,
+  })
+
+  function sortedPlan(field: string, descending: boolean): SearchPlan {
+    const numeric = fieldType(field) === 'numeric'
+    const side = q(numeric ? t.numbers : t.tags)
+    const direction = descending ? ' DESC' : ''
+    const later = descending ? '<' : '>'
+    const earlier = descending ? '<=' : '>='
+    // A range on the sort field itself is the driving range: no probe, and no item without the value matches.
+    const narrowing = numeric
+      ? conjuncts.findIndex((part) => 'range' in part && part.range.field === field)
+      : -1
+    const range = narrowing >= 0 ? conjuncts[narrowing] : undefined
+    const rest = conjuncts.filter((_, n) => n !== narrowing)
+    let valued: SqlStatement | undefined
+    if (position === undefined || (position.value !== null && position.value !== undefined)) {
+      const params: Param[] = [definition.name, field]
+      const where = [`s.ix = ? AND s.f = ?${numeric ? '' : ' AND s.ord = 0'}`]
+      if (range !== undefined && 'range' in range) {
+        const { sql, values } = bounds('s.v', range.range)
+        where.push(sql)
+        params.push(...values)
+      }
+      where.push(...filters('s.id', rest, params))
+      if (position?.value !== undefined && position.value !== null) {
+        // Keyset on (v, id), written so both planners keep it a range of the (ix, f, v, id) key.
+        where.push(`s.v ${earlier} ? AND (s.v ${later} ? OR s.id ${later} ?)`)
+        params.push(position.value, position.value, position.id)
+      }
+      params.push(request.limit + 1)
+      valued = {
+        sql:
+          `SELECT s.id AS id, i.version AS version, s.v AS sort_value FROM ${side} s JOIN ${items} i ON i.id = s.id ` +
+          `WHERE ${where.join(' AND ')} ORDER BY s.v${direction}, s.id${direction} LIMIT ?`,
+        params,
+      }
+    }
+    const missing =
+      range !== undefined
+        ? undefined
+        : (rows: number): SqlStatement => {
+            const params: Param[] = []
+            const where = filters('i.id', rest, params)
+            where.push(
+              `NOT EXISTS (SELECT 1 FROM ${side} x WHERE x.ix = ? AND x.f = ?${numeric ? '' : ' AND x.ord = 0'} AND x.id = i.id)`,
+            )
+            params.push(definition.name, field)
+            if (position !== undefined && (position.value === null || position.value === undefined)) {
+              where.push(`i.id ${later} ?`)
+              params.push(position.id)
+            }
+            params.push(rows)
+            return {
+              sql:
+                `SELECT i.id AS id, i.version AS version, NULL AS sort_value FROM ${items} i ` +
+                `WHERE ${where.join(' AND ')} ORDER BY i.id${direction} LIMIT ?`,
+              params,
+            }
+          }
+    return { valued, missing }
+  }
+}
+
+function only(statement: SqlStatement): SearchPlan {
+  return { valued: statement, missing: undefined }
+}
+
+function bounds(
+  column: string,
+  range: { gte?: number; gt?: number; lte?: number; lt?: number },
+): { sql: string; values: number[] } {
+  const parts: string[] = []
+  const values: number[] = []
+  for (const [op, bound] of [
+    ['>=', range.gte],
+    ['>', range.gt],
+    ['<=', range.lte],
+    ['<', range.lt],
+  ] as const) {
+    if (bound === undefined) continue
+    parts.push(`${column} ${op} ?`)
+    values.push(bound)
+  }
+  return { sql: parts.join(' AND '), values }
+}
+
+/** The statement of a page's first step (what `searchPlan` runs first): for plan checks and benchmarks. */
 export function searchStatement(
   dialect: SearchSqlDialect,
   table: string,
@@ -38,96 +253,6 @@ export function searchStatement(
   position: SearchPosition | undefined,
   now: number,
 ): SqlStatement {
-  const q = dialect.quote
-  const t = searchTables(table)
-  const params: (string | number)[] = []
-  /** `condition` is over the side table's value column (`v`, or `w` for words). */
-  const from = (side: string, field: string | undefined, condition: string, values: (string | number)[]) => {
-    params.push(definition.name, ...(field === undefined ? [] : [field]), ...values)
-    const fieldTest = field === undefined ? '' : ' AND f = ?'
-    return `i.id IN (SELECT id FROM ${q(side)} WHERE ix = ?${fieldTest} AND ${condition})`
-  }
-  const translate = (query: SearchQuery): string => {
-    if ('and' in query) return `(${query.and.map(translate).join(' AND ')})`
-    if ('or' in query) return `(${query.or.map(translate).join(' OR ')})`
-    if ('not' in query) return `NOT (${translate(query.not)})`
-    if ('eq' in query) {
-      const numeric = definition.fields[query.eq.field]?.type === 'numeric'
-      return from(numeric ? t.numbers : t.tags, query.eq.field, 'v = ?', [query.eq.value])
-    }
-    if ('tags' in query) {
-      const values = [...new Set(query.tags.any)]
-      return from(t.tags, query.tags.field, `v IN (${values.map(() => '?').join(', ')})`, values)
-    }
-    if ('range' in query) {
-      const { gte, gt, lte, lt } = query.range
-      const bounds: string[] = []
-      const values: number[] = []
-      for (const [op, bound] of [
-        ['>=', gte],
-        ['>', gt],
-        ['<=', lte],
-        ['<', lt],
-      ] as const) {
-        if (bound === undefined) continue
-        bounds.push(`v ${op} ?`)
-        values.push(bound)
-      }
-      return from(t.numbers, query.range.field, bounds.join(' AND '), values)
-    }
-    if ('prefix' in query) {
-      const upper = prefixSuccessor(query.prefix.value)
-      return upper === undefined
-        ? from(t.tags, query.prefix.field, 'v >= ?', [query.prefix.value])
-        : from(t.tags, query.prefix.field, 'v >= ? AND v < ?', [query.prefix.value, upper])
-    }
-    const words = [...new Set(textWords(query.text.terms))]
-    return `(${words.map((word) => from(t.words, query.text.field, 'w = ?', [word])).join(' AND ')})`
-  }
-
-  const where: string[] = [translate(request.query)]
-  const base: (string | number)[] = []
-  if (definition.prefix !== '') {
-    const upper = prefixSuccessor(definition.prefix)
-    where.unshift(upper === undefined ? 'i.id >= ?' : 'i.id >= ? AND i.id < ?')
-    base.push(definition.prefix, ...(upper === undefined ? [] : [upper]))
-  }
-  where.unshift("i.tombstone = 0 AND i.content_type = 'json' AND (i.expires_at IS NULL OR i.expires_at > ?)")
-  base.unshift(now)
-
-  const sort = request.sort
-  const descending = sort?.order === 'desc'
-  const after = descending ? '<' : '>'
-  let join = ''
-  const joinParams: (string | number)[] = []
-  const keyset: string[] = []
-  const keysetParams: (string | number)[] = []
-  if (sort !== undefined) {
-    const numeric = definition.fields[sort.field]?.type === 'numeric'
-    const side = q(numeric ? t.numbers : t.tags)
-    join = ` LEFT JOIN ${side} s ON s.ix = ? AND s.f = ? AND s.id = i.id${numeric ? '' : ' AND s.ord = 0'}`
-    joinParams.push(definition.name, sort.field)
-    if (position !== undefined) {
-      if (position.value === null || position.value === undefined) {
-        keyset.push(`s.v IS NULL AND i.id ${after} ?`)
-        keysetParams.push(position.id)
-      } else {
-        keyset.push(`(s.v IS NULL OR s.v ${after} ? OR (s.v = ? AND i.id ${after} ?))`)
-        keysetParams.push(position.value, position.value, position.id)
-      }
-    }
-  } else if (position !== undefined) {
-    keyset.push('i.id > ?')
-    keysetParams.push(position.id)
-  }
-  const direction = descending ? ' DESC' : ''
-  const order =
-    sort === undefined ? 'i.id' : `CASE WHEN s.v IS NULL THEN 1 ELSE 0 END, s.v${direction}, i.id${direction}`
-  const columns = sort === undefined ? 'i.id, i.version' : 'i.id, i.version, s.v AS sort_value'
-  return {
-    sql:
-      `SELECT ${columns} FROM ${q(table)} i${join} WHERE ${[...where, ...keyset].join(' AND ')} ` +
-      `ORDER BY ${order} LIMIT ?`,
-    params: [...joinParams, ...base, ...params, ...keysetParams, request.limit + 1],
-  }
+  const plan = searchPlan(dialect, table, definition, request, position, now)
+  return plan.valued ?? plan.missing!(request.limit + 1)
 }

@@ -12,7 +12,7 @@ import { afterCatalogRefresh } from './catalog-settle.ts'
 import { countStatement, type ListingQuery, listingStatement } from './item-listing.ts'
 import { type IndexedWrite, refreshStatements } from './search-rows.ts'
 import { searchSqlDialect, searchTables } from './search-sql-dialect.ts'
-import { searchStatement } from './search-statement.ts'
+import { searchPlan } from './search-statement.ts'
 
 const decoder = new TextDecoder()
 /** Items read per step of a backfill. */
@@ -260,9 +260,13 @@ export class SqlSearchTables {
       request.cursor === undefined
         ? undefined
         : decodeCursor(request.cursor, definition.name, request.query, request.sort)
-    const { rows } = await this.transport.run(
-      searchStatement(this.#dialect, this.table, definition, request, position, now),
-    )
+    const plan = searchPlan(this.#dialect, this.table, definition, request, position, now)
+    const wanted = request.limit + 1
+    const rows = plan.valued === undefined ? [] : [...(await this.transport.run(plan.valued)).rows]
+    // Sorted: the items without the sort value come last, read only once the others are through.
+    if (rows.length < wanted && plan.missing !== undefined) {
+      rows.push(...(await this.transport.run(plan.missing(wanted - rows.length))).rows)
+    }
     const numeric = request.sort !== undefined && definition.fields[request.sort.field]?.type === 'numeric'
     const items: RankedHit[] = rows.slice(0, request.limit).map((row) => ({
       id: asText(row.id),
