@@ -83,14 +83,17 @@ export class SearchService {
   async search(input: unknown): Promise<SearchResult> {
     const request = parseSearchRequest(input)
     const { l3, search } = this.#search()
-    const definition = await l3.guard.run('read', () => search.searchable(request.index))
-    checkQuery(definition, request.query, request.sort)
+    // Known here: L3's search checks it is ready and the query fits it. Unknown: read it from L3 first.
+    const definition =
+      search.definitions.find((known) => known.name === request.index) ??
+      (await l3.guard.run('read', () => search.searchable(request.index)))
     const now = this.parts.now()
     const pending = await this.#pendingUnder(definition.prefix)
     const page = await l3.guard.run('read', () => search.search(request, now))
     let items: readonly RankedHit[] = page.items
     let cursor = page.cursor
     if (pending.length > 0) {
+      checkQuery(definition, request.query, request.sort)
       const sorted = request.sort !== undefined
       const position =
         request.cursor === undefined
