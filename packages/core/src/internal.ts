@@ -227,5 +227,10 @@ export {
   searchTables,
   sqliteSearch,
 } from './search/sql/search-sql-dialect.ts'
-export { prefixSuccessor, type SearchPlan, searchPlan, searchStatement } from './search/sql/search-statement.ts'
+export {
+  prefixSuccessor,
+  type SearchPlan,
+  searchPlan,
+  searchStatement,
+} from './search/sql/search-statement.ts'
 export type { DeleteOptions } from './write/write-preparer.ts'
