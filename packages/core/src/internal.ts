@@ -200,6 +200,7 @@ export {
 } from './search/index-definition.ts'
 export type { L3ListingPage, L3Search, L3SearchPage } from './search/l3-search.ts'
 export { mergeRanked, type RankedHit, type RankedSource } from './search/merge-ranked.ts'
+export { RediSearchIndexes } from './search/redisearch/redisearch-indexes.ts'
 export { decodeCursor, encodeCursor, type SearchPosition } from './search/search-cursor.ts'
 export {
   type SearchDocument,

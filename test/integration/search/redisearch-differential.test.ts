@@ -2,17 +2,19 @@ import { randomBytes } from 'node:crypto'
 import {
   parseIndexDefinition,
   parseSearchRequest,
+  RediSearchIndexes,
   type RedisCapabilities,
   RedisStore,
   type SearchQuery,
   type StoredRecord,
+  SyncEngine,
   SyncItem,
   searchInMemory,
 } from '@sync-engine/core/internal'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RediSearchIndexes } from '../../../packages/core/src/search/redisearch/redisearch-indexes.ts'
+
 import { deleteRedisPrefix } from '../support/redis-cleanup.ts'
 import { redisUrl } from '../support/services.ts'
 
@@ -70,6 +72,25 @@ if (found.state !== 'capable') {
     })
   }
 }
+
+// Where the Redis has no query engine (this machine's, CI's): the engine refuses the backend at start.
+describe.skipIf(found.state !== 'incapable')('searchBackend "redis" on a Redis without RediSearch', () => {
+  it('fails the start with a NoTierError that names what is missing', async () => {
+    const prefix = `rs:${randomBytes(4).toString('hex')}:`
+    const transport = await IoredisTransport.create({ url: redisUrl() })
+    try {
+      const store = await RedisStore.open(transport, { prefix, shards: 2 })
+      const engine = new SyncEngine({ l2: store, config: { searchBackend: 'redis' }, maintenance: 'manual' })
+      await expect(engine.start()).rejects.toMatchObject({
+        code: 'NO_TIER',
+        message: expect.stringMatching(/RediSearch and RedisJSON/),
+      })
+    } finally {
+      await deleteRedisPrefix(prefix)
+      await transport.close()
+    }
+  })
+})
 
 const index = parseIndexDefinition({
   name: 'docs',
@@ -269,6 +290,35 @@ describe.skipIf(found.state !== 'capable')(NAME, () => {
       expect((await store.read(['d:1'])).get('d:1')).toMatchObject({ version: 1 })
     } finally {
       await cleanUp(search, prefix)
+    }
+  })
+
+  it('answers the engine’s searches with searchBackend "redis"', async () => {
+    const { store, prefix } = await fresh()
+    const engine = new SyncEngine({
+      l2: store,
+      config: { searchBackend: 'redis', batchFlushMs: 60_000 },
+      maintenance: 'manual',
+    })
+    await engine.start()
+    try {
+      await engine.submit(SyncItem.fromJson('d:1', { kind: 'x', n: 1 }), { ack: 'stored' })
+      await engine.defineIndex(index)
+      await engine.submit(SyncItem.fromJson('d:2', { kind: 'x', n: 2 }), { ack: 'stored' })
+      const found = await engine.search({
+        index: 'docs',
+        query: { eq: { field: 'kind', value: 'x' } },
+        values: true,
+      })
+      expect(found.items.map((item) => [item.id, item.value])).toEqual([
+        ['d:1', { kind: 'x', n: 1 }],
+        ['d:2', { kind: 'x', n: 2 }],
+      ])
+      expect(engine.listIndexes().map((definition) => definition.name)).toEqual(['docs'])
+      await engine.dropIndex('docs')
+    } finally {
+      await engine.shutdown()
+      await deleteRedisPrefix(prefix)
     }
   })
 })

@@ -21,4 +21,16 @@ describe('engine search without an SQL L3', () => {
       await engine.shutdown()
     }
   })
+
+  it('refuses searchBackend "redis" at start without a Redis L2', async () => {
+    const engine = new SyncEngine({
+      l3: new MemoryL3Store(),
+      config: { searchBackend: 'redis' },
+      maintenance: 'manual',
+    })
+    await expect(engine.start()).rejects.toMatchObject({
+      code: 'NO_TIER',
+      message: expect.stringMatching(/searchBackend "redis" needs a Redis L2/),
+    })
+  })
 })

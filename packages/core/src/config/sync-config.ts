@@ -77,6 +77,11 @@ export const syncConfigSchema = z.object({
    * then answer "absent" without asking the tiers.
    */
   l3SingleWriter: z.boolean().default(false),
+  /**
+   * Where index definitions live and searches are answered: `sql` (L3's side tables, default) or
+   * `redis` (RediSearch over L2: Redis 8 with RedisJSON; finds only the items Redis holds).
+   */
+  searchBackend: z.enum(['sql', 'redis']).default('sql'),
   /** How long tombstones are kept before they may be purged. */
   tombstoneRetentionMs: positiveInt().default(7 * 24 * 3_600_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -123,6 +128,7 @@ const FIELD_KINDS: Record<keyof SyncConfig, FieldKind> = {
   queueMaxBytes: 'int',
   requireL3AtStart: 'bool',
   l3SingleWriter: 'bool',
+  searchBackend: 'string',
   tombstoneRetentionMs: 'int',
   logLevel: 'string',
 }

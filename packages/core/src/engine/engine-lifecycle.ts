@@ -34,6 +34,10 @@ export async function startEngine(parts: EngineParts, setState: (state: EngineSt
     if (l2 && !(await l2.connection.atStart(true))) {
       logger.warn({}, 'L2 unreachable at start: starting degraded, reads go to L3 and L2 is connected later')
     }
+    // RediSearch needs the server's capabilities, known once L2 is connected; a server without them fails the start.
+    if (config().searchBackend === 'redis' && (l2 === undefined || l2.connection.connected)) {
+      await parts.redisIndexes.open()
+    }
     setState('draining-wal')
     if (log) await replayLog(parts)
     setState('warming')

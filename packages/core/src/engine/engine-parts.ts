@@ -1,7 +1,7 @@
 import type { Meter } from '@opentelemetry/api'
 import { HybridLogicalClock } from '../clock/hybrid-clock.ts'
 import type { SyncConfig } from '../config/sync-config.ts'
-import { ConfigError } from '../errors.ts'
+import { ConfigError, NoTierError } from '../errors.ts'
 import { FilterKeeper } from '../filter/filter-keeper.ts'
 import type { SyncItem } from '../item/sync-item.ts'
 import { L1Cache } from '../l1/l1-cache.ts'
@@ -23,6 +23,7 @@ import { CircuitBreaker } from '../resilience/circuit-breaker.ts'
 import { DETACHED_SCOPE } from '../runtime/background-scope.ts'
 import { Maintenance } from '../runtime/maintenance.ts'
 import { MaintenanceTimer } from '../runtime/maintenance-timer.ts'
+import { RedisIndexBackend, sqlIndexBackend } from '../search/index-backend.ts'
 import { mergePending } from '../search/pending-writes.ts'
 import { SearchService } from '../search/search-service.ts'
 import { GuardedCall } from '../tiers/guarded-call.ts'
@@ -186,8 +187,19 @@ export function composeEngine(input: EnginePartsInput) {
     filter,
     defaultAck: () => config().defaultAck,
   })
+  const redisIndexes = new RedisIndexBackend(l2)
   const search = new SearchService({
     l3,
+    indexes: () => {
+      if (config().searchBackend === 'redis') return redisIndexes.backend
+      const backend = sqlIndexBackend(l3)
+      if (!backend) {
+        throw new NoTierError(
+          'search needs an SQL L3 (SQLite or MySQL) or searchBackend "redis": this engine has neither',
+        )
+      }
+      return backend
+    },
     deleteStored: async (ids) => {
       const results = await writes.deleteMany(ids, { ack: 'stored' })
       let deleted = 0
@@ -281,6 +293,7 @@ export function composeEngine(input: EnginePartsInput) {
     preparer,
     writes,
     search,
+    redisIndexes,
     partitions: new PartitionService(l3),
     probes,
     hooks,

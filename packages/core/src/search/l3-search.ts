@@ -23,8 +23,8 @@ export interface IndexStatus {
   readonly covered?: number
 }
 
-/** What an L3 offers for search (SQL stores do: `SqlStore.search`). */
-export interface L3Search {
+/** Index definitions and searches over them: what a search backend offers (SQL side tables, RediSearch). */
+export interface IndexSearch {
   readonly definitions: readonly IndexDefinition[]
   definition(name: string): IndexDefinition
   /**
@@ -38,6 +38,10 @@ export interface L3Search {
   define(definition: IndexDefinition, onProgress?: (covered: number) => void): Promise<boolean>
   drop(name: string): Promise<void>
   search(request: SearchRequest, now: number): Promise<L3SearchPage>
+}
+
+/** What an L3 offers for search (SQL stores do: `SqlStore.search`): indexes, and listings by prefix. */
+export interface L3Search extends IndexSearch {
   /** Live items under `prefix` (with `state`), after `afterId`, at most `limit`. */
   list(
     query: { prefix: string; state?: string; afterId?: string; limit: number },

@@ -2,6 +2,7 @@ import { BackendError, InvalidArgumentError, NoTierError } from '../errors.ts'
 import type { SyncItem } from '../item/sync-item.ts'
 import type { StoredRecord } from '../l3/stored-record.ts'
 import type { L3Tier } from '../tiers/l3-tier.ts'
+import { type IndexBackend, sqlIndexBackend } from './index-backend.ts'
 import { type IndexDefinition, parseIndexDefinition } from './index-definition.ts'
 import type { IndexStatus, L3Search } from './l3-search.ts'
 import { decodeListingCursor, encodeListingCursor, parseListingRequest } from './listing-request.ts'
@@ -19,6 +20,8 @@ import { checkQuery, parseSearchRequest } from './search-query.ts'
 
 export interface SearchServiceParts {
   readonly l3: L3Tier | undefined
+  /** Where index definitions live and searches are answered: L3 (default) or RediSearch on L2. */
+  readonly indexes: () => IndexBackend
   /** Deletes through the engine's write path (ack `stored`): every tier, the filter and L1 follow. */
   readonly deleteStored: (ids: readonly string[]) => Promise<{ deleted: number; failed: number }>
   /** What this engine acknowledged and L3 may not hold yet: merged into every answer (read your writes). */
@@ -55,24 +58,24 @@ export class SearchService {
     onProgress?: (covered: number) => void,
   ): Promise<{ created: boolean; definition: IndexDefinition }> {
     const definition = parseIndexDefinition(input)
-    const { l3, search } = this.#search()
-    const created = await l3.guard.run('write', () => search.define(definition, onProgress))
+    const { guard, search } = this.parts.indexes()
+    const created = await guard.run('write', () => search.define(definition, onProgress))
     return { created, definition }
   }
 
   async dropIndex(name: string): Promise<void> {
-    const { l3, search } = this.#search()
-    await l3.guard.run('write', () => search.drop(name))
+    const { guard, search } = this.parts.indexes()
+    await guard.run('write', () => search.drop(name))
   }
 
   listIndexes(): readonly IndexDefinition[] {
-    return this.#search().search.definitions
+    return this.parts.indexes().search.definitions
   }
 
   /** An index's definition and whether it is ready or still being backfilled. */
   async indexStatus(name: string): Promise<IndexDefinition & IndexStatus> {
-    const { l3, search } = this.#search()
-    const status = await l3.guard.run('read', () => search.status(name))
+    const { guard, search } = this.parts.indexes()
+    const status = await guard.run('read', () => search.status(name))
     return { ...search.definition(name), ...status }
   }
 
@@ -82,14 +85,15 @@ export class SearchService {
    */
   async search(input: unknown): Promise<SearchResult> {
     const request = parseSearchRequest(input)
-    const { l3, search } = this.#search()
+    const backend = this.parts.indexes()
+    const { guard, search } = backend
     // Known here: L3's search checks it is ready and the query fits it. Unknown: read it from L3 first.
     const definition =
       search.definitions.find((known) => known.name === request.index) ??
-      (await l3.guard.run('read', () => search.searchable(request.index)))
+      (await guard.run('read', () => search.searchable(request.index)))
     const now = this.parts.now()
-    const pending = await this.#pendingUnder(definition.prefix)
-    const page = await l3.guard.run('read', () => search.search(request, now))
+    const pending = await this.#pendingUnder(definition.prefix, backend)
+    const page = await guard.run('read', () => search.search(request, now))
     let items: readonly RankedHit[] = page.items
     let cursor = page.cursor
     if (pending.length > 0) {
@@ -144,7 +148,7 @@ export class SearchService {
       ...(request.state !== undefined && { state: request.state }),
       ...(afterId !== undefined && { afterId }),
     }
-    const pending = await this.#pendingUnder(request.prefix)
+    const pending = await this.#pendingUnder(request.prefix, sqlIndexBackend(l3)!)
     const page = await l3.guard.run('scan', () => search.list({ ...query, limit: request.limit }, now))
     const replaced = new Set(pending.map((write) => write.id))
     const merged = mergeRanked(
@@ -192,12 +196,11 @@ export class SearchService {
     return count
   }
 
-  /** This engine's pending writes under `prefix` that L3 does not hold yet (one batched head read). */
-  async #pendingUnder(prefix: string): Promise<PendingWrite[]> {
+  /** This engine's pending writes under `prefix` that the backend's tier does not hold yet (one batched head read). */
+  async #pendingUnder(prefix: string, backend: IndexBackend): Promise<PendingWrite[]> {
     const taken = this.parts.pending.under(prefix)
     if (taken.length === 0) return taken
-    const l3 = this.parts.l3!
-    const heads = await l3.guard.run('read', () => l3.store.head(taken.map((write) => write.id)))
+    const heads = await backend.guard.run('read', () => backend.heads(taken.map((write) => write.id)))
     return newerThanL3(taken, heads, this.parts.pending)
   }
 

@@ -5,6 +5,7 @@ import { isReplyError } from '../../l2/redis-reply-error.ts'
 import type { RedisCapabilities, RedisCommand, RedisReply } from '../../l2/redis-transport.ts'
 import { defaultPlatform, type Platform } from '../../platform/platform.ts'
 import { type IndexDefinition, parseIndexDefinition } from '../index-definition.ts'
+import type { IndexSearch, IndexStatus } from '../l3-search.ts'
 import { badCursor } from '../opaque-cursor.ts'
 import { decodeCursor, encodeCursor, type SearchPosition } from '../search-cursor.ts'
 import { checkQuery, type SearchRequest } from '../search-query.ts'
@@ -82,7 +83,7 @@ export interface RediSearchPage {
   readonly cursor: string | null
 }
 
-export class RediSearchIndexes {
+export class RediSearchIndexes implements IndexSearch {
   #definitions = new Map<string, IndexDefinition>()
   /** Indexes FT.INFO has said are backfilled, as defined then (a redefinition builds again). */
   readonly #built = new Set<IndexDefinition>()
@@ -178,6 +179,21 @@ export class RediSearchIndexes {
 
   async building(name: string): Promise<boolean> {
     return (await this.progress(name)).indexing
+  }
+
+  /** The definition, read from Redis again when this instance does not know it; refused while building. */
+  async searchable(name: string): Promise<IndexDefinition> {
+    if (!this.#definitions.has(name)) await this.load()
+    const definition = this.definition(name)
+    await this.#ensureBuilt(definition)
+    return definition
+  }
+
+  async status(name: string): Promise<IndexStatus> {
+    if (!this.#definitions.has(name)) await this.load()
+    this.definition(name)
+    const progress = await this.progress(name)
+    return progress.indexing ? { state: 'building', covered: progress.documents } : { state: 'ready' }
   }
 
   /** One page of a search (validated against the index); the cursor is the one this page ends at. */

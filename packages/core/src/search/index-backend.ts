@@ -1,0 +1,62 @@
+import { NoTierError } from '../errors.ts'
+import { isCorrupt } from '../l2/corrupt-value.ts'
+import { RedisStore } from '../l2/redis-store.ts'
+import type { RecordHead } from '../l3/stored-record.ts'
+import type { GuardedCall } from '../tiers/guarded-call.ts'
+import type { L2Tier } from '../tiers/l2-tier.ts'
+import type { L3Tier } from '../tiers/l3-tier.ts'
+import type { IndexSearch } from './l3-search.ts'
+import { RediSearchIndexes } from './redisearch/redisearch-indexes.ts'
+
+/** Where searches are answered (`searchBackend`): L3's side tables, or RediSearch over L2. */
+export type SearchBackendName = 'sql' | 'redis'
+
+/** A search backend as the engine uses it: its indexes, the breaker of its tier, and the versions that tier holds. */
+export interface IndexBackend {
+  readonly guard: GuardedCall
+  readonly search: IndexSearch
+  /** The versions the backend's tier holds (pending writes newer than these are merged in). */
+  heads(ids: readonly string[]): Promise<ReadonlyMap<string, RecordHead>>
+}
+
+export function sqlIndexBackend(l3: L3Tier | undefined): IndexBackend | undefined {
+  const search = l3?.store.search
+  if (!l3 || !search) return undefined
+  return { guard: l3.guard, search, heads: (ids) => l3.store.head(ids) }
+}
+
+/**
+ * RediSearch over L2, opened once L2 is connected (it needs the server's capabilities: RedisJSON
+ * and the query engine, not a cluster) with the definitions kept in Redis.
+ */
+export class RedisIndexBackend {
+  #backend: IndexBackend | undefined
+
+  constructor(private readonly l2: L2Tier | undefined) {}
+
+  async open(): Promise<void> {
+    const l2 = this.l2
+    if (!l2 || !(l2.store instanceof RedisStore)) {
+      throw new NoTierError('searchBackend "redis" needs a Redis L2 (SYNC_REDIS_URL): this engine has none')
+    }
+    const search = new RediSearchIndexes(l2.store)
+    await l2.guard.run('read', () => search.load())
+    const store = l2.store
+    this.#backend = {
+      guard: l2.guard,
+      search,
+      heads: async (ids) => {
+        const found = await store.head(ids)
+        const heads = new Map<string, RecordHead>()
+        for (const [id, head] of found) if (!isCorrupt(head)) heads.set(id, head)
+        return heads
+      },
+    }
+  }
+
+  get backend(): IndexBackend {
+    if (!this.#backend)
+      throw new NoTierError('search on Redis is not open yet: Redis was unreachable at start')
+    return this.#backend
+  }
+}
