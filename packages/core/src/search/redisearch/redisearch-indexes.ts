@@ -98,7 +98,7 @@ export class RediSearchIndexes implements IndexSearch {
     const capabilities = connection.capabilities
     if (capabilities !== undefined && !(capabilities.json && capabilities.search)) {
       throw new NoTierError(
-        'search on Redis needs RediSearch and RedisJSON (Redis 8): this server has not both',
+        'search on Redis needs RediSearch and RedisJSON (Redis 8): this server lacks one of them or both',
       )
     }
     if (capabilities?.cluster) {
