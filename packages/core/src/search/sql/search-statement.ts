@@ -54,6 +54,7 @@ export function searchPlan(
   request: SearchRequest,
   position: SearchPosition | undefined,
   now: number,
+  driver?: DriverTerm,
 ): SearchPlan {
   const q = dialect.quote
   const t = searchTables(table)
@@ -124,21 +125,17 @@ export function searchPlan(
     }
   }
   const others = (index: number) => conjuncts.filter((_, n) => n !== index)
-  for (const [index, part] of conjuncts.entries()) {
-    if ('eq' in part) {
-      const side = fieldType(part.eq.field) === 'numeric' ? t.numbers : t.tags
-      return only(drivenBy(side, 'd.f = ? AND d.v = ?', [part.eq.field, part.eq.value], others(index)))
+  // The driving term: the one given (the rarest, where the caller counted), else the first.
+  const term = driver ?? driverTerms(definition, request.query)[0]
+  if (term !== undefined) {
+    const part = conjuncts[term.conjunct]!
+    const rest = [...others(term.conjunct)]
+    if ('text' in part) {
+      const more = [...new Set(textWords(part.text.terms))].filter((word) => word !== term.value)
+      if (more.length > 0) rest.push({ text: { field: term.field, terms: more.join(' ') } })
     }
-  }
-  for (const [index, part] of conjuncts.entries()) {
-    if ('text' in part && part.text.field !== undefined) {
-      const [first, ...more] = [...new Set(textWords(part.text.terms))]
-      const rest = [
-        ...others(index),
-        ...(more.length > 0 ? [{ text: { field: part.text.field, terms: more.join(' ') } }] : []),
-      ]
-      return only(drivenBy(t.words, 'd.f = ? AND d.w = ?', [part.text.field, first!], rest))
-    }
+    const key = term.side === 'words' ? 'd.f = ? AND d.w = ?' : 'd.f = ? AND d.v = ?'
+    return only(drivenBy(t[term.side], key, [term.field, term.value], rest))
   }
   for (const [index, part] of conjuncts.entries()) {
     if ('tags' in part) {
@@ -219,6 +216,36 @@ export function searchPlan(
           }
     return { valued, missing }
   }
+}
+
+/** A term whose side rows are in id order, so an unsorted page can be read from them and stop at the page. */
+export interface DriverTerm {
+  /** Which conjunct of the query (the query itself when it is no `and`) it comes from. */
+  readonly conjunct: number
+  readonly side: 'tags' | 'numbers' | 'words'
+  readonly field: string
+  readonly value: string | number
+}
+
+/**
+ * The terms an unsorted page can be driven by, in the order used when nothing is known of their
+ * frequencies: each `eq`, then each word of each `text` with a field.
+ */
+export function driverTerms(definition: IndexDefinition, query: SearchQuery): DriverTerm[] {
+  const conjuncts = 'and' in query ? query.and : [query]
+  const terms: DriverTerm[] = []
+  for (const [conjunct, part] of conjuncts.entries()) {
+    if (!('eq' in part)) continue
+    const side = definition.fields[part.eq.field]?.type === 'numeric' ? 'numbers' : 'tags'
+    terms.push({ conjunct, side, field: part.eq.field, value: part.eq.value })
+  }
+  for (const [conjunct, part] of conjuncts.entries()) {
+    if (!('text' in part) || part.text.field === undefined) continue
+    for (const word of new Set(textWords(part.text.terms))) {
+      terms.push({ conjunct, side: 'words', field: part.text.field, value: word })
+    }
+  }
+  return terms
 }
 
 function only(statement: SqlStatement): SearchPlan {

@@ -12,7 +12,8 @@ import { afterCatalogRefresh } from './catalog-settle.ts'
 import { countStatement, type ListingQuery, listingStatement } from './item-listing.ts'
 import { type IndexedWrite, refreshStatements } from './search-rows.ts'
 import { searchSqlDialect, searchTables } from './search-sql-dialect.ts'
-import { searchPlan } from './search-statement.ts'
+import { driverTerms, searchPlan } from './search-statement.ts'
+import { TermFrequencies } from './term-frequencies.ts'
 
 const decoder = new TextDecoder()
 /** Items read per step of a backfill. */
@@ -47,6 +48,7 @@ export class SqlSearchTables {
   #created = false
   #loadedAt = 0
   readonly #refreshMs: number
+  readonly #frequencies: TermFrequencies | undefined
 
   constructor(
     private readonly transport: SqlTransport,
@@ -56,6 +58,8 @@ export class SqlSearchTables {
     this.#dialect = searchSqlDialect(transport.dialect)
     this.#names = searchTables(table)
     this.#refreshMs = options.shared ? (options.refreshMs ?? CATALOG_REFRESH_MS) : 0
+    this.#frequencies =
+      transport.dialect === 'sqlite' ? new TermFrequencies(transport, this.#dialect, table) : undefined
   }
 
   get definitions(): readonly IndexDefinition[] {
@@ -260,7 +264,11 @@ export class SqlSearchTables {
       request.cursor === undefined
         ? undefined
         : decodeCursor(request.cursor, definition.name, request.query, request.sort)
-    const plan = searchPlan(this.#dialect, this.table, definition, request, position, now)
+    // SQLite plans no statistics: an unsorted page with several terms to start from starts from the rarest.
+    const terms =
+      request.sort === undefined && this.#frequencies ? driverTerms(definition, request.query) : []
+    const driver = terms.length > 1 ? await this.#frequencies!.rarest(definition, terms, now) : undefined
+    const plan = searchPlan(this.#dialect, this.table, definition, request, position, now, driver)
     const wanted = request.limit + 1
     const rows = plan.valued === undefined ? [] : [...(await this.transport.run(plan.valued)).rows]
     // Sorted: the items without the sort value come last, read only once the others are through.
