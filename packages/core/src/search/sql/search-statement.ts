@@ -62,16 +62,19 @@ export function searchPlan(
   const conjuncts = 'and' in request.query ? request.query.and : [request.query]
   const items = q(table)
 
-  /** A condition on `i.id`, and its parameters in order. */
-  const probe = (query: SearchQuery, params: Param[]): string => {
+  /**
+   * A condition on the item whose id is `column`, and its parameters in order. Correlated with the
+   * driving rows' id rather than the items table's, so it is tested before the item row is read.
+   */
+  const probe = (query: SearchQuery, params: Param[], column: string): string => {
     const exists = (side: string, field: string | undefined, condition: string, values: Param[]) => {
       params.push(definition.name, ...(field === undefined ? [] : [field]), ...values)
       const fieldTest = field === undefined ? '' : ' AND x.f = ?'
-      return `EXISTS (SELECT 1 FROM ${q(side)} x WHERE x.ix = ?${fieldTest} AND ${condition} AND x.id = i.id)`
+      return `EXISTS (SELECT 1 FROM ${q(side)} x WHERE x.ix = ?${fieldTest} AND ${condition} AND x.id = ${column})`
     }
-    if ('and' in query) return `(${query.and.map((part) => probe(part, params)).join(' AND ')})`
-    if ('or' in query) return `(${query.or.map((part) => probe(part, params)).join(' OR ')})`
-    if ('not' in query) return `NOT (${probe(query.not, params)})`
+    if ('and' in query) return `(${query.and.map((part) => probe(part, params, column)).join(' AND ')})`
+    if ('or' in query) return `(${query.or.map((part) => probe(part, params, column)).join(' OR ')})`
+    if ('not' in query) return `NOT (${probe(query.not, params, column)})`
     if ('eq' in query) {
       const side = fieldType(query.eq.field) === 'numeric' ? t.numbers : t.tags
       return exists(side, query.eq.field, 'x.v = ?', [query.eq.value])
@@ -105,7 +108,7 @@ export function searchPlan(
       where.push(upper === undefined ? `${column} >= ?` : `${column} >= ? AND ${column} < ?`)
       params.push(definition.prefix, ...(upper === undefined ? [] : [upper]))
     }
-    for (const part of rest) where.push(probe(part, params))
+    for (const part of rest) where.push(probe(part, params, column))
     return where
   }
 
