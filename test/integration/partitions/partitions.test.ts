@@ -273,6 +273,35 @@ describeWithMysql('partitions on MariaDB', () => {
     }
   })
 
+  it('moves at start what a registration left in the wrong table (its process died before it moved it)', async () => {
+    const table = names.next()
+    const open = (catalogRefreshMs: number) => createMysqlStore({ url: mysqlUrl(), table, catalogRefreshMs })
+    const stale = open(60_000)
+    await stale.init()
+    const registering = open(0)
+    await registering.init()
+    try {
+      // Registered without the wait and the move (as if its process died then); the stale instance
+      // still routes by the registry it read before, into the base table.
+      await registering.register('crash:')
+      const record = { ...SyncItem.fromJson('crash:1', { n: 1 }).withVersion(7, 1), tombstone: false }
+      await stale.write([record])
+      expect(await idsOf(raw, table)).toEqual(['crash:1'])
+      const next = open(300)
+      await next.init()
+      try {
+        expect(await idsOf(raw, table)).toEqual([])
+        expect(await idsOf(raw, `${table}_p1`)).toEqual(['crash:1'])
+        expect((await next.read(['crash:1'])).get('crash:1')?.version).toBe(7)
+      } finally {
+        await next.close()
+      }
+    } finally {
+      await stale.close()
+      await registering.close()
+    }
+  })
+
   partitionCases(() => ({
     fresh() {
       const table = names.next()

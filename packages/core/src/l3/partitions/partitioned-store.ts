@@ -91,6 +91,7 @@ export class PartitionedStore implements L3Store, L3Partitions {
   async init(): Promise<void> {
     await this.#base.init()
     await this.#load()
+    if (this.#refreshMs > 0 && this.#partitions.length > 0) await this.#sweepAll()
   }
 
   async #load(): Promise<void> {
@@ -160,7 +161,7 @@ export class PartitionedStore implements L3Store, L3Partitions {
       // Other instances route by their copy of the registry until they read it again: what they
       // wrote under the prefix meanwhile landed in the old table. Once all have read it, move it.
       await afterCatalogRefresh(this.#refreshMs)
-      await this.#sweep(moved.owner, moved.store, prefix)
+      await this.#sweep(moved.owner, prefix)
     }
     return { created: true, partition: moved.partition }
   }
@@ -264,13 +265,17 @@ export class PartitionedStore implements L3Store, L3Partitions {
     return (await this.#rowIdsUnder(store, prefix, 1)).length > 0
   }
 
-  /** Ids of rows under `prefix`, tombstones included. */
-  async #rowIdsUnder(store: SqlStore, prefix: string, limit: number): Promise<string[]> {
+  /** Ids of rows under `prefix` (after `after`), tombstones included. */
+  async #rowIdsUnder(store: SqlStore, prefix: string, limit: number, after?: string): Promise<string[]> {
     const q = searchSqlDialect(this.transport.dialect).quote
     const upper = prefixSuccessor(prefix)
+    const params: (string | number)[] = [prefix]
+    if (upper !== undefined) params.push(upper)
+    if (after !== undefined) params.push(after)
+    params.push(limit)
     const { rows } = await this.transport.run({
-      sql: `SELECT id FROM ${q(store.table)} WHERE id >= ?${upper === undefined ? '' : ' AND id < ?'} ORDER BY id LIMIT ?`,
-      params: upper === undefined ? [prefix, limit] : [prefix, upper, limit],
+      sql: `SELECT id FROM ${q(store.table)} WHERE id >= ?${upper === undefined ? '' : ' AND id < ?'}${after === undefined ? '' : ' AND id > ?'} ORDER BY id LIMIT ?`,
+      params,
     })
     return rows.map((row) => asText(row.id))
   }
@@ -280,15 +285,22 @@ export class PartitionedStore implements L3Store, L3Partitions {
    * write (a newer row there wins; the partition's index rows follow), then removed from `from` at
    * exactly the version copied, with its index rows there.
    */
-  async #sweep(from: SqlStore, to: SqlStore, prefix: string): Promise<void> {
+  async #sweep(from: SqlStore, prefix: string): Promise<void> {
     const q = searchSqlDialect(this.transport.dialect).quote
     const sides = Object.values(searchTables(from.table)).filter((name) => !name.endsWith('_indexes'))
     const indexed = from.search.definitions.length > 0
+    let after: string | undefined
     for (;;) {
-      const ids = await this.#rowIdsUnder(from, prefix, SWEEP_PAGE)
+      const ids = await this.#rowIdsUnder(from, prefix, SWEEP_PAGE, after)
       if (ids.length === 0) return
-      const records = [...(await from.read(ids)).values()]
-      await to.write(records, { reportStale: false })
+      after = ids.at(-1)
+      // Rows of ids a longer partition inside `from` owns are where they belong.
+      const strays = ids.filter((id) => this.#map.ownerOf(id) !== from)
+      if (strays.length === 0) continue
+      const records = [...(await from.read(strays)).values()]
+      for (const [to, group] of this.#map.group(records, (record) => record.id)) {
+        await to.write(group, { reportStale: false })
+      }
       await this.transport.runAtomically(
         records.flatMap((record) => [
           {
@@ -300,6 +312,19 @@ export class PartitionedStore implements L3Store, L3Partitions {
             : []),
         ]),
       )
+    }
+  }
+
+  /**
+   * At start on a shared database: rows a registration had not moved yet when its process died
+   * (written under a partition's prefix into another table by an instance that had not re-read the
+   * registry) are moved now, so reads find them.
+   */
+  async #sweepAll(): Promise<void> {
+    for (const table of this.#map.values) {
+      for (const partition of this.#partitions) {
+        if (partition.table !== table.table) await this.#sweep(table, partition.prefix)
+      }
     }
   }
 }
