@@ -92,6 +92,9 @@ export class PartitionedSearch implements L3Search {
 
   async search(request: SearchRequest, now: number): Promise<L3SearchPage> {
     await this.refresh()
+    const tables = this.tables()
+    // No partitions: the base table answers alone (it checks the index itself).
+    if (tables.size === 0) return tables.base.search.search(request, now)
     const definition = await this.searchable(request.index)
     const stores = this.tables().covering(definition.prefix)
     if (stores.length === 1) return stores[0]!.search.search(request, now)
