@@ -100,7 +100,8 @@ describe('RedisJSON search documents (json capability)', () => {
     const transport = new RecordingTransport()
     const store = await RedisStore.open(transport, {
       prefix: 'p:',
-      capabilities: { cluster: true, json: false },
+      // Neither documents nor projection hashes: this case is about the envelopes' commands.
+      capabilities: { cluster: true, json: false, search: false },
     })
     const record = (id: string): StoredRecord => ({
       ...SyncItem.fromJson(id, 1),

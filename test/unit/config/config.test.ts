@@ -47,6 +47,8 @@ describe('config defaults', () => {
       queueMaxBytes: 64 * MiB,
       requireL3AtStart: false,
       l3SingleWriter: false,
+      // Searches are answered from L3's side tables unless RediSearch is asked for.
+      searchBackend: 'sql',
       tombstoneRetentionMs: 7 * 24 * 3_600_000,
       logLevel: 'info',
     })

@@ -79,7 +79,8 @@ export const syncConfigSchema = z.object({
   l3SingleWriter: z.boolean().default(false),
   /**
    * Where index definitions live and searches are answered: `sql` (L3's side tables, default) or
-   * `redis` (RediSearch over L2: Redis 8 with RedisJSON; finds only the items Redis holds).
+   * `redis` (RediSearch over L2: Redis 8, or RediSearch 2+; ON JSON with RedisJSON, else ON HASH;
+   * finds only the items Redis holds).
    */
   searchBackend: z.enum(['sql', 'redis']).default('sql'),
   /** How long tombstones are kept before they may be purged. */

@@ -13,9 +13,10 @@ const SHARD_SEED = 0x5e1f_0b0c
 /**
  * Where things live in Redis. Every key starts with the configured prefix. Item keys then carry
  * the hash tag of their id's shard, `{s}`, and a one-letter namespace: `{s}i:` item envelopes,
- * `{s}j:` RedisJSON search documents, `{s}x:` the shard's internal keys (its outbox). Keys of the
- * whole layout (not of one shard) are `x:` internal keys. An id is only ever placed after `i:` or
- * `j:`, so no id — `x:internal` or anything else — can produce an internal key.
+ * `{s}j:` RedisJSON search documents, `{s}h:` search projection hashes (a query engine without
+ * RedisJSON), `{s}x:` the shard's internal keys (its outbox). Keys of the whole layout (not of one
+ * shard) are `x:` internal keys. An id is only ever placed after `i:`, `j:` or `h:`, so no id —
+ * `x:internal` or anything else — can produce an internal key.
  *
  * Why the tag: an item and its outbox shard are written by one script, and on a Redis Cluster a
  * script may only touch keys of one slot; keys with the same `{…}` share a slot. The shard is a
@@ -62,6 +63,11 @@ export class RedisKeyLayout {
   /** The RedisJSON document kept beside the envelope when the server has RedisJSON. */
   docKey(id: string): string {
     return `${this.#shardPrefixes[this.shardOf(id)]}j:${id}`
+  }
+
+  /** The search projection hash kept beside the envelope when the server has search but not RedisJSON. */
+  searchHashKey(id: string): string {
+    return `${this.#shardPrefixes[this.shardOf(id)]}h:${id}`
   }
 
   /** An internal key of the whole layout (no hash tag). */

@@ -16,6 +16,7 @@ import type {
   RedisTransport,
 } from './redis-transport.ts'
 import { type ScriptCall, ScriptRunner } from './script-runner.ts'
+import { searchHashArguments, searchHashScript } from './search-hash.ts'
 import { envelopeForTextWire } from './text-wire.ts'
 import {
   conflictVersion,
@@ -45,7 +46,10 @@ export interface RedisStoreOptions {
   shards?: number
   /** TTL of tombstones in L2, in ms (default 7 days, like `tombstoneRetentionMs`). */
   tombstoneRetentionMs?: number
-  /** Overrides detection: `{ cluster: true }` for a cluster transport, `{ json: false }` to skip documents. */
+  /**
+   * Overrides detection: `{ cluster: true }` for a cluster transport, `{ json: false }` to keep
+   * search projection hashes instead of documents, `{ json: false, search: false }` to keep neither.
+   */
   capabilities?: Partial<RedisCapabilities>
   /** SCAN's COUNT hint: keys the server visits per step. */
   scanCount?: number
@@ -128,21 +132,10 @@ export class RedisStore implements L2Store {
     // Encode (and so validate) everything before sending anything.
     const calls = this.#guardCalls(entries)
     const guardCalls = calls.length
-    if (this.#capabilities.json) {
-      // A conditional write's document follows the envelope once its condition held (the next write).
-      for (const entry of entries) {
-        if (entry.ifVersion !== undefined) continue
-        calls.push({
-          script: jsonDocumentScript,
-          keys: [this.keys.docKey(entry.record.id)],
-          args: [
-            entry.record.version,
-            jsonDocumentBytes(entry.record),
-            this.ttlOf(entry),
-            entry.repair ? 1 : 0,
-          ],
-        })
-      }
+    // A conditional write's projection follows the envelope once its condition held (the next write).
+    for (const entry of entries) {
+      const call = entry.ifVersion === undefined ? this.#searchProjectionCall(entry) : undefined
+      if (call !== undefined) calls.push(call)
     }
     const replies = await this.#runScripts(calls)
     // One reply per key: a batched call answers an array, in key order.
@@ -177,6 +170,27 @@ export class RedisStore implements L2Store {
       stale,
       ...(replacedLive.length > 0 && { replacedLive }),
       ...(conflicts && { conflicts }),
+    }
+  }
+
+  /**
+   * The search projection kept beside an envelope: a RedisJSON document (json-document.ts), else,
+   * when the query engine is there without RedisJSON, a hash (search-hash.ts); else nothing.
+   */
+  #searchProjectionCall(entry: L2WriteEntry): ScriptCall | undefined {
+    const { record } = entry
+    if (this.#capabilities.json) {
+      return {
+        script: jsonDocumentScript,
+        keys: [this.keys.docKey(record.id)],
+        args: [record.version, jsonDocumentBytes(record), this.ttlOf(entry), entry.repair ? 1 : 0],
+      }
+    }
+    if (!this.#capabilities.search) return undefined
+    return {
+      script: searchHashScript,
+      keys: [this.keys.searchHashKey(record.id)],
+      args: searchHashArguments(record, this.ttlOf(entry), entry.repair === true),
     }
   }
 
@@ -319,7 +333,9 @@ export class RedisStore implements L2Store {
     const unique = [...new Set(ids)]
     if (unique.length === 0) return 0
     const itemCommands = this.#unlink(unique.map((id) => this.keys.itemKey(id)))
-    const docCommands = this.#capabilities.json ? this.#unlink(unique.map((id) => this.keys.docKey(id))) : []
+    const { json, search } = this.#capabilities
+    const searchKey = (id: string) => (json ? this.keys.docKey(id) : this.keys.searchHashKey(id))
+    const docCommands = json || search ? this.#unlink(unique.map(searchKey)) : []
     const replies = await this.#pipeline([...itemCommands, ...docCommands])
     let deleted = 0
     for (let i = 0; i < itemCommands.length; i++) deleted += replyInteger(replies[i] ?? null, 'UNLINK')

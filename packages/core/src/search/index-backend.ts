@@ -26,8 +26,8 @@ export function sqlIndexBackend(l3: L3Tier | undefined): IndexBackend | undefine
 }
 
 /**
- * RediSearch over L2, opened once L2 is connected (it needs the server's capabilities: RedisJSON
- * and the query engine, not a cluster) with the definitions kept in Redis.
+ * RediSearch over L2, opened once L2 is connected (it needs the server's capabilities: the query
+ * engine, not a cluster; ON JSON with RedisJSON, else ON HASH) with the definitions kept in Redis.
  */
 export class RedisIndexBackend {
   #backend: IndexBackend | undefined

@@ -1,4 +1,5 @@
 import {
+  type RedisCapabilities,
   type RedisCommand,
   RedisKeyLayout,
   type RedisReply,
@@ -6,13 +7,26 @@ import {
   type StoredRecord,
 } from '@sync-engine/core/internal'
 import { jsonDocumentText } from '../../../../packages/core/src/l2/json-document.ts'
+import { searchHashArguments } from '../../../../packages/core/src/l2/search-hash.ts'
+
+/** Options a TAG or NUMERIC attribute may carry in the schemas the backend sends; SEPARATOR takes one argument. */
+const ATTRIBUTE_OPTIONS = new Set([
+  'CASESENSITIVE',
+  'SORTABLE',
+  'UNF',
+  'NOINDEX',
+  'INDEXMISSING',
+  'SEPARATOR',
+])
 
 /**
- * A stand-in for RediSearch over RedisJSON, for the unit tests of this machine (which has no Redis
- * with modules): it runs the commands the RediSearch backend sends — FT.CREATE / FT.DROPINDEX /
+ * A stand-in for RediSearch over RedisJSON or hashes, for the unit tests of this machine (which has
+ * no Redis with modules): it runs the commands the RediSearch backend sends — FT.CREATE / FT.DROPINDEX /
  * FT.INFO / FT.AGGREGATE in the subset the translator emits, and the definitions hash — with
  * RediSearch's documented semantics where they matter to exactness: a document whose attribute has
- * the wrong JSON type is dropped from the index (counted as a failure), TAGs match whole values,
+ * the wrong JSON type is dropped from the index (counted as a failure), as is a hash whose NUMERIC
+ * field is not a number; a hash TAG field is split at its SEPARATOR (default ",") and each part
+ * trimmed, empty parts dropped, while a SORTABLE one sorts by the whole field value; TAGs match whole values,
  * NUMERIC ranges with `(` exclusive bounds, NOT is the complement over the index's documents,
  * `ismissing`, SORTBY by sortable values (strings in byte order), FILTER, LIMIT, and rows whose
  * numbers are `%lld` text. It is a model of RediSearch, not RediSearch: the real one is checked by
@@ -26,10 +40,28 @@ export class FakeRediSearch {
   /** FT.INFO answers `indexing 1` this many times after each FT.CREATE (a backfill in progress). */
   backfillPolls = 0
 
-  constructor(readonly keys: RedisKeyLayout = new RedisKeyLayout('t:', 4)) {}
+  /** Without RedisJSON (`json: false`), `put` keeps projection hashes and the backend indexes ON HASH. */
+  readonly capabilities: RedisCapabilities | undefined
 
-  /** Keeps a record's `j:` document as the L2 write path would (version order left to the caller). */
+  constructor(
+    readonly keys: RedisKeyLayout = new RedisKeyLayout('t:', 4),
+    options: { json?: boolean } = {},
+  ) {
+    this.capabilities = options.json === false ? { json: false, search: true, cluster: false } : undefined
+  }
+
+  /**
+   * Keeps what the L2 write path keeps of a record (version order left to the caller): its `j:`
+   * document, or without RedisJSON its `h:` hash, with the fields the hash script would set.
+   */
   put(record: StoredRecord): void {
+    if (this.capabilities?.json === false) {
+      const [version, , , ...pairs] = searchHashArguments(record, 0, false).map(String)
+      const hash = new Map<string, string>([['v', version!]])
+      for (let i = 0; i + 1 < pairs.length; i += 2) hash.set(pairs[i]!, pairs[i + 1]!)
+      this.hashes.set(this.keys.searchHashKey(record.id), hash)
+      return
+    }
     this.documents.set(this.keys.docKey(record.id), JSON.parse(jsonDocumentText(record)))
   }
 
@@ -64,9 +96,10 @@ export class FakeRediSearch {
   }
 
   #create(args: string[]): RedisReply {
-    const [name, on, json, prefixWord, count, ...rest] = args
+    const [name, on, keyType, prefixWord, count, ...rest] = args
     if (this.indexes.has(name!)) throw new RedisReplyError('Index already exists')
-    if (on !== 'ON' || json !== 'JSON' || prefixWord !== 'PREFIX') throw new RedisReplyError('ERR syntax')
+    if (on !== 'ON' || (keyType !== 'JSON' && keyType !== 'HASH') || prefixWord !== 'PREFIX')
+      throw new RedisReplyError('ERR syntax')
     const prefixes = rest.splice(0, Number(count))
     const schema = rest.indexOf('SCHEMA')
     const attributes: FakeAttribute[] = []
@@ -75,12 +108,24 @@ export class FakeRediSearch {
       const [path, as, alias, type] = rest.slice(at, at + 4)
       if (as !== 'AS' || (type !== 'TAG' && type !== 'NUMERIC'))
         throw new RedisReplyError(`ERR bad field ${path}`)
+      if (keyType === 'JSON' ? !path!.startsWith('$') : path!.startsWith('$'))
+        throw new RedisReplyError(`ERR bad field ${path} for ${keyType}`)
       at += 4
       const options = new Set<string>()
-      while (at < rest.length && !rest[at]!.startsWith('$')) options.add(rest[at++]!)
-      attributes.push({ path: path!, alias: alias!, type, options })
+      let separator = ','
+      while (at < rest.length && ATTRIBUTE_OPTIONS.has(rest[at]!)) {
+        const option = rest[at++]!
+        if (option === 'SEPARATOR') {
+          if (type !== 'TAG' || keyType !== 'HASH') throw new RedisReplyError('ERR SEPARATOR here')
+          separator = rest[at++]!
+        }
+        if (option === 'UNF' && rest[at - 2] !== 'SORTABLE')
+          throw new RedisReplyError('ERR UNF without SORTABLE')
+        options.add(option)
+      }
+      attributes.push({ path: path!, alias: alias!, type, options, separator })
     }
-    this.indexes.set(name!, { prefixes, attributes, polls: this.backfillPolls })
+    this.indexes.set(name!, { keyType, prefixes, attributes, polls: this.backfillPolls })
     return 'OK'
   }
 
@@ -91,6 +136,8 @@ export class FakeRediSearch {
     if (index.polls > 0) index.polls--
     const reply: RedisReply[] = ['index_name', name, 'num_docs', String(docs.length), 'indexing', indexing]
     reply.push(
+      'index_definition',
+      ['key_type', index.keyType, 'prefixes', [...index.prefixes], 'default_score', '1'],
       'percent_indexed',
       indexing ? '0.5' : '1',
       'hash_indexing_failures',
@@ -108,24 +155,28 @@ export class FakeRediSearch {
   }
 
   /** The index's documents: each attribute's values, or none for a document refused for a type. */
-  #indexed(index: FakeIndex): { docs: Map<string, unknown[]>[]; failures: number } {
-    const docs: Map<string, unknown[]>[] = []
+  #indexed(index: FakeIndex): { docs: Doc[]; failures: number } {
+    const docs: Doc[] = []
     let failures = 0
-    for (const [key, document] of [...this.documents.entries()].sort()) {
+    const source: [string, unknown][] =
+      index.keyType === 'JSON' ? [...this.documents.entries()] : [...this.hashes.entries()]
+    for (const [key, document] of source.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (!index.prefixes.some((prefix) => key.startsWith(prefix))) continue
-      const values = new Map<string, unknown[]>()
+      const doc: Doc = { values: new Map(), sortable: new Map() }
       let refused = false
       for (const attribute of index.attributes) {
-        const found = jsonPath(document, attribute.path).filter((v) => v !== null)
-        const accepts = (v: unknown) =>
-          attribute.type === 'NUMERIC'
-            ? typeof v === 'number'
-            : typeof v === 'string' || typeof v === 'boolean'
-        if (!found.every(accepts)) refused = true
-        values.set(attribute.alias, found)
+        const found =
+          index.keyType === 'JSON'
+            ? jsonValues(document, attribute)
+            : hashValues(document as Map<string, string>, attribute)
+        if (found === undefined) refused = true
+        else {
+          doc.values.set(attribute.alias, found.values)
+          if (found.sortable !== undefined) doc.sortable.set(attribute.alias, found.sortable)
+        }
       }
       if (refused) failures++
-      else docs.push(values)
+      else docs.push(doc)
     }
     return { docs, failures }
   }
@@ -143,10 +194,10 @@ export class FakeRediSearch {
     }
     const query = new QueryParser(queryText!, params).parse()
     const matches = docs.filter((doc) => query(doc, attribute))
-    const sortableValue = (doc: Map<string, unknown[]>, alias: string): unknown => {
+    const sortableValue = (doc: Doc, alias: string): unknown => {
       if (!attribute(alias).options.has('SORTABLE'))
         throw new RedisReplyError(`${alias} is not sortable or loaded`)
-      return doc.get(alias)?.[0]
+      return doc.sortable.get(alias)
     }
     let rows = matches
     if (options.filter !== undefined) {
@@ -178,15 +229,55 @@ interface FakeAttribute {
   readonly alias: string
   readonly type: 'TAG' | 'NUMERIC'
   readonly options: ReadonlySet<string>
+  /** A HASH TAG field's separator. */
+  readonly separator: string
 }
 
 interface FakeIndex {
+  readonly keyType: 'JSON' | 'HASH'
   readonly prefixes: readonly string[]
   readonly attributes: readonly FakeAttribute[]
   polls: number
 }
 
-type Doc = Map<string, unknown[]>
+/** One indexed document: each attribute's values, and the value a SORTABLE one sorts by. */
+interface Doc {
+  readonly values: Map<string, unknown[]>
+  readonly sortable: Map<string, unknown>
+}
+
+type Indexed = { values: unknown[]; sortable?: unknown } | undefined
+
+/** A JSON attribute: every value at its path, the first sortable; undefined when a type is refused. */
+function jsonValues(document: unknown, attribute: FakeAttribute): Indexed {
+  const found = jsonPath(document, attribute.path).filter((v) => v !== null)
+  const accepts = (v: unknown) =>
+    attribute.type === 'NUMERIC' ? typeof v === 'number' : typeof v === 'string' || typeof v === 'boolean'
+  if (!found.every(accepts)) return undefined
+  return { values: found, ...(found.length > 0 && { sortable: found[0] }) }
+}
+
+/**
+ * A HASH attribute: the field's text, a TAG split at the separator with each part trimmed and
+ * empty parts dropped, a NUMERIC parsed (undefined, a refused document, when it is not a number).
+ * A SORTABLE TAG sorts by the whole text (UNF: as written; the fake does not model normalising).
+ */
+function hashValues(hash: Map<string, string>, attribute: FakeAttribute): Indexed {
+  const text = hash.get(attribute.path)
+  if (text === undefined) return { values: [] }
+  if (attribute.type === 'NUMERIC') {
+    const value = Number(text)
+    if (text.trim() === '' || !Number.isFinite(value)) return undefined
+    return { values: [value], sortable: value }
+  }
+  if (attribute.options.has('SORTABLE') && !attribute.options.has('UNF'))
+    throw new Error('the fake models SORTABLE TAGs on HASH with UNF only')
+  const values = text
+    .split(attribute.separator)
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+  return { values, sortable: text }
+}
 type Matcher = (doc: Doc, attribute: (alias: string) => FakeAttribute) => boolean
 
 /** The aggregate steps the backend sends, in any order. */
@@ -268,7 +359,7 @@ class QueryParser {
       if (!this.#eat(')')) throw this.#error()
       return (doc, attribute) => {
         if (!attribute(alias).options.has('INDEXMISSING')) throw new RedisReplyError('needs INDEXMISSING')
-        return (doc.get(alias) ?? []).length === 0
+        return (doc.values.get(alias) ?? []).length === 0
       }
     }
     if (!this.#eat('@')) throw this.#error()
@@ -283,7 +374,7 @@ class QueryParser {
       if (!this.#eat('}')) throw this.#error()
       return (doc, attribute) => {
         if (attribute(alias).type !== 'TAG') throw new RedisReplyError(`${alias} is not a TAG`)
-        const tags = (doc.get(alias) ?? []).map(String)
+        const tags = (doc.values.get(alias) ?? []).map(String)
         return tags.some((tag) => wanted.some((w) => (w.prefix ? tag.startsWith(w.value) : tag === w.value)))
       }
     }
@@ -294,7 +385,7 @@ class QueryParser {
     if (!this.#eat(']')) throw this.#error()
     return (doc, attribute) => {
       if (attribute(alias).type !== 'NUMERIC') throw new RedisReplyError(`${alias} is not NUMERIC`)
-      return (doc.get(alias) ?? []).some((v) => {
+      return (doc.values.get(alias) ?? []).some((v) => {
         const n = v as number
         return (
           (low.exclusive ? n > low.value : n >= low.value) &&

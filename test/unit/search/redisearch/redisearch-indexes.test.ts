@@ -1,4 +1,5 @@
 import {
+  ConflictError,
   IndexBuildingError,
   InvalidArgumentError,
   NoTierError,
@@ -52,8 +53,9 @@ function record(
   }
 }
 
-async function fresh(): Promise<{ redis: FakeRediSearch; search: RediSearchIndexes }> {
-  const redis = new FakeRediSearch()
+/** `json: false`: a server with the query engine but no RedisJSON (projection hashes, ON HASH). */
+async function fresh(json = true): Promise<{ redis: FakeRediSearch; search: RediSearchIndexes }> {
+  const redis = new FakeRediSearch(undefined, { json })
   const search = new RediSearchIndexes(redis, { platform: instant })
   await search.define(index)
   return { redis, search }
@@ -134,11 +136,20 @@ const sort = fc.option(
   { nil: undefined },
 )
 
-describe('RediSearchIndexes over a model of RediSearch', () => {
+describe.each([
+  { on: 'JSON', json: true },
+  { on: 'HASH', json: false },
+])('RediSearchIndexes over a model of RediSearch, ON $on', ({ on, json }) => {
+  it('indexes the key type the writes keep', async () => {
+    const { redis, search } = await fresh(json)
+    expect(search.keyType).toBe(on)
+    expect([...redis.indexes.values()].map((created) => created.keyType)).toEqual([on])
+  })
+
   it('answers exactly the reference evaluator’s ids and cursors, page by page', async () => {
     await fc.assert(
       fc.asyncProperty(items, query, sort, fc.integer({ min: 1, max: 6 }), async (all, q, s, limit) => {
-        const { redis, search } = await fresh()
+        const { redis, search } = await fresh(json)
         for (const item of all) {
           const expiresAt = item.state === 'expired' ? NOW - 1 : item.state === 'expires later' ? NOW + 1 : 0
           redis.put(record(item.id, item.state === 'deleted' ? undefined : item.value, { expiresAt }))
@@ -168,7 +179,7 @@ describe('RediSearchIndexes over a model of RediSearch', () => {
   })
 
   it('returns versions and, when sorted, the exact sort values (not RediSearch’s %.12g text)', async () => {
-    const { redis, search } = await fresh()
+    const { redis, search } = await fresh(json)
     redis.put(record('d:a', { n: 0.30000000000000004, kind: ['b', 'a'] }, { version: 7 }))
     redis.put(record('d:b', { kind: 'z' }, { version: 2 ** 52 + 3 }))
     const byN = await search.search(
@@ -203,7 +214,7 @@ describe('RediSearchIndexes over a model of RediSearch', () => {
   })
 
   it('never makes RediSearch refuse a document, whatever the JSON types at the paths', async () => {
-    const { redis } = await fresh()
+    const { redis } = await fresh(json)
     redis.put(record('d:1', { kind: 42, n: '42', body: ['a', 1, { x: 1 }], meta: { note: [true] } }))
     redis.put(record('d:2', { kind: { a: 1 }, n: [1, 2], body: null, meta: 'note' }))
     const info = (await redis.send(['FT.INFO', 't:x:search:docs'])) as unknown[]
@@ -212,7 +223,7 @@ describe('RediSearchIndexes over a model of RediSearch', () => {
   })
 
   it('refuses a cursor of another query, and one whose value is not of the sort field’s type', async () => {
-    const { redis, search } = await fresh()
+    const { redis, search } = await fresh(json)
     for (const n of [1, 2, 3]) redis.put(record(`d:${n}`, { n }))
     const request = {
       index: 'docs',
@@ -298,10 +309,46 @@ describe('RediSearchIndexes lifecycle', () => {
         new RediSearchIndexes({ keys, send, capabilities: { json: true, search: false, cluster: false } }),
     ).toThrow(NoTierError)
     expect(
+      () =>
+        new RediSearchIndexes({ keys, send, capabilities: { json: false, search: false, cluster: false } }),
+    ).toThrow(NoTierError)
+    expect(
       () => new RediSearchIndexes({ keys, send, capabilities: { json: true, search: true, cluster: true } }),
     ).toThrow(/Cluster/)
+    expect(
+      () => new RediSearchIndexes({ keys, send, capabilities: { json: false, search: true, cluster: true } }),
+    ).toThrow(/Cluster/)
+    // The query engine without RedisJSON is served ON HASH.
+    const hashed = new RediSearchIndexes({
+      keys,
+      send,
+      capabilities: { json: false, search: true, cluster: false },
+    })
+    expect(hashed.keyType).toBe('HASH')
     await expect(
       search.search(parseSearchRequest({ index: 'nope', query: { eq: { field: 'a', value: 'b' } } }), NOW),
     ).rejects.toBeInstanceOf(NotFoundError)
+  })
+
+  it('rebuilds an index of the other key type, and refuses to search it meanwhile', async () => {
+    // Defined while the server had no RedisJSON (ON HASH over the projection hashes) …
+    const redis = new FakeRediSearch(undefined, { json: false })
+    redis.put(record('d:1', { kind: 'x' }))
+    await new RediSearchIndexes(redis, { platform: instant }).define(index)
+    // … then RedisJSON is there: the writes keep JSON documents, which that index does not read.
+    const { keys } = redis
+    const send = redis.send.bind(redis)
+    const capabilities = { json: true, search: true, cluster: false }
+    const documents = new FakeRediSearch(keys)
+    documents.put(record('d:1', { kind: 'x' }))
+    for (const [key, document] of documents.documents) redis.documents.set(key, document)
+    const search = new RediSearchIndexes({ keys, send, capabilities }, { platform: instant })
+    await search.load()
+    const request = parseSearchRequest({ index: 'docs', query: { eq: { field: 'kind', value: 'x' } } })
+    await expect(search.search(request, NOW)).rejects.toBeInstanceOf(ConflictError)
+    expect(await search.define(index)).toBe(true)
+    expect(redis.indexes.get('t:x:search:docs')?.keyType).toBe('JSON')
+    expect((await search.search(request, NOW)).items.map((item) => item.id)).toEqual(['d:1'])
+    expect(await search.define(index)).toBe(false)
   })
 })

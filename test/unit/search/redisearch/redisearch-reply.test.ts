@@ -1,4 +1,4 @@
-import { BackendError } from '@sync-engine/core/internal'
+import { BackendError, type RedisReply } from '@sync-engine/core/internal'
 import { describe, expect, it } from 'vitest'
 import { numberKey } from '../../../../packages/core/src/search/redisearch/number-key.ts'
 import {
@@ -77,5 +77,18 @@ describe('FT.INFO replies', () => {
       documents: 3,
       failures: 0,
     })
+  })
+  it('say which key type the index reads, from its index_definition', () => {
+    const info = (keyType: string | Uint8Array): RedisReply => [
+      'index_name',
+      'ix',
+      'index_definition',
+      [bytes('key_type'), keyType, 'prefixes', [bytes('p:{0}h:')], 'default_score', bytes('1')],
+      'num_docs',
+      '0',
+    ]
+    expect(parseIndexInfo(info(bytes('HASH'))).keyType).toBe('HASH')
+    expect(parseIndexInfo(info('JSON')).keyType).toBe('JSON')
+    expect(parseIndexInfo(['num_docs', '0']).keyType).toBeUndefined()
   })
 })

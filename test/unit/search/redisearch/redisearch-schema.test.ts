@@ -53,6 +53,43 @@ describe('FT.CREATE from an index definition', () => {
     ])
   })
 
+  it('on a server without RedisJSON: ON HASH over the projection hashes, with the same attribute names', () => {
+    const layout = new RedisKeyLayout('sync:', 3)
+    // Hash fields are the kind letter and the term code of the dotted path (search-projection-hash.ts).
+    const tag = ['TAG', 'SEPARATOR', ',', 'CASESENSITIVE']
+    expect(createIndexCommand(layout, users, 'HASH')).toEqual([
+      'FT.CREATE',
+      'sync:x:search:users',
+      'ON',
+      'HASH',
+      'PREFIX',
+      3,
+      'sync:{0}h:user:',
+      'sync:{1}h:user:',
+      'sync:{2}h:user:',
+      'STOPWORDS',
+      0,
+      'SCHEMA',
+      ...['e', 'AS', 'i_e', 'NUMERIC'],
+      ...['i', 'AS', 'i_id', ...tag, 'SORTABLE', 'UNF', 'NOINDEX'],
+      ...['v', 'AS', 'i_v', 'NUMERIC', 'SORTABLE', 'NOINDEX'],
+      ...['t_v706c616e', 'AS', 'f_plan', ...tag, 'INDEXMISSING'],
+      // The first tag has a field of its own: a SORTABLE TAG ON HASH keeps the whole field value.
+      ...['s_v706c616e', 'AS', 's_plan', ...tag, 'SORTABLE', 'UNF', 'NOINDEX'],
+      ...['t_v74616773', 'AS', 'f_tags', ...tag],
+      ...['h_v616765', 'AS', 'h_age', 'NUMERIC', 'INDEXMISSING', 'SORTABLE'],
+      ...['l_v616765', 'AS', 'l_age', 'NUMERIC', 'SORTABLE'],
+      ...['h_v73746174732e73636f7265', 'AS', 'h_score', 'NUMERIC'],
+      ...['l_v73746174732e73636f7265', 'AS', 'l_score', 'NUMERIC'],
+      ...['w_v70726f66696c652e62696f', 'AS', 'f_bio', ...tag],
+    ])
+    const prefixes = documentPrefixes(layout, 'user:', 'HASH')
+    for (const id of ['user:1', 'user:é', 'user:']) {
+      expect(prefixes.filter((prefix) => layout.searchHashKey(id).startsWith(prefix))).toHaveLength(1)
+      expect(prefixes.some((prefix) => layout.docKey(id).startsWith(prefix))).toBe(false)
+    }
+  })
+
   it('takes the prefixes from the key layout, so every document key of the index is under one', () => {
     const layout = new RedisKeyLayout('p*[x]:', 16)
     const prefixes = documentPrefixes(layout, 'user:')

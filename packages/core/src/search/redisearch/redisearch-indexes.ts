@@ -1,4 +1,4 @@
-import { IndexBuildingError, NoTierError, NotFoundError } from '../../errors.ts'
+import { ConflictError, IndexBuildingError, NoTierError, NotFoundError } from '../../errors.ts'
 import type { RedisKeyLayout } from '../../l2/key-layout.ts'
 import { replyArray, replyText } from '../../l2/redis-reply.ts'
 import { isReplyError } from '../../l2/redis-reply-error.ts'
@@ -21,6 +21,7 @@ import {
   createIndexCommand,
   definitionsKey,
   dropIndexCommand,
+  type IndexKeyType,
   indexInfoCommand,
   indexName,
 } from './redisearch-schema.ts'
@@ -29,7 +30,9 @@ import {
  * Search over L2: the query model answered by RediSearch (Redis 8 Query Engine) from the `x`
  * projection every L2 write keeps in its `j:` JSON document, with exactly the in-memory
  * evaluator's answers (search-in-memory.ts), page by page, and its cursors (search-cursor.ts), so
- * a cursor from one backend continues on another.
+ * a cursor from one backend continues on another. On a server with the query engine but without
+ * RedisJSON the writes keep the same projection in `h:` hashes (search-projection-hash.ts) and the
+ * index is ON HASH, under the same attribute names: queries and pages are the same commands.
  *
  * How exactness is kept despite RediSearch's semantics:
  * - Nothing of the user's reaches RediSearch as text. Tags, words and ids are term codes
@@ -60,6 +63,10 @@ import {
  * - With `timeoutMs` > 0 a query that runs out of time returns a partial page unless the server
  *   has `search-on-timeout fail`; the default, 0, sets no timeout.
  * - Not on a Redis Cluster: an index there sees one shard's keys without the coordinator.
+ * - An index reads one key type, chosen by the server's capabilities when it is defined. If
+ *   RedisJSON appears or goes (or the store's `capabilities` override changes), writes keep the
+ *   other key type from then on: `define` builds such an index again, and a search on it is
+ *   refused (`ConflictError`) rather than answered from keys no longer written.
  */
 export interface RediSearchConnection {
   readonly keys: RedisKeyLayout
@@ -90,23 +97,31 @@ export class RediSearchIndexes implements IndexSearch {
   readonly #timeoutMs: number
   readonly #pollMs: number
   readonly #platform: Platform
+  readonly #keyType: IndexKeyType
 
   constructor(
     private readonly connection: RediSearchConnection,
     options: RediSearchIndexesOptions = {},
   ) {
     const capabilities = connection.capabilities
-    if (capabilities !== undefined && !(capabilities.json && capabilities.search)) {
+    if (capabilities !== undefined && !capabilities.search) {
       throw new NoTierError(
-        'search on Redis needs RediSearch and RedisJSON (Redis 8): this server lacks one of them or both',
+        'search on Redis needs its query engine (RediSearch 2+, built into Redis 8): this server has none',
       )
     }
     if (capabilities?.cluster) {
       throw new NoTierError('search on Redis is not available on a Redis Cluster (an index sees one shard)')
     }
+    // What RedisStore keeps beside each envelope: a JSON document with RedisJSON, else a hash.
+    this.#keyType = capabilities === undefined || capabilities.json ? 'JSON' : 'HASH'
     this.#timeoutMs = options.timeoutMs ?? 0
     this.#pollMs = options.pollMs ?? 100
     this.#platform = options.platform ?? defaultPlatform
+  }
+
+  /** What the indexes this defines read: `JSON` documents or projection `HASH`es. */
+  get keyType(): IndexKeyType {
+    return this.#keyType
   }
 
   get definitions(): readonly IndexDefinition[] {
@@ -139,18 +154,18 @@ export class RediSearchIndexes implements IndexSearch {
     const text = JSON.stringify(definition)
     // What Redis holds, not this instance's copy: another instance may have defined it since.
     const stored = await this.#send(['HGET', definitionsKey(this.#layout), definition.name])
-    if (stored !== null && replyText(stored, 'HGET') === text && (await this.#exists(definition.name))) {
+    if (stored !== null && replyText(stored, 'HGET') === text && (await this.#current(definition.name))) {
       this.#definitions.set(definition.name, definition)
       return false
     }
     await this.#dropIndex(definition.name)
     try {
-      await this.#send(createIndexCommand(this.#layout, definition))
+      await this.#send(createIndexCommand(this.#layout, definition, this.#keyType))
     } catch (error) {
       // Another instance created it between our drop and create: replace theirs with ours.
       if (!isReplyError(error) || !/already exists/i.test(error.reply)) throw error
       await this.#dropIndex(definition.name)
-      await this.#send(createIndexCommand(this.#layout, definition))
+      await this.#send(createIndexCommand(this.#layout, definition, this.#keyType))
     }
     await this.#send(['HSET', definitionsKey(this.#layout), definition.name, text])
     this.#definitions.set(definition.name, definition)
@@ -269,18 +284,27 @@ export class RediSearchIndexes implements IndexSearch {
   async #ensureBuilt(definition: IndexDefinition): Promise<void> {
     if (this.#built.has(definition)) return
     const progress = await this.progress(definition.name)
+    if (!this.#readsKeyType(progress)) {
+      throw new ConflictError(
+        `index ${JSON.stringify(definition.name)} reads ${progress.keyType} keys, but this server's items now keep ${this.#keyType} search projections: define it again`,
+      )
+    }
     if (progress.indexing) throw new IndexBuildingError(definition.name, progress.documents)
     this.#built.add(definition)
   }
 
-  async #exists(name: string): Promise<boolean> {
+  /** Whether the index is there and reads the key type the writes keep (assumed if FT.INFO omits it). */
+  async #current(name: string): Promise<boolean> {
     try {
-      await this.progress(name)
-      return true
+      return this.#readsKeyType(await this.progress(name))
     } catch (error) {
       if (isUnknownIndex(error)) return false
       throw error
     }
+  }
+
+  #readsKeyType(progress: IndexProgress): boolean {
+    return progress.keyType === undefined || progress.keyType === this.#keyType
   }
 
   async #dropIndex(name: string): Promise<void> {

@@ -60,11 +60,14 @@ export interface IndexProgress {
   readonly documents: number
   /** Documents the index refused; the projection's fixed types should keep this at 0. */
   readonly failures: number
+  /** What the index reads (`JSON` or `HASH`), from `index_definition`; undefined if not said. */
+  readonly keyType?: string
 }
 
 /** The FT.INFO reply (RESP2: a flat `[name, value, …]` array). */
 export function parseIndexInfo(reply: RedisReply): IndexProgress {
   const info = rowFields(reply, 'FT.INFO')
+  const keyType = indexDefinition(reply).get('key_type')
   const number = (name: string, fallback: number) => {
     const text = info.get(name)
     const value = text === undefined ? Number.NaN : Number(text)
@@ -75,7 +78,21 @@ export function parseIndexInfo(reply: RedisReply): IndexProgress {
     percentIndexed: number('percent_indexed', 1),
     documents: number('num_docs', 0),
     failures: number('hash_indexing_failures', 0),
+    ...(keyType !== undefined && { keyType: keyType.toUpperCase() }),
   }
+}
+
+/** FT.INFO's `index_definition` section (`[key_type, HASH, prefixes, […], …]`), its scalars. */
+function indexDefinition(reply: RedisReply): Map<string, string> {
+  const items = replyArray(reply, 'FT.INFO')
+  for (let i = 0; i + 1 < items.length; i += 2) {
+    const name = items[i] ?? null
+    if (typeof name !== 'string' && !(name instanceof Uint8Array)) continue
+    if (replyText(name, 'FT.INFO') === 'index_definition' && Array.isArray(items[i + 1])) {
+      return rowFields(items[i + 1] ?? null, 'FT.INFO')
+    }
+  }
+  return new Map()
 }
 
 /** A flat name/value array as a map; values that are not scalars (FT.INFO's sections) are skipped. */

@@ -1,10 +1,20 @@
 import type { RedisKeyLayout } from '../../l2/key-layout.ts'
 import type { RedisCommand } from '../../l2/redis-transport.ts'
 import { type FieldDefinition, type IndexDefinition, pathSegments } from '../index-definition.ts'
+import {
+  HASH_EXPIRES_FIELD,
+  HASH_ID_FIELD,
+  HASH_TAG_SEPARATOR,
+  HASH_VERSION_FIELD,
+  hashField,
+} from './search-projection-hash.ts'
 
 /**
  * How an index definition becomes a RediSearch index over the `x` projection of the `j:` JSON
- * documents (search-projection-document.ts), and the names the query translator uses.
+ * documents (search-projection-document.ts), or, on a server without RedisJSON, over the same
+ * projection flattened into the `h:` hashes (search-projection-hash.ts), and the names the query
+ * translator uses. Both key types get the same attribute names, so queries and pages are the same
+ * commands on either.
  *
  * Attributes (aliases; user field names start with a letter, so the one-letter kind prefixes never
  * collide with each other or with the internal `i_` ones):
@@ -18,11 +28,16 @@ import { type FieldDefinition, type IndexDefinition, pathSegments } from '../ind
  *   SORTABLE, `h_f` INDEXMISSING.
  * - text field `f`: `f_f` TAG on the word codes.
  *
- * Every TAG is CASESENSITIVE (codes are lower case anyway: belt and braces) and on JSON there is
- * no tag separator, so a tag is exactly one code. The index covers the documents of every shard
- * whose id starts with the index prefix: one PREFIX per shard, `<redisPrefix>{<shard>}j:<prefix>`,
- * which RediSearch matches literally. Needs RediSearch 2.10+ (Redis 8) for INDEXMISSING.
+ * Every TAG is CASESENSITIVE (codes are lower case anyway: belt and braces). On JSON there is no
+ * tag separator, so a tag is exactly one code; on HASH the separator is "," (stated, though it is
+ * the default), which no code holds, and a sortable TAG is UNF (JSON implies it) so its value is
+ * kept as written. The index covers the documents of every shard whose id starts with the index
+ * prefix: one PREFIX per shard, `<redisPrefix>{<shard>}j:<prefix>` (`h:` on HASH), which
+ * RediSearch matches literally. Needs RediSearch 2.10+ (Redis 8) for INDEXMISSING.
  */
+
+/** What the index reads: JSON documents (RedisJSON present) or projection hashes. */
+export type IndexKeyType = 'JSON' | 'HASH'
 
 export const EXPIRES_ATTRIBUTE = 'i_e'
 export const ID_ATTRIBUTE = 'i_id'
@@ -45,9 +60,17 @@ export function definitionsKey(layout: RedisKeyLayout): string {
   return layout.internalKey('search-definitions')
 }
 
-/** The key prefixes of the documents an index covers: one per shard (key-layout.ts `docKey`). */
-export function documentPrefixes(layout: RedisKeyLayout, idPrefix: string): string[] {
-  return Array.from({ length: layout.shards }, (_, shard) => `${layout.prefix}{${shard}}j:${idPrefix}`)
+/** The key prefixes of the keys an index covers: one per shard (key-layout.ts `docKey`, `searchHashKey`). */
+export function documentPrefixes(
+  layout: RedisKeyLayout,
+  idPrefix: string,
+  keyType: IndexKeyType = 'JSON',
+): string[] {
+  const namespace = keyType === 'JSON' ? 'j:' : 'h:'
+  return Array.from(
+    { length: layout.shards },
+    (_, shard) => `${layout.prefix}{${shard}}${namespace}${idPrefix}`,
+  )
 }
 
 /** The JSONPath of a field's leaf in the projection: `$.address.city` → `$.x.p["address.city"]`. */
@@ -55,13 +78,20 @@ export function leafPath(field: FieldDefinition): string {
   return `$.x.p["${pathSegments(field.path).join('.')}"]`
 }
 
-export function createIndexCommand(layout: RedisKeyLayout, definition: IndexDefinition): RedisCommand {
-  const prefixes = documentPrefixes(layout, definition.prefix)
+export function createIndexCommand(
+  layout: RedisKeyLayout,
+  definition: IndexDefinition,
+  keyType: IndexKeyType = 'JSON',
+): RedisCommand {
+  const prefixes = documentPrefixes(layout, definition.prefix, keyType)
+  const json = keyType === 'JSON'
+  const tag = json ? ['TAG', 'CASESENSITIVE'] : ['TAG', 'SEPARATOR', HASH_TAG_SEPARATOR, 'CASESENSITIVE']
+  const sortableTag = json ? ['SORTABLE'] : ['SORTABLE', 'UNF']
   return [
     'FT.CREATE',
     indexName(layout, definition.name),
     'ON',
-    'JSON',
+    keyType,
     'PREFIX',
     prefixes.length,
     ...prefixes,
@@ -69,30 +99,68 @@ export function createIndexCommand(layout: RedisKeyLayout, definition: IndexDefi
     'STOPWORDS',
     0,
     'SCHEMA',
-    ...['$.x.e', 'AS', EXPIRES_ATTRIBUTE, 'NUMERIC'],
-    ...['$.x.i', 'AS', ID_ATTRIBUTE, 'TAG', 'CASESENSITIVE', 'SORTABLE', 'NOINDEX'],
-    ...['$.v', 'AS', VERSION_ATTRIBUTE, 'NUMERIC', 'SORTABLE', 'NOINDEX'],
-    ...Object.entries(definition.fields).flatMap(([name, field]) => fieldAttributes(name, field)),
+    ...[json ? '$.x.e' : HASH_EXPIRES_FIELD, 'AS', EXPIRES_ATTRIBUTE, 'NUMERIC'],
+    ...[json ? '$.x.i' : HASH_ID_FIELD, 'AS', ID_ATTRIBUTE, ...tag, ...sortableTag, 'NOINDEX'],
+    ...[json ? '$.v' : HASH_VERSION_FIELD, 'AS', VERSION_ATTRIBUTE, 'NUMERIC', 'SORTABLE', 'NOINDEX'],
+    ...Object.entries(definition.fields).flatMap(([name, field]) =>
+      fieldAttributes(name, field, json ? jsonSources(field) : hashSources(field), tag, sortableTag),
+    ),
   ]
 }
 
-function fieldAttributes(name: string, field: FieldDefinition): string[] {
+/** Where each attribute of a field is read from, in the documents or the hashes. */
+interface FieldSources {
+  readonly tags: string
+  readonly firstTag: string
+  readonly words: string
+  readonly high: string
+  readonly low: string
+}
+
+function jsonSources(field: FieldDefinition): FieldSources {
   const leaf = leafPath(field)
+  return {
+    tags: `${leaf}.t[*]`,
+    firstTag: `${leaf}.t[0]`,
+    words: `${leaf}.w[*]`,
+    high: `${leaf}.h`,
+    low: `${leaf}.l`,
+  }
+}
+
+function hashSources(field: FieldDefinition): FieldSources {
+  const path = pathSegments(field.path).join('.')
+  return {
+    tags: hashField('t', path),
+    firstTag: hashField('s', path),
+    words: hashField('w', path),
+    high: hashField('h', path),
+    low: hashField('l', path),
+  }
+}
+
+function fieldAttributes(
+  name: string,
+  field: FieldDefinition,
+  from: FieldSources,
+  tag: readonly string[],
+  sortableTag: readonly string[],
+): string[] {
   if (field.type === 'numeric') {
     const sortable = field.sortable ? ['SORTABLE'] : []
     return [
-      ...[`${leaf}.h`, 'AS', highAttribute(name), 'NUMERIC', ...(field.sortable ? ['INDEXMISSING'] : [])],
+      ...[from.high, 'AS', highAttribute(name), 'NUMERIC', ...(field.sortable ? ['INDEXMISSING'] : [])],
       ...sortable,
-      ...[`${leaf}.l`, 'AS', lowAttribute(name), 'NUMERIC', ...sortable],
+      ...[from.low, 'AS', lowAttribute(name), 'NUMERIC', ...sortable],
     ]
   }
-  if (field.type === 'text') return [`${leaf}.w[*]`, 'AS', termsAttribute(name), 'TAG', 'CASESENSITIVE']
-  const tags = [`${leaf}.t[*]`, 'AS', termsAttribute(name), 'TAG', 'CASESENSITIVE']
+  if (field.type === 'text') return [from.words, 'AS', termsAttribute(name), ...tag]
+  const tags = [from.tags, 'AS', termsAttribute(name), ...tag]
   if (!field.sortable) return tags
   return [
     ...tags,
     'INDEXMISSING',
-    ...[`${leaf}.t[0]`, 'AS', firstTagAttribute(name), 'TAG', 'CASESENSITIVE', 'SORTABLE', 'NOINDEX'],
+    ...[from.firstTag, 'AS', firstTagAttribute(name), ...tag, ...sortableTag, 'NOINDEX'],
   ]
 }
 

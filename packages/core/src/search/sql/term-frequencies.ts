@@ -41,9 +41,9 @@ export class TermFrequencies {
       })
       const { rows } = await this.transport.run({ sql: `SELECT ${columns.join(', ')}`, params })
       if (this.#counts.size + unknown.length > MAX_COUNTS) this.#counts.clear()
-      unknown.forEach((term, n) =>
-        this.#counts.set(keyOf(term), { count: Number(rows[0]?.[`c${n}`] ?? 0), at: now }),
-      )
+      for (const [n, term] of unknown.entries()) {
+        this.#counts.set(keyOf(term), { count: Number(rows[0]?.[`c${n}`] ?? 0), at: now })
+      }
     }
     let best = terms[0]!
     for (const term of terms) {
