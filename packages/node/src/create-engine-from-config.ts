@@ -103,5 +103,6 @@ async function l2For(config: SyncConfig): Promise<RedisStore> {
     prefix: config.redisPrefix,
     shards: config.redisShards,
     tombstoneRetentionMs: config.tombstoneRetentionMs,
+    searchProjections: config.searchBackend === 'redis',
   })
 }

@@ -11,7 +11,7 @@ export interface ServerlessDrivers {
   /** L2 over the configured Redis (not connected yet: the engine's start does that). */
   redis(
     settings: RedisSettings,
-    options: { prefix: string; shards: number; tombstoneRetentionMs: number },
+    options: { prefix: string; shards: number; tombstoneRetentionMs: number; searchProjections: boolean },
   ): Promise<RedisStore>
   /** L3 over the configured SQL (no I/O until `init`). */
   sql(settings: SqlSettings, table: string): Promise<L3Store>

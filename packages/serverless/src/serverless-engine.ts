@@ -20,6 +20,7 @@ async function tiersFor(settings: ServerlessSettings, drivers: ServerlessDrivers
     prefix: config.redisPrefix,
     shards: config.redisShards,
     tombstoneRetentionMs: config.tombstoneRetentionMs,
+    searchProjections: config.searchBackend === 'redis',
   })
   const l3 = await drivers.sql(settings.sql, config.sqlTable)
   const outbox = new RedisOutbox(l2, { maxBytes: config.walMaxBytes })

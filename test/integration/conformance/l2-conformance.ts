@@ -82,7 +82,13 @@ export function runL2Conformance(
       return transport
     }
     const storeOn = (transport: RedisTransport, extra: RedisStoreOptions = {}) =>
-      RedisStore.open(transport, { prefix, tombstoneRetentionMs: TOMBSTONE_RETENTION_MS, ...extra })
+      RedisStore.open(transport, {
+        prefix,
+        tombstoneRetentionMs: TOMBSTONE_RETENTION_MS,
+        // The search projections too, where the server keeps them (Redis 8 under test:containers).
+        searchProjections: true,
+        ...extra,
+      })
     const makeStore = (storeOptions: { tombstoneRetentionMs: number }) =>
       (backend as L2StoreBackend).makeStore(storeOptions)
     const readOne = async (id: string) => (await store.read([id])).get(id)

@@ -55,9 +55,19 @@ const i = (id: string) => layout.itemKey(id)
 const j = (id: string) => layout.docKey(id)
 
 describe('RedisJSON search documents (json capability)', () => {
-  it('writes a document beside each envelope, in the same pipeline', async () => {
+  it('are not kept unless the store is asked to (searchBackend "redis"): one script less a write', async () => {
     const transport = new RecordingTransport()
     const store = await RedisStore.open(transport, { prefix: 'p:' })
+    expect(store.searchProjections).toBe(false)
+    await store.write([{ record: { ...SyncItem.fromJson('doc', { n: 1 }), version: 5, tombstone: false } }])
+    const keys = transport.sent.flat().map((command) => command[3])
+    expect(keys).toContain(i('doc'))
+    expect(keys).not.toContain(j('doc'))
+  })
+
+  it('writes a document beside each envelope, in the same pipeline', async () => {
+    const transport = new RecordingTransport()
+    const store = await RedisStore.open(transport, { prefix: 'p:', searchProjections: true })
     const item = SyncItem.fromJson('doc', { name: 'Zoë', n: [1, 2] }, { state: 'live' })
     const json: StoredRecord = { ...item, version: 5, updatedAt: 9, tombstone: false }
     const binary: StoredRecord = { ...json, id: 'bin', contentType: 'binary', content: Uint8Array.of(0, 255) }

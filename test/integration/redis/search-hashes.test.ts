@@ -67,7 +67,7 @@ function tombstone(id: string, version: number): StoredRecord {
 describe('search projection hashes (search without json)', () => {
   it('are written beside each envelope in the same pipeline, deleted with it, and skipped for a conditional write', async () => {
     const transport = new RecordingTransport({ json: false, search: true, cluster: false })
-    const store = await RedisStore.open(transport, { prefix: 'p:' })
+    const store = await RedisStore.open(transport, { prefix: 'p:', searchProjections: true })
     const doc = jsonRecord('doc', { name: 'Zoë' }, 5)
     const binary: StoredRecord = { ...doc, id: 'bin', contentType: 'binary', content: Uint8Array.of(0, 255) }
     await store.write([
@@ -111,7 +111,7 @@ describe('search projection hashes (search without json)', () => {
       { json: false, search: false, cluster: false },
     ]) {
       const transport = new RecordingTransport(detected)
-      const store = await RedisStore.open(transport, { prefix: 'p:' })
+      const store = await RedisStore.open(transport, { prefix: 'p:', searchProjections: true })
       await store.write([{ record: jsonRecord('doc', { name: 'x' }, 1) }])
       const keys = transport.sent.flat().map((c) => c[3])
       expect(keys).not.toContain(h('doc'))
@@ -128,7 +128,11 @@ describeWithRedis('the projection hash script on the real server', () => {
   beforeAll(async () => {
     transport = await IoredisTransport.create(redisUrl())
     // This Redis has no query engine: forced on, the store keeps the hashes all the same.
-    store = await RedisStore.open(transport, { prefix, capabilities: { search: true, json: false } })
+    store = await RedisStore.open(transport, {
+      prefix,
+      capabilities: { search: true, json: false },
+      searchProjections: true,
+    })
   })
 
   afterAll(async () => {

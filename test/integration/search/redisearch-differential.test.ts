@@ -80,11 +80,27 @@ if (found.state !== 'capable') {
 
 // Where the Redis has no query engine (this machine's, CI's): the engine refuses the backend at start.
 describe.skipIf(found.state !== 'incapable')('searchBackend "redis" on a Redis without RediSearch', () => {
-  it('fails the start with a NoTierError that names what is missing', async () => {
+  it('fails the start with a ConfigError when the store keeps no search projections', async () => {
     const prefix = `rs:${randomBytes(4).toString('hex')}:`
     const transport = await IoredisTransport.create({ url: redisUrl() })
     try {
       const store = await RedisStore.open(transport, { prefix, shards: 2 })
+      const engine = new SyncEngine({ l2: store, config: { searchBackend: 'redis' }, maintenance: 'manual' })
+      await expect(engine.start()).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringMatching(/searchProjections: true/),
+      })
+    } finally {
+      await deleteRedisPrefix(prefix)
+      await transport.close()
+    }
+  })
+
+  it('fails the start with a NoTierError that names what is missing', async () => {
+    const prefix = `rs:${randomBytes(4).toString('hex')}:`
+    const transport = await IoredisTransport.create({ url: redisUrl() })
+    try {
+      const store = await RedisStore.open(transport, { prefix, shards: 2, searchProjections: true })
       const engine = new SyncEngine({ l2: store, config: { searchBackend: 'redis' }, maintenance: 'manual' })
       await expect(engine.start()).rejects.toMatchObject({
         code: 'NO_TIER',
@@ -214,7 +230,12 @@ describe.each(modes)(`${NAME}, ON $on`, ({ on, capabilities, runs }) => {
   async function fresh(): Promise<{ store: RedisStore; search: RediSearchIndexes; prefix: string }> {
     const prefix = `rs:${randomBytes(4).toString('hex')}:`
     prefixes.push(prefix)
-    const store = await RedisStore.open(transport, { prefix, shards: 4, capabilities })
+    const store = await RedisStore.open(transport, {
+      prefix,
+      shards: 4,
+      capabilities,
+      searchProjections: true,
+    })
     const search = new RediSearchIndexes(store, { pollMs: 20 })
     expect(search.keyType).toBe(on)
     return { store, search, prefix }

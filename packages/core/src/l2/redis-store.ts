@@ -53,6 +53,12 @@ export interface RedisStoreOptions {
   capabilities?: Partial<RedisCapabilities>
   /** SCAN's COUNT hint: keys the server visits per step. */
   scanCount?: number
+  /**
+   * Keep a search projection beside each envelope (a RedisJSON document, else a hash where the
+   * server has the query engine): what `searchBackend: 'redis'` searches. Off by default: it is one
+   * more script per write, of no use to searches answered by SQL.
+   */
+  searchProjections?: boolean
 }
 
 /**
@@ -66,6 +72,8 @@ export class RedisStore implements L2Store {
   readonly #overrides: Partial<RedisCapabilities>
   readonly #tombstoneTtlMs: number
   readonly #scanCount: number
+  /** Whether writes keep a search projection (where the server can index one). */
+  readonly searchProjections: boolean
   /** Runs this store's scripts, and those of the parts kept beside it in L2 (the outbox). */
   readonly scripts: ScriptRunner
 
@@ -80,6 +88,7 @@ export class RedisStore implements L2Store {
     if (!Number.isSafeInteger(this.#scanCount) || this.#scanCount <= 0) {
       throw new InvalidArgumentError(`scanCount must be a positive integer, got ${this.#scanCount}`)
     }
+    this.searchProjections = options.searchProjections === true
     this.#overrides = options.capabilities ?? {}
     this.#capabilities = { json: false, search: false, cluster: false, ...this.#overrides }
     this.scripts = new ScriptRunner((commands) => this.#pipeline(commands))
@@ -179,6 +188,7 @@ export class RedisStore implements L2Store {
    */
   #searchProjectionCall(entry: L2WriteEntry): ScriptCall | undefined {
     const { record } = entry
+    if (!this.searchProjections) return undefined
     if (this.#capabilities.json) {
       return {
         script: jsonDocumentScript,
@@ -335,7 +345,7 @@ export class RedisStore implements L2Store {
     const itemCommands = this.#unlink(unique.map((id) => this.keys.itemKey(id)))
     const { json, search } = this.#capabilities
     const searchKey = (id: string) => (json ? this.keys.docKey(id) : this.keys.searchHashKey(id))
-    const docCommands = json || search ? this.#unlink(unique.map(searchKey)) : []
+    const docCommands = this.searchProjections && (json || search) ? this.#unlink(unique.map(searchKey)) : []
     const replies = await this.#pipeline([...itemCommands, ...docCommands])
     let deleted = 0
     for (let i = 0; i < itemCommands.length; i++) deleted += replyInteger(replies[i] ?? null, 'UNLINK')

@@ -1,4 +1,4 @@
-import { NoTierError } from '../errors.ts'
+import { ConfigError, NoTierError } from '../errors.ts'
 import { isCorrupt } from '../l2/corrupt-value.ts'
 import { RedisStore } from '../l2/redis-store.ts'
 import type { RecordHead } from '../l3/stored-record.ts'
@@ -38,6 +38,12 @@ export class RedisIndexBackend {
     const l2 = this.l2
     if (!l2 || !(l2.store instanceof RedisStore)) {
       throw new NoTierError('searchBackend "redis" needs a Redis L2 (SYNC_REDIS_URL): this engine has none')
+    }
+    if (!l2.store.searchProjections) {
+      throw new ConfigError(
+        'searchBackend "redis" needs the Redis store opened with searchProjections: true (createEngineFromConfig and the serverless entries do it)',
+        ['searchBackend'],
+      )
     }
     const search = new RediSearchIndexes(l2.store)
     await l2.guard.run('read', () => search.load())
