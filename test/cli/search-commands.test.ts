@@ -138,3 +138,31 @@ describe('sync-engine clear on a large prefix', () => {
     expect(await server.engine.countItems({ prefix: 'bulk:' })).toBe(0)
   })
 })
+
+describe('a long backfill', () => {
+  it('lets the server answer other requests meanwhile, and says how far it got', async () => {
+    await server.engine.submitMany(
+      Array.from({ length: 10_000 }, (_, n) => SyncItem.fromJson(`long:${n}`, { n })),
+      { ack: 'stored' },
+    )
+    let done = false
+    const defining = fetch(`${server.url}/v1/indexes/long`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prefix: 'long:', fields: { n: { type: 'numeric', path: '$.n' } } }),
+    }).then((response) => {
+      done = true
+      return response.status
+    })
+    // Asked while the PUT runs: answered only if the backfill lets the server serve requests.
+    const seen: unknown[] = []
+    while (!done) {
+      const response = await fetch(`${server.url}/v1/indexes/long`)
+      const status = (await response.json()) as { state?: string; covered?: number }
+      if (!done && status.state === 'building') seen.push(status.covered)
+    }
+    expect(await defining).toBe(201)
+    expect(seen.length).toBeGreaterThan(0)
+    expect(seen.some((covered) => typeof covered === 'number' && covered > 0)).toBe(true)
+  })
+})

@@ -9,3 +9,14 @@ export function afterCatalogRefresh(refreshMs: number): Promise<void> {
     setTimeout(() => resolve(), refreshMs + 1_000)
   })
 }
+
+/**
+ * Lets the event loop run between steps of a long admin job (a backfill): SQLite answers in the
+ * same thread, so without it a backfill of a large table would hold every request (and /ready)
+ * until it is done.
+ */
+export function yieldToRequests(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    setTimeout(() => resolve(), 0)
+  })
+}

@@ -8,7 +8,7 @@ import { positionOfHit, type RankedHit } from '../merge-ranked.ts'
 import { decodeCursor, encodeCursor } from '../search-cursor.ts'
 import type { SearchRequest } from '../search-query.ts'
 import { checkQuery } from '../search-query.ts'
-import { afterCatalogRefresh } from './catalog-settle.ts'
+import { afterCatalogRefresh, yieldToRequests } from './catalog-settle.ts'
 import { countStatement, type ListingQuery, listingStatement } from './item-listing.ts'
 import { type IndexedWrite, refreshStatements } from './search-rows.ts'
 import { searchSqlDialect, searchTables } from './search-sql-dialect.ts'
@@ -235,6 +235,7 @@ export class SqlSearchTables {
       // Past the prefix (ids are in order) or at the end of the table: done.
       if (page.length < BACKFILL_PAGE || covering.length < page.length) return
       after = page.at(-1)!.id
+      await yieldToRequests()
     }
   }
 
