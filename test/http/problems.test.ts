@@ -1,9 +1,11 @@
 import {
   BackendError,
   ConfigError,
+  ConflictError,
   CorruptionError,
   EngineStateError,
   FlushError,
+  IndexBuildingError,
   InvalidArgumentError,
   InvalidIdError,
   InvalidJsonError,
@@ -41,6 +43,8 @@ describe('problemFor', () => {
     [new BackendError('l3', 'down'), 503, 'backend-error'],
     [new FlushError('flush failed'), 503, 'flush-failed'],
     [new NotFoundError('nope'), 404, 'not-found'],
+    [new ConflictError('stored already'), 409, 'conflict'],
+    [new IndexBuildingError('users', 500), 503, 'index-building'],
     [new UnauthorizedError('missing'), 401, 'unauthorized'],
     [new MethodNotAllowedError('POST', ['GET']), 405, 'method-not-allowed'],
     [new RequestBodyTooLargeError(5, undefined), 413, 'payload-too-large'],
@@ -102,6 +106,7 @@ describe('problemFor', () => {
 
   it('adds Retry-After to retryable 503s, Allow to 405 and WWW-Authenticate to 401', () => {
     expect(problemFor(new EngineStateError('stopping', 'get')).headers).toEqual({ 'retry-after': '1' })
+    expect(problemFor(new IndexBuildingError('users', 0)).headers).toEqual({ 'retry-after': '1' })
     expect(problemFor(new MethodNotAllowedError('POST', ['GET', 'HEAD'])).headers).toEqual({
       allow: 'GET, HEAD',
     })
