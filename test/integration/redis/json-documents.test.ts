@@ -1,15 +1,7 @@
-import {
-  type RedisCapabilities,
-  type RedisCommand,
-  RedisKeyLayout,
-  type RedisReply,
-  RedisStore,
-  type RedisTransport,
-  type StoredRecord,
-  SyncItem,
-} from '@sync-engine/core/internal'
+import { RedisKeyLayout, RedisStore, type StoredRecord, SyncItem } from '@sync-engine/core/internal'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { describe, expect, it } from 'vitest'
+import { RecordingRedisTransport } from '../support/recording-redis-transport.ts'
 import { describeWithRedis, redisUrl } from '../support/services.ts'
 
 /**
@@ -18,37 +10,6 @@ import { describeWithRedis, redisUrl } from '../support/services.ts'
  * pipeline, with the document the search issue will index. The scripts themselves are compiled
  * by the real server below (SCRIPT LOAD), which also checks the SHA the store computes.
  */
-class RecordingTransport implements RedisTransport {
-  readonly driver = 'recording'
-  readonly sent: RedisCommand[][] = []
-
-  async send(command: RedisCommand): Promise<RedisReply> {
-    this.sent.push([command])
-    return 1
-  }
-
-  async pipeline(commands: readonly RedisCommand[]): Promise<RedisReply[]> {
-    // The layout check at init (SET NX + GET of the layout key): not what these cases record.
-    if (commands[0]?.[0] === 'SET' && String(commands[0][1]).endsWith('x:layout')) return [null, null]
-    this.sent.push([...commands])
-    // A script call over several keys answers one reply per key.
-    return commands.map((command) => {
-      const keys = Number(command[2])
-      return (command[0] === 'EVAL' || command[0] === 'EVALSHA') && keys > 1 ? Array(keys).fill(1) : 1
-    })
-  }
-
-  async transaction(commands: readonly RedisCommand[]): Promise<RedisReply[]> {
-    return this.pipeline(commands)
-  }
-
-  async detectCapabilities(): Promise<RedisCapabilities> {
-    return { json: true, search: true, cluster: false }
-  }
-
-  async close(): Promise<void> {}
-}
-
 const decoder = new TextDecoder()
 const layout = new RedisKeyLayout('p:')
 const i = (id: string) => layout.itemKey(id)
@@ -56,7 +17,7 @@ const j = (id: string) => layout.docKey(id)
 
 describe('RedisJSON search documents (json capability)', () => {
   it('are not kept unless the store is asked to (searchBackend "redis"): one script less a write', async () => {
-    const transport = new RecordingTransport()
+    const transport = new RecordingRedisTransport()
     const store = await RedisStore.open(transport, { prefix: 'p:' })
     expect(store.searchProjections).toBe(false)
     await store.write([{ record: { ...SyncItem.fromJson('doc', { n: 1 }), version: 5, tombstone: false } }])
@@ -66,7 +27,7 @@ describe('RedisJSON search documents (json capability)', () => {
   })
 
   it('writes a document beside each envelope, in the same pipeline', async () => {
-    const transport = new RecordingTransport()
+    const transport = new RecordingRedisTransport()
     const store = await RedisStore.open(transport, { prefix: 'p:', searchProjections: true })
     const item = SyncItem.fromJson('doc', { name: 'Zoë', n: [1, 2] }, { state: 'live' })
     const json: StoredRecord = { ...item, version: 5, updatedAt: 9, tombstone: false }
@@ -107,7 +68,7 @@ describe('RedisJSON search documents (json capability)', () => {
   })
 
   it('uses one single-key command per key when the server is a cluster', async () => {
-    const transport = new RecordingTransport()
+    const transport = new RecordingRedisTransport()
     const store = await RedisStore.open(transport, {
       prefix: 'p:',
       // Neither documents nor projection hashes: this case is about the envelopes' commands.

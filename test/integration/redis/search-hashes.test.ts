@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import {
-  type RedisCapabilities,
   type RedisCommand,
   RedisKeyLayout,
-  type RedisReply,
   RedisStore,
-  type RedisTransport,
   type StoredRecord,
   SyncItem,
 } from '@sync-engine/core/internal'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { searchHashArguments, searchHashScript } from '../../../packages/core/src/l2/search-hash.ts'
+import { RecordingRedisTransport } from '../support/recording-redis-transport.ts'
 import { deleteRedisPrefix } from '../support/redis-cleanup.ts'
 import { describeWithRedis, redisUrl } from '../support/services.ts'
 
@@ -20,37 +18,6 @@ import { describeWithRedis, redisUrl } from '../support/services.ts'
  * sends is checked with a recording transport; the script itself runs on the real Redis here
  * (plain hash commands, no module needed), with the `search` capability forced on.
  */
-class RecordingTransport implements RedisTransport {
-  readonly driver = 'recording'
-  readonly sent: RedisCommand[][] = []
-
-  constructor(private readonly detected: RedisCapabilities) {}
-
-  async send(command: RedisCommand): Promise<RedisReply> {
-    this.sent.push([command])
-    return 1
-  }
-
-  async pipeline(commands: readonly RedisCommand[]): Promise<RedisReply[]> {
-    if (commands[0]?.[0] === 'SET' && String(commands[0][1]).endsWith('x:layout')) return [null, null]
-    this.sent.push([...commands])
-    return commands.map((command) => {
-      const keys = Number(command[2])
-      return (command[0] === 'EVAL' || command[0] === 'EVALSHA') && keys > 1 ? Array(keys).fill(1) : 1
-    })
-  }
-
-  async transaction(commands: readonly RedisCommand[]): Promise<RedisReply[]> {
-    return this.pipeline(commands)
-  }
-
-  async detectCapabilities(): Promise<RedisCapabilities> {
-    return this.detected
-  }
-
-  async close(): Promise<void> {}
-}
-
 const decoder = new TextDecoder()
 const layout = new RedisKeyLayout('p:')
 const i = (id: string) => layout.itemKey(id)
@@ -66,7 +33,7 @@ function tombstone(id: string, version: number): StoredRecord {
 
 describe('search projection hashes (search without json)', () => {
   it('are written beside each envelope in the same pipeline, deleted with it, and skipped for a conditional write', async () => {
-    const transport = new RecordingTransport({ json: false, search: true, cluster: false })
+    const transport = new RecordingRedisTransport({ json: false, search: true, cluster: false })
     const store = await RedisStore.open(transport, { prefix: 'p:', searchProjections: true })
     const doc = jsonRecord('doc', { name: 'Zoë' }, 5)
     const binary: StoredRecord = { ...doc, id: 'bin', contentType: 'binary', content: Uint8Array.of(0, 255) }
@@ -110,7 +77,7 @@ describe('search projection hashes (search without json)', () => {
       { json: true, search: true, cluster: false },
       { json: false, search: false, cluster: false },
     ]) {
-      const transport = new RecordingTransport(detected)
+      const transport = new RecordingRedisTransport(detected)
       const store = await RedisStore.open(transport, { prefix: 'p:', searchProjections: true })
       await store.write([{ record: jsonRecord('doc', { name: 'x' }, 1) }])
       const keys = transport.sent.flat().map((c) => c[3])
