@@ -14,6 +14,7 @@ import {
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { queriesOf, searchSort } from '../../support/search-arbitraries.ts'
 
 import { deleteRedisPrefix } from '../support/redis-cleanup.ts'
 import { redisUrl } from '../support/services.ts'
@@ -170,24 +171,8 @@ const leaf: fc.Arbitrary<SearchQuery> = fc.oneof(
   fc.constantFrom('x', 'y', '%', 'é', '{', '"').map((v) => ({ prefix: { field: 'kind', value: v } })),
   fc.array(kind, { minLength: 1, maxLength: 3 }).map((any) => ({ tags: { field: 'kind', any } })),
 )
-const query: fc.Arbitrary<SearchQuery> = fc.oneof(
-  leaf,
-  leaf.map((q) => ({ not: q })),
-  fc.array(leaf, { minLength: 1, maxLength: 3 }).map((qs) => ({ or: qs })),
-  fc
-    .array(
-      fc.oneof(
-        leaf,
-        leaf.map((q) => ({ not: q })),
-      ),
-      { minLength: 1, maxLength: 3 },
-    )
-    .map((qs) => ({ and: qs })),
-)
-const sort = fc.option(
-  fc.record({ field: fc.constantFrom('kind', 'n'), order: fc.constantFrom('asc', 'desc') }),
-  { nil: undefined },
-)
+const query = queriesOf(leaf)
+const sort = searchSort
 const searches = fc.array(fc.record({ query, sort, limit: fc.integer({ min: 1, max: 6 }) }), {
   minLength: 1,
   maxLength: 4,

@@ -12,6 +12,7 @@ import {
 } from '@sync-engine/core/internal'
 import fc from 'fast-check'
 import { expect, it } from 'vitest'
+import { queriesOf, searchSort } from '../../support/search-arbitraries.ts'
 import { type TestItem, writeIndexed } from './sql-search-harness.ts'
 
 /**
@@ -60,26 +61,8 @@ const leaf: fc.Arbitrary<SearchQuery> = fc.oneof(
   fc.constantFrom('x', 'y', '%', 'é').map((v) => ({ prefix: { field: 'kind', value: v } })),
   fc.array(kind, { minLength: 1, maxLength: 3 }).map((any) => ({ tags: { field: 'kind', any } })),
 )
-const query: fc.Arbitrary<SearchQuery> = fc.oneof(
-  leaf,
-  leaf.map((q) => ({ not: q })),
-  fc.array(leaf, { minLength: 1, maxLength: 3 }).map((qs) => ({ or: qs })),
-  fc
-    .array(
-      fc.oneof(
-        leaf,
-        leaf.map((q) => ({ not: q })),
-      ),
-      { minLength: 1, maxLength: 3 },
-    )
-    .map((qs) => ({ and: qs })),
-)
-const sort = fc.option(
-  fc.record({ field: fc.constantFrom('kind', 'n'), order: fc.constantFrom('asc', 'desc') }),
-  {
-    nil: undefined,
-  },
-)
+const query = queriesOf(leaf)
+const sort = searchSort
 
 /**
  * Partitions that split the test ids: nested (`d:a` inside `d:`'s range, `d:ab` inside `d:a`),

@@ -14,6 +14,7 @@ import {
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { RediSearchIndexes } from '../../../../packages/core/src/search/redisearch/redisearch-indexes.ts'
+import { queriesOf, searchSort } from '../../../support/search-arbitraries.ts'
 import { FakeRediSearch } from './fake-redisearch.ts'
 
 const index = parseIndexDefinition({
@@ -117,24 +118,8 @@ const leaf: fc.Arbitrary<SearchQuery> = fc.oneof(
   fc.constantFrom('x', 'y', '%', 'é', '\uD83D', ' ').map((v) => ({ prefix: { field: 'kind', value: v } })),
   fc.array(kind, { minLength: 1, maxLength: 3 }).map((any) => ({ tags: { field: 'kind', any } })),
 )
-const query: fc.Arbitrary<SearchQuery> = fc.oneof(
-  leaf,
-  leaf.map((q) => ({ not: q })),
-  fc.array(leaf, { minLength: 1, maxLength: 3 }).map((qs) => ({ or: qs })),
-  fc
-    .array(
-      fc.oneof(
-        leaf,
-        leaf.map((q) => ({ not: q })),
-      ),
-      { minLength: 1, maxLength: 3 },
-    )
-    .map((qs) => ({ and: qs })),
-)
-const sort = fc.option(
-  fc.record({ field: fc.constantFrom('kind', 'n'), order: fc.constantFrom('asc', 'desc') }),
-  { nil: undefined },
-)
+const query = queriesOf(leaf)
+const sort = searchSort
 
 describe.each([
   { on: 'JSON', json: true },
