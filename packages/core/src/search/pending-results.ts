@@ -9,10 +9,11 @@ import { projectValue, sortValueOf } from './search-projection.ts'
 import type { SearchRequest } from './search-query.ts'
 
 /**
- * The pending writes L3 does not hold yet: those newer than the version L3 has of their id (by
- * `heads`, read after the writes were taken). The others are done; their sources forget them.
+ * The pending writes the backend's tier does not hold yet (L3, or L2 for RediSearch): those newer
+ * than the version it has of their id (by `heads`, read after the writes were taken). The others
+ * are done; their sources forget them.
  */
-export function newerThanL3(
+export function newerThanStored(
   writes: readonly PendingWrite[],
   heads: ReadonlyMap<string, RecordHead>,
   pending: PendingWrites,

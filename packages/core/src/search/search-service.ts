@@ -8,7 +8,7 @@ import type { IndexStatus, L3Search } from './l3-search.ts'
 import { decodeListingCursor, encodeListingCursor, parseListingRequest } from './listing-request.ts'
 import { mergeRanked, positionOfHit, type RankedHit } from './merge-ranked.ts'
 import {
-  newerThanL3,
+  newerThanStored,
   pendingCounts,
   pendingListing,
   pendingSearchHits,
@@ -181,7 +181,7 @@ export class SearchService {
       taken.length === 0
         ? new Map<string, StoredRecord>()
         : await l3.guard.run('read', () => l3.store.read(taken.map((write) => write.id)))
-    const pending = newerThanL3(taken, stored, this.parts.pending)
+    const pending = newerThanStored(taken, stored, this.parts.pending)
     const counted = await l3.guard.run('scan', () =>
       search.count(
         { prefix: request.prefix, ...(request.state !== undefined && { state: request.state }) },
@@ -201,7 +201,7 @@ export class SearchService {
     const taken = this.parts.pending.under(prefix)
     if (taken.length === 0) return taken
     const heads = await backend.guard.run('read', () => backend.heads(taken.map((write) => write.id)))
-    return newerThanL3(taken, heads, this.parts.pending)
+    return newerThanStored(taken, heads, this.parts.pending)
   }
 
   /**

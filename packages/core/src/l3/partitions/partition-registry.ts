@@ -1,4 +1,5 @@
 import { ConfigError } from '../../errors.ts'
+import { searchSqlDialect } from '../../search/sql/search-sql-dialect.ts'
 import { TABLE_NAME_PATTERN } from '../sql-dialect.ts'
 import { asText } from '../sql-rows.ts'
 import type { SqlRow, SqlStatement, SqlTransport } from '../sql-transport.ts'
@@ -17,7 +18,7 @@ export class PartitionRegistry {
     private readonly transport: SqlTransport,
     private readonly baseTable: string,
   ) {
-    this.#quote = transport.dialect === 'sqlite' ? (i) => `"${i}"` : (i) => `\`${i}\``
+    this.#quote = searchSqlDialect(transport.dialect).quote
     this.#name = `${baseTable}_partitions`
   }
 

@@ -2,7 +2,7 @@ import { ConflictError } from '../../errors.ts'
 import { compareCodePoints } from '../../search/id-order.ts'
 import { afterCatalogRefresh } from '../../search/sql/catalog-settle.ts'
 import { searchSqlDialect, searchTables } from '../../search/sql/search-sql-dialect.ts'
-import { prefixSuccessor } from '../../search/sql/search-statement.ts'
+import { prefixRange } from '../../search/sql/search-statement.ts'
 import { CATALOG_REFRESH_MS } from '../../search/sql/sql-search-tables.ts'
 import type { L3Capabilities, L3Store, L3WriteOptions, L3WriteResult } from '../l3-store.ts'
 import type { SqlDialect } from '../sql-dialect.ts'
@@ -123,7 +123,7 @@ export class PartitionedStore implements L3Store, L3Partitions {
     this.#gate = new Promise((resolve) => {
       open = resolve
     })
-    let moved: { owner: SqlStore; store: SqlStore; partition: Partition }
+    let moved: { owner: SqlStore; partition: Partition }
     try {
       if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#quiet = resolve))
       this.#quiet = undefined
@@ -152,7 +152,7 @@ export class PartitionedStore implements L3Store, L3Partitions {
         throw error
       }
       this.#route([...this.#partitions, partition])
-      moved = { owner, store, partition }
+      moved = { owner, partition }
     } finally {
       this.#gate = undefined
       open()
@@ -268,13 +268,10 @@ export class PartitionedStore implements L3Store, L3Partitions {
   /** Ids of rows under `prefix` (after `after`), tombstones included. */
   async #rowIdsUnder(store: SqlStore, prefix: string, limit: number, after?: string): Promise<string[]> {
     const q = searchSqlDialect(this.transport.dialect).quote
-    const upper = prefixSuccessor(prefix)
-    const params: (string | number)[] = [prefix]
-    if (upper !== undefined) params.push(upper)
-    if (after !== undefined) params.push(after)
-    params.push(limit)
+    const range = prefixRange('id', prefix)
+    const params: (string | number)[] = [...range.params, ...(after === undefined ? [] : [after]), limit]
     const { rows } = await this.transport.run({
-      sql: `SELECT id FROM ${q(store.table)} WHERE id >= ?${upper === undefined ? '' : ' AND id < ?'}${after === undefined ? '' : ' AND id > ?'} ORDER BY id LIMIT ?`,
+      sql: `SELECT id FROM ${q(store.table)} WHERE ${range.sql}${after === undefined ? '' : ' AND id > ?'} ORDER BY id LIMIT ?`,
       params,
     })
     return rows.map((row) => asText(row.id))

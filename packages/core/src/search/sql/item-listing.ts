@@ -1,6 +1,6 @@
 import type { SqlStatement } from '../../l3/sql-transport.ts'
 import type { SearchSqlDialect } from './search-sql-dialect.ts'
-import { prefixSuccessor } from './search-statement.ts'
+import { prefixRange } from './search-statement.ts'
 
 /** What a listing asks for: live items under a prefix, optionally with one state, after an id. */
 export interface ListingQuery {
@@ -44,9 +44,9 @@ function listingFilter(query: Pick<ListingQuery, 'prefix' | 'state' | 'afterId'>
   const where = ['tombstone = 0', '(expires_at IS NULL OR expires_at > ?)']
   const params: (string | number)[] = [now]
   if (query.prefix !== '') {
-    const upper = prefixSuccessor(query.prefix)
-    where.push(upper === undefined ? 'id >= ?' : 'id >= ? AND id < ?')
-    params.push(query.prefix, ...(upper === undefined ? [] : [upper]))
+    const range = prefixRange('id', query.prefix)
+    where.push(range.sql)
+    params.push(...range.params)
   }
   if (query.state !== undefined) {
     where.push('state = ?')

@@ -26,6 +26,17 @@ export function prefixSuccessor(prefix: string): string | undefined {
 }
 
 /**
+ * "`column` starts with `prefix`" as an index range, `column >= prefix AND column < successor`, and
+ * its parameters: no `LIKE`, so `%`, `_` and `*` need no escaping and every backend plans a range.
+ */
+export function prefixRange(column: string, prefix: string): { sql: string; params: string[] } {
+  const upper = prefixSuccessor(prefix)
+  return upper === undefined
+    ? { sql: `${column} >= ?`, params: [prefix] }
+    : { sql: `${column} >= ? AND ${column} < ?`, params: [prefix, upper] }
+}
+
+/**
  * How one page is read: the items that have the sort value (or every match, unsorted) in one
  * statement of `limit + 1` rows, then — sorted only, when that page was not full — the matches
  * without a sort value, which come last (`missing(rows)` takes the rows still wanted, plus one).
@@ -88,10 +99,8 @@ export function searchPlan(
       return exists(t.numbers, query.range.field, sql, values)
     }
     if ('prefix' in query) {
-      const upper = prefixSuccessor(query.prefix.value)
-      return upper === undefined
-        ? exists(t.tags, query.prefix.field, 'x.v >= ?', [query.prefix.value])
-        : exists(t.tags, query.prefix.field, 'x.v >= ? AND x.v < ?', [query.prefix.value, upper])
+      const range = prefixRange('x.v', query.prefix.value)
+      return exists(t.tags, query.prefix.field, range.sql, range.params)
     }
     const words = [...new Set(textWords(query.text.terms))]
     return `(${words.map((word) => exists(t.words, query.text.field, 'x.w = ?', [word])).join(' AND ')})`
@@ -104,9 +113,9 @@ export function searchPlan(
     ]
     params.push(now)
     if (definition.prefix !== '') {
-      const upper = prefixSuccessor(definition.prefix)
-      where.push(upper === undefined ? `${column} >= ?` : `${column} >= ? AND ${column} < ?`)
-      params.push(definition.prefix, ...(upper === undefined ? [] : [upper]))
+      const range = prefixRange(column, definition.prefix)
+      where.push(range.sql)
+      params.push(...range.params)
     }
     for (const part of rest) where.push(probe(part, params, column))
     return where
