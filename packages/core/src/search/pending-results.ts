@@ -1,7 +1,7 @@
 import { isLive, type RecordHead } from '../l3/stored-record.ts'
 import { matchesQuery } from './evaluate-query.ts'
 import type { IndexDefinition } from './index-definition.ts'
-import { positionOfHit, type RankedHit } from './merge-ranked.ts'
+import { type MergedPage, mergeRanked, positionOfHit, type RankedHit } from './merge-ranked.ts'
 import type { PendingWrite, PendingWrites } from './pending-writes.ts'
 import type { SearchPosition } from './search-cursor.ts'
 import { comparePositions } from './search-order.ts'
@@ -24,6 +24,36 @@ export function newerThanStored(
     pending.settled(write.id, stored.version)
     return false
   })
+}
+
+/**
+ * A stored page with this engine's pending writes merged in: the stored items of pending ids give
+ * way to their pending version (`hits`: those that match), in the result order, never past where
+ * the stored page ended while it has more.
+ */
+export function withPending<T extends RankedHit>(
+  stored: { readonly items: readonly T[]; readonly more: boolean },
+  pending: readonly PendingWrite[],
+  hits: readonly T[],
+  limit: number,
+  sorted: boolean,
+  order: 'asc' | 'desc',
+): MergedPage<T> {
+  const replaced = new Set(pending.map((write) => write.id))
+  const end = stored.items.at(-1)
+  return mergeRanked(
+    [
+      {
+        items: stored.items.filter((item) => !replaced.has(item.id)),
+        more: stored.more,
+        ...(end && { end }),
+      },
+      { items: hits, more: false },
+    ],
+    limit,
+    sorted,
+    order,
+  )
 }
 
 /** The live item of a pending write at `now`, if it is one (a delete or an expired item is not). */

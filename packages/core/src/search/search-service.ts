@@ -6,13 +6,14 @@ import { type IndexBackend, sqlIndexBackend } from './index-backend.ts'
 import { type IndexDefinition, parseIndexDefinition } from './index-definition.ts'
 import type { IndexStatus, L3Search } from './l3-search.ts'
 import { decodeListingCursor, encodeListingCursor, parseListingRequest } from './listing-request.ts'
-import { mergeRanked, positionOfHit, type RankedHit } from './merge-ranked.ts'
+import { positionOfHit, type RankedHit } from './merge-ranked.ts'
 import {
   newerThanStored,
   pendingCounts,
   pendingListing,
   pendingSearchHits,
   storedCounts,
+  withPending,
 } from './pending-results.ts'
 import type { PendingWrite, PendingWrites } from './pending-writes.ts'
 import { decodeCursor, encodeCursor } from './search-cursor.ts'
@@ -103,16 +104,10 @@ export class SearchService {
         request.cursor === undefined
           ? undefined
           : decodeCursor(request.cursor, definition.name, request.query, request.sort)
-      const replaced = new Set(pending.map((write) => write.id))
-      const merged = mergeRanked(
-        [
-          {
-            items: page.items.filter((item) => !replaced.has(item.id)),
-            more: page.cursor !== null,
-            ...(page.items.length > 0 && { end: page.items.at(-1)! }),
-          },
-          { items: pendingSearchHits(definition, request, pending, position, now), more: false },
-        ],
+      const merged = withPending(
+        { items: page.items, more: page.cursor !== null },
+        pending,
+        pendingSearchHits(definition, request, pending, position, now),
         request.limit,
         sorted,
         request.sort?.order ?? 'asc',
@@ -150,16 +145,10 @@ export class SearchService {
     }
     const pending = await this.#pendingUnder(request.prefix, sqlIndexBackend(l3)!)
     const page = await l3.guard.run('scan', () => search.list({ ...query, limit: request.limit }, now))
-    const replaced = new Set(pending.map((write) => write.id))
-    const merged = mergeRanked(
-      [
-        {
-          items: page.items.filter((item) => !replaced.has(item.id)),
-          more: page.more,
-          ...(page.items.length > 0 && { end: page.items.at(-1)! }),
-        },
-        { items: pendingListing(query, pending, now), more: false },
-      ],
+    const merged = withPending(
+      page,
+      pending,
+      pendingListing(query, pending, now),
       request.limit,
       false,
       'asc',
