@@ -9,7 +9,8 @@ import {
 /**
  * Wraps a real L3 store and makes its next `failWrites` writes throw a `BackendError` without
  * touching the database — an L3 outage as the engine sees it. While `down`, every call throws
- * (the server is unreachable). Everything else passes through.
+ * (the server is unreachable). Everything else passes through, searches included (they are
+ * not made to fail: tests search once L3 is back).
  */
 export class FlakyL3 implements L3Store {
   failWrites = 0
@@ -31,6 +32,9 @@ export class FlakyL3 implements L3Store {
   }
   get identity() {
     return this.inner.identity
+  }
+  get search() {
+    return this.inner.search
   }
   #check() {
     if (this.down) throw new BackendError('l3', 'injected outage: unreachable')

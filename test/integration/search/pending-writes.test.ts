@@ -6,9 +6,10 @@ import {
   SyncItem,
   searchInMemory,
 } from '@sync-engine/core/internal'
-import { createSqliteStore } from '@sync-engine/sql-sqlite'
+import { createSqliteStore, SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
+import { FlakyL3 } from '../../support/flaky-l3.ts'
 import { makeTempDir } from '../../support/temp-dir.ts'
 import { arbitraries, index } from './sql-search-suite.ts'
 
@@ -87,5 +88,107 @@ describe('search, listing and count with pending writes (SQLite)', () => {
       ),
       { numRuns: 60 },
     )
+  })
+})
+
+describe('search, listing and count with writes parked in the log (SQLite)', () => {
+  const dir = makeTempDir('parked-search')
+  afterAll(() => dir.remove())
+
+  /** An engine whose L3 breaker opens at the first failure and probes again after 1 ms. */
+  function open(l3: FlakyL3, wal: SqliteWriteAheadLog, config: { queueMaxBytes?: number } = {}) {
+    return new SyncEngine({
+      l3,
+      wal,
+      maintenance: 'manual',
+      breakers: { l3: { failureThreshold: 1, openMs: 1, maxOpenMs: 1 } },
+      config: { batchFlushMs: 60_000, requireL3AtStart: false, ...config },
+    })
+  }
+
+  /** What L3 answers once its breaker lets calls through again (it opened during the outage). */
+  async function afterBreaker<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call()
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'CIRCUIT_OPEN' || attempt > 200) throw error
+        await new Promise((resolve) => setTimeout(resolve, 2))
+      }
+    }
+  }
+
+  async function answers(engine: SyncEngine) {
+    const search = await afterBreaker(() =>
+      engine.search({
+        index: 'docs',
+        query: { eq: { field: 'kind', value: 'x' } },
+        sort: { field: 'n', order: 'asc' },
+      }),
+    )
+    const listing = await engine.listItems({ prefix: 'd:' })
+    return {
+      search: search.items.map((item) => item.id),
+      listing: listing.items.map((item) => item.id),
+      count: await engine.countItems({ prefix: 'd:' }),
+    }
+  }
+
+  const expected = { search: ['d:old', 'd:keep', 'd:new'], listing: ['d:keep', 'd:new', 'd:old'], count: 3 }
+
+  it('answer with them until the drain stores them (held in memory, and read back from the log after a restart)', async () => {
+    const paths = { sync: join(dir.path, 'parked.db'), wal: join(dir.path, 'parked-wal.db') }
+    const l3 = new FlakyL3(createSqliteStore({ path: paths.sync }))
+    const wal = new SqliteWriteAheadLog({ path: paths.wal, maxBytes: 64 * 1024 * 1024 })
+    const first = open(l3, wal)
+    await first.start()
+    await first.defineIndex(index)
+    for (const [id, value] of [
+      ['d:keep', { kind: 'x', n: 1 }],
+      ['d:gone', { kind: 'x', n: 2 }],
+      ['d:old', { kind: 'y', n: 0 }],
+    ] as const) {
+      await first.submit(SyncItem.fromJson(id, value), { ack: 'stored' })
+    }
+    // L3 goes away: these are acknowledged as logged, and the flush parks them in the log.
+    l3.down = true
+    await first.submit(SyncItem.fromJson('d:new', { kind: 'x', n: 3 }))
+    await first.submit(SyncItem.fromJson('d:old', { kind: 'x', n: 0 }))
+    await first.delete('d:gone')
+    await first.flush()
+    const parked = await first.health()
+    expect(parked.wal.configured && parked.wal.parked).toBe(3)
+    // Back, not drained yet (maintenance is manual): L3 still has the old state.
+    l3.down = false
+    expect(await answers(first)).toEqual(expected)
+
+    // The process dies with the writes still parked. The next one finds L3 refusing writes, so the
+    // replay parks them again, with no room to hold any in memory: they are read from the log.
+    l3.failWrites = Number.MAX_SAFE_INTEGER
+    await wal.close()
+    const reopened = new SqliteWriteAheadLog({ path: paths.wal, maxBytes: 64 * 1024 * 1024 })
+    let fromLog = 0
+    const latest = reopened.latest.bind(reopened)
+    reopened.latest = (id) => {
+      fromLog++
+      return latest(id)
+    }
+    const second = open(l3, reopened, { queueMaxBytes: 1 })
+    await second.start()
+    try {
+      const replayed = await second.health()
+      expect(replayed.wal.configured && replayed.wal.parked).toBe(3)
+      expect(await answers(second)).toEqual(expected)
+      expect(fromLog).toBeGreaterThan(0)
+      // L3 takes writes again: the drain stores them, and the answers stay.
+      l3.failWrites = 0
+      await afterBreaker(() => second.runMaintenance())
+      const drained = await second.health()
+      expect(drained.wal.configured && drained.wal.parked).toBe(0)
+      expect(await answers(second)).toEqual(expected)
+    } finally {
+      await second.shutdown()
+      await first.shutdown().catch(() => {})
+    }
   })
 })

@@ -210,13 +210,17 @@ export function composeEngine(input: EnginePartsInput) {
       }
       return { deleted, failed }
     },
-    // Read your writes: what this engine holds queued, and what it put in the outbox.
+    // Read your writes: what this engine holds queued, what it parked in the log while L3 was
+    // down (until the drain stores it), and what it put in the outbox.
     pending: {
-      under: (prefix) => {
+      under: async (prefix) => {
         const queued = queue
           .newestWhere((write) => write.route.l3 && write.id.startsWith(prefix))
           .map(({ id, version, item, expiresAt }) => ({ id, version, item, expiresAt }))
-        return outbox ? mergePending([queued, outbox.recent.under(prefix)]) : queued
+        const sources = [queued]
+        if (log && log.parked.size > 0) sources.push(await log.parkedUnder(prefix))
+        if (outbox) sources.push(outbox.recent.under(prefix))
+        return mergePending(sources)
       },
       settled: (id, version) => outbox?.recent.settled(id, version),
     },

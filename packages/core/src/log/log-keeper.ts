@@ -78,6 +78,20 @@ export class LogKeeper {
   }
 
   /**
+   * The parked writes under `prefix` (literal), newest per id: searches and listings merge them
+   * (read your writes until the drain stored them). Those past the memory budget, or parked by an
+   * earlier process, are read from the log, an id at a time: rare, and never more than are parked.
+   */
+  async parkedUnder(prefix: string): Promise<PendingWrite[]> {
+    const marks = this.parked.under(prefix)
+    if (marks.length === 0) return []
+    const writes = await Promise.all(
+      marks.map(({ id, version }) => this.parked.held(id, version) ?? this.#typed(() => this.log.latest(id))),
+    )
+    return writes.filter((write) => write !== undefined)
+  }
+
+  /**
    * Writes the tiers are done with leave the log (with any older parked entry of their id), in
    * batches. Returns whether removals wait for the next maintenance run.
    */

@@ -44,6 +44,13 @@ export class ParkedWrites {
     return this.#versions.has(id)
   }
 
+  /** The parked ids under `prefix` (literal), each at its highest parked version. */
+  under(prefix: string): { id: string; version: number }[] {
+    const found: { id: string; version: number }[] = []
+    for (const [id, version] of this.#versions) if (id.startsWith(prefix)) found.push({ id, version })
+    return found
+  }
+
   /** The parked write of `id` at exactly `version`, if it is held in memory. */
   held(id: string, version: number): PendingWrite | undefined {
     const write = this.#held.get(id)

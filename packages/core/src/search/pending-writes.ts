@@ -11,11 +11,12 @@ export interface PendingWrite {
 
 /**
  * Where searches and listings find what this engine acknowledged and L3 does not answer for yet
- * (read your writes): the write queue, and the writes this engine put in the Redis outbox.
+ * (read your writes): the write queue, the writes parked in the log while L3 was down, and the
+ * writes this engine put in the Redis outbox.
  */
 export interface PendingWrites {
   /** The newest pending write of each id under `prefix` (literal) bound for L3. */
-  under(prefix: string): PendingWrite[]
+  under(prefix: string): Promise<PendingWrite[]>
   /** L3 holds `version` of `id`, or a newer one: what is pending for it at that version or below is done. */
   settled(id: string, version: number): void
 }

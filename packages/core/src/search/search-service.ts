@@ -165,7 +165,7 @@ export class SearchService {
     if (request.cursor !== undefined) throw new InvalidArgumentError('a count takes no cursor')
     const { l3, search } = this.#search()
     const now = this.parts.now()
-    const taken = this.parts.pending.under(request.prefix)
+    const taken = await this.parts.pending.under(request.prefix)
     const stored =
       taken.length === 0
         ? new Map<string, StoredRecord>()
@@ -187,7 +187,7 @@ export class SearchService {
 
   /** This engine's pending writes under `prefix` that the backend's tier does not hold yet (one batched head read). */
   async #pendingUnder(prefix: string, backend: IndexBackend): Promise<PendingWrite[]> {
-    const taken = this.parts.pending.under(prefix)
+    const taken = await this.parts.pending.under(prefix)
     if (taken.length === 0) return taken
     const heads = await backend.guard.run('read', () => backend.heads(taken.map((write) => write.id)))
     return newerThanStored(taken, heads, this.parts.pending)
