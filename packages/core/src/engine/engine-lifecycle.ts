@@ -38,6 +38,7 @@ export async function startEngine(parts: EngineParts, setState: (state: EngineSt
     if (config().searchBackend === 'redis' && (l2 === undefined || l2.connection.connected)) {
       await parts.redisIndexes.open()
     }
+    parts.hooks.searchOnConnect = true
     setState('draining-wal')
     if (log) await replayLog(parts)
     setState('warming')

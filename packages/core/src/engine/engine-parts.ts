@@ -73,7 +73,7 @@ export function composeEngine(input: EnginePartsInput) {
   const l1 = new L1Cache(config().l1MaxBytes, platform.now)
   const filter = new FilterKeeper(metrics, logger)
   const l2 = input.l2
-    ? new L2Tier(input.l2, new GuardedCall(breakers.l2, metrics, platform), logger)
+    ? new L2Tier(input.l2, new GuardedCall(breakers.l2, metrics, platform), logger, () => afterL2Connect())
     : undefined
   const l3: L3Tier | undefined = input.l3
     ? new L3Tier(input.l3, new GuardedCall(breakers.l3, metrics, platform), {
@@ -234,7 +234,7 @@ export function composeEngine(input: EnginePartsInput) {
     },
     now: platform.now,
   })
-  const hooks = { filterOnConnect: false }
+  const hooks = { filterOnConnect: false, searchOnConnect: false }
   const probes = {
     l2: l2 ? new HealthProbe(() => l2.ping(), platform) : undefined,
     l3: l3 ? new HealthProbe(() => l3.ping(), platform) : undefined,
@@ -249,6 +249,14 @@ export function composeEngine(input: EnginePartsInput) {
     // At start the filter is built once every tier is connected (state `warming`); an L3 that
     // connects later brings it up then.
     if (hooks.filterOnConnect && config().l3SingleWriter) await rebuildFilter()
+  }
+
+  /**
+   * An L2 that was unreachable at start, connected now: RediSearch can be opened (at start it is
+   * opened by the start itself, which fails on a server without the query engine).
+   */
+  async function afterL2Connect(): Promise<void> {
+    if (hooks.searchOnConnect && config().searchBackend === 'redis') await redisIndexes.openLater(logger)
   }
 
   /** The filter from every tier's ids: L3's, and L2's (cache-only items live there alone). */

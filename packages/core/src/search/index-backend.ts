@@ -1,10 +1,12 @@
-import { ConfigError, NoTierError } from '../errors.ts'
+import type { Logger } from '../engine/logger.ts'
+import { BackendError, ConfigError, NoTierError, type SyncError } from '../errors.ts'
 import { isCorrupt } from '../l2/corrupt-value.ts'
 import { RedisStore } from '../l2/redis-store.ts'
 import type { RecordHead } from '../l3/stored-record.ts'
 import type { GuardedCall } from '../tiers/guarded-call.ts'
 import type { L2Tier } from '../tiers/l2-tier.ts'
 import type { L3Tier } from '../tiers/l3-tier.ts'
+import { asSyncError } from '../write/write-failures.ts'
 import type { IndexSearch } from './l3-search.ts'
 import { RediSearchIndexes } from './redisearch/redisearch-indexes.ts'
 
@@ -31,6 +33,8 @@ export function sqlIndexBackend(l3: L3Tier | undefined): IndexBackend | undefine
  */
 export class RedisIndexBackend {
   #backend: IndexBackend | undefined
+  /** Why a Redis connected after start cannot serve searches. */
+  #refused: SyncError | undefined
 
   constructor(private readonly l2: L2Tier | undefined) {}
 
@@ -60,9 +64,30 @@ export class RedisIndexBackend {
     }
   }
 
+  /**
+   * Opens it once an L2 that was unreachable at start connects. A server that cannot serve it (no
+   * query engine, a cluster) leaves L2 in use and searches refused with that reason; an outage
+   * rejects, so the connect is tried again.
+   */
+  async openLater(logger: Logger): Promise<void> {
+    try {
+      await this.open()
+      this.#refused = undefined
+    } catch (error) {
+      if (error instanceof BackendError) throw error
+      this.#refused = asSyncError(error)
+      logger.error({ err: this.#refused.message }, 'searchBackend "redis": search on Redis refused')
+    }
+  }
+
   get backend(): IndexBackend {
-    if (!this.#backend)
-      throw new NoTierError('search on Redis is not open yet: Redis was unreachable at start')
+    if (this.#refused) throw this.#refused
+    if (!this.#backend) {
+      throw new BackendError(
+        'l2',
+        'search on Redis is not open yet: Redis has been unreachable since start (it opens when Redis connects)',
+      )
+    }
     return this.#backend
   }
 }

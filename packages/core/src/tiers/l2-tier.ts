@@ -32,8 +32,10 @@ export class L2Tier {
     readonly store: L2Store,
     readonly guard: GuardedCall,
     private readonly logger: Logger,
+    /** What follows a connect made after start (the RediSearch indexes, which need the server's capabilities). */
+    afterInit?: () => Promise<void>,
   ) {
-    this.connection = new TierConnection(guard, () => store.init())
+    this.connection = new TierConnection(guard, () => store.init(), afterInit)
   }
 
   /** Connected, and its circuit not open: worth asking. */
