@@ -190,6 +190,35 @@ describeWithRedis('Redis outbox: writes', () => {
     UpstashTransport.create({ url: server.url, token }),
   )
 
+  it('counts the entries of every shard in one round trip (Upstash: one HTTP request)', async () => {
+    const upstash = await UpstashTransport.create({ url: server.url, token })
+    const trips: string[] = []
+    const counting: RedisTransport = {
+      driver: 'counting',
+      binarySafe: upstash.binarySafe,
+      send: (command) => {
+        trips.push(`send ${command[0]}`)
+        return upstash.send(command)
+      },
+      pipeline: (commands) => {
+        trips.push(`pipeline ${commands.length}`)
+        return upstash.pipeline(commands)
+      },
+      transaction: (commands) => upstash.transaction(commands),
+      detectCapabilities: () => upstash.detectCapabilities(),
+      close: () => upstash.close(),
+    }
+    const { outbox } = await outboxOn(counting, 8)
+    await outbox.put(
+      Array.from({ length: 40 }, (_, n) => json(`count-${n}`, hlc(n + 1))),
+      T,
+    )
+    trips.length = 0
+    expect(await outbox.countEntries()).toBe(40)
+    expect(trips).toEqual(['pipeline 8'])
+    await upstash.close()
+  })
+
   it('touches one hash tag per script call: an item key and its shard share a slot on a cluster', async () => {
     const transport = await IoredisTransport.create({ url: redisUrl() })
     const calls: string[][] = []
