@@ -84,6 +84,19 @@ describeWithRedis('engines over the Redis outbox', () => {
       expect((await a.sql.read(['user:1'])).get('user:1')?.version).toBe(receipt.version)
     })
 
+    it('reports its own outbox writes as pending until a flusher stored them, then synced in L3', async () => {
+      const { instance } = deployment()
+      const a = await instance()
+      const put = await a.engine.submit(SyncItem.fromJson('st:1', { n: 1 }))
+      await a.engine.submit(SyncItem.fromJson('st:2', { n: 2 }), { ack: 'stored' })
+      const gone = await a.engine.delete('st:2')
+      expect(await a.engine.status('st:1')).toEqual({ kind: 'pending', version: put.version, deleted: false })
+      expect(await a.engine.status('st:2')).toEqual({ kind: 'pending', version: gone.version, deleted: true })
+      await flushOutbox({ outbox: a.outbox, l3: a.sql, remainingMs: () => 60_000 })
+      expect(await a.engine.status('st:1')).toMatchObject({ kind: 'synced', version: put.version, l3: true })
+      expect(await a.engine.status('st:2')).toEqual({ kind: 'missing' })
+    })
+
     it('searches, lists and counts the writes this instance put in the outbox before any flusher ran', async () => {
       const { instance } = deployment()
       const a = await instance()

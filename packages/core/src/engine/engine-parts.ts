@@ -148,6 +148,10 @@ export function composeEngine(input: EnginePartsInput) {
     queueMaxBytes: () => config().queueMaxBytes,
   })
   const l1TtlMs = resolveL1Ttl(config, l2 !== undefined, input.l3?.capabilities.shared === true)
+  const outbox =
+    input.outbox && l2
+      ? new OutboxWrites({ outbox: input.outbox, l2, l3, clock, l1, races, filter, platform })
+      : undefined
   const resolver = new ReadResolver({
     l1,
     queue,
@@ -160,6 +164,7 @@ export function composeEngine(input: EnginePartsInput) {
     metrics,
     platform,
     l1TtlMs,
+    ...(outbox && { outboxWrites: outbox.recent }),
   })
   const preparer = new WritePreparer({
     hasL2: l2 !== undefined,
@@ -173,10 +178,6 @@ export function composeEngine(input: EnginePartsInput) {
     resolver,
     payloadLimit: () => l3?.payloadLimit ?? config().maxPayloadBytes,
   })
-  const outbox =
-    input.outbox && l2
-      ? new OutboxWrites({ outbox: input.outbox, l2, l3, clock, l1, races, filter, platform })
-      : undefined
   const writes = new WritePath({
     preparer,
     admission,

@@ -24,6 +24,11 @@ export class RecentOutboxWrites {
     if (seen === undefined || seen.version < write.version) this.#writes.set(write.id, write)
   }
 
+  /** The newest remembered write of `id`. */
+  latest(id: string): PendingWrite | undefined {
+    return this.#writes.get(id)
+  }
+
   under(prefix: string): PendingWrite[] {
     const found: PendingWrite[] = []
     for (const write of this.#writes.values()) if (write.id.startsWith(prefix)) found.push(write)

@@ -9,6 +9,7 @@ import type { L1Cache, L1Entry } from '../l1/l1-cache.ts'
 import { isLive, type RecordHead, type StoredRecord } from '../l3/stored-record.ts'
 import type { LogKeeper } from '../log/log-keeper.ts'
 import type { PendingWrite } from '../log/write-ahead-log.ts'
+import type { RecentOutboxWrites } from '../outbox/recent-outbox-writes.ts'
 import type { EngineMetrics } from '../metrics/engine-metrics.ts'
 import type { Platform } from '../platform/platform.ts'
 import type { WriteQueue } from '../queue/write-queue.ts'
@@ -31,6 +32,8 @@ export interface ReadParts {
   readonly platform: Platform
   /** L1's staleness bound for entries of a shared tier, in ms; undefined for none. */
   readonly l1TtlMs: () => number | undefined
+  /** The writes this engine put in the Redis outbox, until L3 is seen to hold them. */
+  readonly outboxWrites?: RecentOutboxWrites
 }
 
 export interface ResolveOptions {
@@ -109,6 +112,14 @@ export class ReadResolver {
       l2 ? l2.head([id]).then((found) => found.get(id)) : undefined,
       l3 ? l3.head([id]).then((found) => found.get(id)) : undefined,
     ])
+    // This engine's outbox write that no flusher has stored yet: pending, not synced (unless a
+    // newer write of another instance is in L2 since).
+    const outboxed = this.parts.outboxWrites?.latest(id)
+    if (outboxed && (inL3 === undefined || inL3.version < outboxed.version)) {
+      if (inL2 === undefined || inL2.version <= outboxed.version) {
+        return { kind: 'pending', version: outboxed.version, deleted: outboxed.item === null }
+      }
+    } else if (outboxed) this.parts.outboxWrites!.settled(id, inL3!.version)
     const now = platform.now()
     const inL2Live = isLive(inL2, now)
     const inL3Live = isLive(inL3, now)
