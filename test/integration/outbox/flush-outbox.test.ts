@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import {
+  defaultPlatform,
   escapeGlob,
   flushOutbox,
   type L3Store,
+  type Platform,
   RedisOutbox,
   RedisStore,
   type RedisTransport,
   SyncItem,
+  silentLogger,
 } from '@sync-engine/core/internal'
 import { IoredisTransport } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
@@ -94,6 +97,81 @@ describeWithRedis('the outbox flusher', () => {
       await new Promise((resolve) => setTimeout(resolve, 20))
       const after = await flushOutbox({ outbox, l3, remainingMs: ROOMY })
       expect(after).toMatchObject({ drained: 1, busy: 0, left: 0 })
+    })
+
+    it('renews its lease while a drain runs, and stops draining a shard whose lease it lost', async () => {
+      const { store, outbox, l3 } = await setup(1)
+      // Six pages (5,000 entries each at most; two L3 writes in flight and one read ahead): the L3
+      // writes wait until the test lets them go.
+      for (let at = 0; at < 30_000; at += 2_000) {
+        await outbox.put(
+          Array.from({ length: 2_000 }, (_, n) => json(`lease-${at + n}`, hlc(at + n + 1))),
+          T,
+        )
+      }
+      let entered!: () => void
+      const reached = new Promise<void>((resolve) => {
+        entered = resolve
+      })
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const gated = new FlakyL3(l3)
+      const write = gated.write.bind(gated)
+      gated.write = async (records, options) => {
+        entered()
+        await gate
+        return write(records, options)
+      }
+      // Real time for everything (the L3 call's deadline among them) but the lease renewals, which
+      // fire when the test says; a lease length no other timer of the run has.
+      const LEASE = 45_678
+      const renewals: (() => void)[] = []
+      const platform: Platform = {
+        ...defaultPlatform,
+        setTimer: (fn, ms) => {
+          if (ms !== LEASE / 3) return defaultPlatform.setTimer(fn, ms)
+          renewals.push(fn)
+          return renewals.length
+        },
+        clearTimer: (handle) => {
+          if (typeof handle === 'number') renewals[handle - 1] = () => {}
+          else defaultPlatform.clearTimer(handle)
+        },
+      }
+      const renew = () => renewals.at(-1)!()
+      const lease = store.keys.shardKey(0, 'o:lease')
+      const pttl = async () => Number(await store.send(['PTTL', lease]))
+      const until = async (what: string, check: () => Promise<boolean>) => {
+        for (let i = 0; i < 500 && !(await check()); i++) await new Promise((r) => setTimeout(r, 5))
+        if (!(await check())) throw new Error(`gave up waiting for ${what}`)
+      }
+      const warnings: string[] = []
+      const logger = { ...silentLogger, warn: (_: object, message: string) => void warnings.push(message) }
+      const running = flushOutbox({ outbox, l3: gated, remainingMs: ROOMY, leaseMs: LEASE, platform, logger })
+      await reached
+      // Longer than a lease: a third of a lease later the renewal has set it back to one lease.
+      await store.send(['PEXPIRE', lease, 60_000])
+      renew()
+      await until('the renewal', async () => (await pttl()) <= LEASE)
+      // It expires (this process stalled) and another flusher takes the shard: the next renewal
+      // finds it gone, and the drain stops after the pages in flight.
+      await store.send(['SET', lease, 'another-flusher', 'PX', 60_000])
+      await until('the next renewal armed', async () => renewals.length === 2)
+      renew()
+      await until('the lease found lost', async () => warnings.some((m) => /lease lost/.test(m)))
+      release()
+      const report = await running
+      expect(report.stopped).toBe(true)
+      expect(report.left).toBeGreaterThan(0)
+      expect(report.drained + report.left).toBe(30_000)
+      // Not released: it is the other flusher's.
+      expect(new TextDecoder().decode((await store.send(['GET', lease])) as Uint8Array)).toBe(
+        'another-flusher',
+      )
+      // Armed twice: once lost, the lease is not renewed again.
+      expect(renewals).toHaveLength(2)
     })
 
     it('keeps every entry while L3 is down (failed, left) and drains them once it is back', async () => {

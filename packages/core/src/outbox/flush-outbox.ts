@@ -1,7 +1,7 @@
 import { type Logger, silentLogger } from '../engine/logger.ts'
 import type { L3Store } from '../l3/l3-store.ts'
 import { connectedWriter, drainOnce } from '../log/log-drainer.ts'
-import { defaultPlatform, type Platform } from '../platform/platform.ts'
+import { defaultPlatform, type Platform, type TimerHandle } from '../platform/platform.ts'
 import { TierWriter } from '../tiers/tier-writer.ts'
 import type { OutboxShardLog } from './outbox-shard-log.ts'
 import type { RedisOutbox } from './redis-outbox.ts'
@@ -10,8 +10,11 @@ import type { RedisOutbox } from './redis-outbox.ts'
 export const DEFAULT_FLUSH_RESERVE_MS = 5_000
 /** Shards drained at once by one flusher. */
 export const SHARDS_AT_ONCE = 4
-/** The longest a shard's lease lasts: a flusher killed with it held delays that shard this long at most. */
-export const MAX_LEASE_MS = 15 * 60_000
+/**
+ * A shard's lease: renewed every third of it while its drain runs, so a drain of any length keeps
+ * its shard, and a flusher killed with it held delays that shard this long at most.
+ */
+export const LEASE_MS = 30_000
 
 export interface FlushOutboxOptions {
   readonly outbox: RedisOutbox
@@ -19,6 +22,8 @@ export interface FlushOutboxOptions {
   readonly l3: L3Store | TierWriter
   /** Time left to this invocation, in ms (Lambda's `getRemainingTimeInMillis`). */
   readonly remainingMs: () => number
+  /** A shard's lease, renewed every third of it while its drain runs (default `LEASE_MS`). */
+  readonly leaseMs?: number
   /** Stop taking pages when less than this is left (default 5 s). */
   readonly reserveMs?: number
   readonly logger?: Logger
@@ -72,6 +77,7 @@ export async function flushOutbox(options: FlushOutboxOptions): Promise<FlushOut
   const logger = options.logger ?? silentLogger
   const platform = options.platform ?? defaultPlatform
   const reserve = options.reserveMs ?? DEFAULT_FLUSH_RESERVE_MS
+  const leaseMs = options.leaseMs ?? LEASE_MS
   const writer =
     options.l3 instanceof TierWriter
       ? options.l3
@@ -88,16 +94,17 @@ export async function flushOutbox(options: FlushOutboxOptions): Promise<FlushOut
   let next = 0
   const outOfTime = () => remainingMs() < reserve
   const drainShard = async (shard: OutboxShardLog) => {
-    const leaseMs = Math.min(MAX_LEASE_MS, Math.max(1_000, remainingMs()))
     if (!(await outbox.lease(shard.shard, token, leaseMs))) {
       busy++
       return
     }
+    const lease = new LeaseRenewal(outbox, shard.shard, token, leaseMs, platform, logger)
     try {
       const report = await drainOnce({
         log: shard,
         writer,
-        shouldStop: outOfTime,
+        // A lease lost (this process stalled past it) is another flusher's shard now: stop there.
+        shouldStop: () => outOfTime() || lease.lost,
         logger: quiet(logger),
         platform,
         onSuperseded: async (superseded) => {
@@ -120,6 +127,7 @@ export async function flushOutbox(options: FlushOutboxOptions): Promise<FlushOut
         'outbox shard not drained; it is retried next run',
       )
     } finally {
+      lease.stop()
       await outbox.release(shard.shard, token).catch(() => {})
     }
   }
@@ -140,4 +148,45 @@ export async function flushOutbox(options: FlushOutboxOptions): Promise<FlushOut
   const report = { drained, stale, failed, rejected, left, busy, stopped }
   logger.info(report, 'outbox flushed')
   return report
+}
+
+/** Keeps a shard's lease while its drain runs: extended every third of it, until stopped or lost. */
+class LeaseRenewal {
+  lost = false
+  #timer: TimerHandle | undefined
+
+  constructor(
+    private readonly outbox: RedisOutbox,
+    private readonly shard: number,
+    private readonly token: string,
+    private readonly leaseMs: number,
+    private readonly platform: Platform,
+    private readonly logger: Logger,
+  ) {
+    this.#arm()
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) this.platform.clearTimer(this.#timer)
+    this.#timer = undefined
+  }
+
+  #arm(): void {
+    this.#timer = this.platform.setTimer(() => void this.#renew(), this.leaseMs / 3)
+  }
+
+  async #renew(): Promise<void> {
+    try {
+      if (await this.outbox.renew(this.shard, this.token, this.leaseMs)) {
+        if (this.#timer !== undefined) this.#arm()
+        return
+      }
+      this.lost = true
+      this.logger.warn({ shard: this.shard }, 'outbox shard lease lost (expired): stopping its drain')
+    } catch (error) {
+      // Redis did not answer: try again; the lease lasts three times as long as the interval.
+      this.logger.warn({ shard: this.shard, err: (error as Error)?.message }, 'outbox lease renewal failed')
+      if (this.#timer !== undefined) this.#arm()
+    }
+  }
 }

@@ -194,6 +194,12 @@ return {'ok', counted(KEYS[3]), entries}
 `)
 
 /** KEYS[1]: a lease. Deletes it only if it still holds ARGV[1] (this flusher's token). */
+/** KEYS: the lease; ARGV: the holder's token, the new length in ms. Extends it only while it is the holder's: 1, else 0. */
+export const leaseRenewScript = new RedisScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`)
+
 export const leaseReleaseScript = new RedisScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0

@@ -15,6 +15,7 @@ import {
   APPEND_STALE,
   dropIfVersionScript,
   leaseReleaseScript,
+  leaseRenewScript,
   MODE_BOTH,
   MODE_CACHE,
 } from './outbox-scripts.ts'
@@ -215,6 +216,14 @@ export class RedisOutbox {
   async lease(shard: number, token: string, ms: number): Promise<boolean> {
     const reply = await this.redis.send(['SET', this.#leaseKey(shard), token, 'NX', 'PX', Math.ceil(ms)])
     return reply !== null
+  }
+
+  /** Extends a lease that is still this holder's; false when it expired and may have been taken. */
+  async renew(shard: number, token: string, ms: number): Promise<boolean> {
+    const [reply] = await this.redis.scripts.run([
+      { script: leaseRenewScript, keys: [this.#leaseKey(shard)], args: [token, String(Math.ceil(ms))] },
+    ])
+    return replyInteger(reply ?? null, 'the lease renewal') === 1
   }
 
   /** Gives a lease back if it is still this holder's (it may have expired and been taken). */
