@@ -220,6 +220,7 @@ export {
   type SearchSort,
 } from './search/search-query.ts'
 export { normalizeText, textWords } from './search/search-text.ts'
+export { ASSUMED_DEADLINE_MS } from './search/sql/catalog-settle.ts'
 export { type IndexedWrite, refreshStatements, sideRows } from './search/sql/search-rows.ts'
 export {
   mysqlSearch,
@@ -234,4 +235,5 @@ export {
   searchPlan,
   searchStatement,
 } from './search/sql/search-statement.ts'
+export { SqlSearchTables } from './search/sql/sql-search-tables.ts'
 export type { DeleteOptions } from './write/write-preparer.ts'

@@ -134,6 +134,11 @@ export class Mysql2Transport implements SqlTransport {
     })
   }
 
+  /** Every call's deadline (`timeoutMs`): what a catalog change waits for besides the refresh. */
+  get deadlineMs(): number {
+    return this.#timeoutMs
+  }
+
   get maxStatementBytes(): number | undefined {
     return this.#maxStatementBytes
   }

@@ -55,6 +55,11 @@ export class PlanetScaleTransport implements SqlTransport {
     this.#config = { ...endpoint.config, cast: castValue, format: formatQuery }
   }
 
+  /** Every call's deadline (`timeoutMs`): what a catalog change waits for besides the refresh. */
+  get deadlineMs(): number {
+    return this.#timeoutMs
+  }
+
   get maxStatementBytes(): number | undefined {
     return this.#maxStatementBytes
   }

@@ -221,7 +221,9 @@ describeWithMysql('partitions on MariaDB', () => {
   })
   it('instances sharing the database learn of each other’s indexes and partitions without a restart', async () => {
     const table = names.next()
-    const open = (catalogRefreshMs: number) => createMysqlStore({ url: mysqlUrl(), table, catalogRefreshMs })
+    // A short deadline: a registration waits the refresh interval and one call's deadline.
+    const open = (catalogRefreshMs: number) =>
+      createMysqlStore({ url: mysqlUrl(), table, catalogRefreshMs, timeoutMs: 2_000 })
     const a = open(300)
     const b = open(60_000)
     await a.init()

@@ -118,8 +118,6 @@ export class SqlStore implements L3Store {
   async write(records: readonly StoredRecord[], options?: L3WriteOptions): Promise<L3WriteResult> {
     if (records.length === 0) return { applied: 0, stale: [] }
     await this.transport.connect?.()
-    // Indexes defined by another instance since: this write refreshes their rows too.
-    await this.search.refresh()
     const now = options?.now ?? Date.now()
     const rejected = new Map<string, Error>()
     const rows: Row[] = []
@@ -156,6 +154,7 @@ export class SqlStore implements L3Store {
       if (result.kind === 'applied') {
         outcome.applied++
         // Its own transaction was the check; the refresh applies only at the version it wrote.
+        await this.search.refresh()
         const refresh = this.search.refreshFor([row.record], now)
         if (refresh.length > 0) await this.transport.runAtomically(refresh)
         if (row.record.tombstone && result.replacedLive) outcome.deletedLive.push(row.record.id)
@@ -201,6 +200,10 @@ export class SqlStore implements L3Store {
   }
 
   async #writeAtomically(rows: readonly Row[], reportStale: boolean, now: number): Promise<Outcome> {
+    // Before each transaction, not once a call: indexes defined by another instance since are
+    // refreshed by it too, and a definition waits for transactions planned without it only as
+    // long as one call may run (`afterCatalogRefresh`).
+    await this.search.refresh()
     // Tombstones whose id holds a live item, read (and locked) in the write's own transaction.
     const tombstones = rows.filter((row) => row.record.tombstone).map((row) => row.record.id)
     const liveReads = inLists(tombstones, READ_CHUNK).map((list) => ({

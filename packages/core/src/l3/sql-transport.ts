@@ -35,6 +35,13 @@ export interface SqlTransport {
    */
   readonly maxStatementBytes?: number
   /**
+   * The longest one call runs (a transaction from its first statement to its COMMIT, retries
+   * included) before it is abandoned: nothing it sent commits later (bar a COMMIT already in
+   * flight). A catalog change (a new index or partition) waits this long for the transactions
+   * other instances planned with their older copy. Absent: `ASSUMED_DEADLINE_MS`.
+   */
+  readonly deadlineMs?: number
+  /**
    * Connects and learns the server's limits (`maxStatementBytes`). Idempotent; the store calls it
    * before its first write. Optional: a transport with nothing to learn omits it.
    */

@@ -160,7 +160,7 @@ export class PartitionedStore implements L3Store, L3Partitions {
     if (this.#refreshMs > 0) {
       // Other instances route by their copy of the registry until they read it again: what they
       // wrote under the prefix meanwhile landed in the old table. Once all have read it, move it.
-      await afterCatalogRefresh(this.#refreshMs)
+      await afterCatalogRefresh(this.#refreshMs, this.transport.deadlineMs)
       await this.#sweep(moved.owner, prefix)
     }
     return { created: true, partition: moved.partition }
@@ -171,13 +171,21 @@ export class PartitionedStore implements L3Store, L3Partitions {
     while (this.#gate) await this.#gate
     this.#inFlight++
     try {
-      const groups = this.#map.group(records, (record) => record.id)
-      if (groups.size === 1) {
-        const [store, group] = groups.entries().next().value!
-        return await store.write(group, options)
-      }
+      if (records.length === 0) return { applied: 0, stale: [] }
       const results: L3WriteResult[] = []
-      for (const [store, group] of groups) results.push(await store.write(group, options))
+      let left = records
+      for (;;) {
+        const groups = this.#map.group(left, (record) => record.id)
+        const [store, group] = groups.entries().next().value!
+        if (groups.size === 1 && results.length === 0) return await store.write(group, options)
+        results.push(await store.write(group, options))
+        if (groups.size === 1) break
+        // Routed again before each table's transaction, not once a call: a partition registered
+        // elsewhere since waits only as long as one transaction may run (`afterCatalogRefresh`).
+        const written = new Set(group)
+        left = left.filter((record) => !written.has(record))
+        await this.#fresh()
+      }
       return mergeWriteResults(results)
     } finally {
       if (--this.#inFlight === 0) this.#quiet?.()

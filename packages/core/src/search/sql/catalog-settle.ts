@@ -1,12 +1,18 @@
+/** What a transport that states no deadline (`SqlTransport.deadlineMs`) is taken to allow a call. */
+export const ASSUMED_DEADLINE_MS = 10_000
+
 /**
- * Waits until every other instance sharing the database has re-read the catalog (index
- * definitions, partitions): one refresh interval and a second's margin. Global `setTimeout`: the
- * wait is part of an admin call (define an index, register a partition), not of the engine's
- * timing, which goes through its Platform.
+ * Waits until nothing planned with an older copy of the catalog (index definitions, partitions)
+ * can still commit on a database other instances share: each instance re-reads the catalog once a
+ * refresh interval, and re-checks it before every transaction it plans, so such a transaction
+ * starts within `refreshMs` of the change and commits or is abandoned within the transport's
+ * deadline after that; a second's margin on top. Global `setTimeout`: the wait is part of an
+ * admin call (define an index, register a partition), not of the engine's timing, which goes
+ * through its Platform.
  */
-export function afterCatalogRefresh(refreshMs: number): Promise<void> {
+export function afterCatalogRefresh(refreshMs: number, deadlineMs: number | undefined): Promise<void> {
   return new Promise<void>((resolve) => {
-    setTimeout(() => resolve(), refreshMs + 1_000)
+    setTimeout(() => resolve(), refreshMs + (deadlineMs ?? ASSUMED_DEADLINE_MS) + 1_000)
   })
 }
 

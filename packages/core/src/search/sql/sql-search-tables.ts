@@ -186,12 +186,12 @@ export class SqlSearchTables {
   }
 
   /**
-   * Waits until every other instance has read the definitions again (one refresh interval and a
-   * margin; nothing on a database of this process alone): writes they make before that do not
-   * refresh the new index's rows, so a backfill must start after.
+   * Waits until no write planned without the new definition can still commit (a refresh interval,
+   * the transport's deadline and a margin; nothing on a database of this process alone): such a
+   * write does not refresh the new index's rows, so a backfill must start after it.
    */
   async settle(): Promise<void> {
-    if (this.#refreshMs > 0) await afterCatalogRefresh(this.#refreshMs)
+    if (this.#refreshMs > 0) await afterCatalogRefresh(this.#refreshMs, this.transport.deadlineMs)
   }
 
   /** The last step of `define`: the backfill, then the index is ready for searches. */
