@@ -184,6 +184,20 @@ describe('config errors', () => {
     expect(error.message).not.toContain('x'.repeat(32))
   })
 
+  it('a credential pasted into a field that holds none is not repeated; a short typo is', () => {
+    for (const env of [
+      { SYNC_REDIS_SHARDS: 'rediss://default:hunter2@cache:6379' },
+      { SYNC_LOG_LEVEL: 'mysql://root:hunter2@db/app' },
+      { SYNC_LOG_LEVEL: 'sk_live_0123456789abcdef' },
+    ]) {
+      const error = configError(() => loadConfig({ env }))
+      expect(error.message).not.toContain('hunter2')
+      expect(error.message).not.toContain('sk_live')
+      expect(error.message).toMatch(/not repeated/)
+    }
+    expect(configError(() => loadConfig({ env: { SYNC_LOG_LEVEL: 'inof' } })).message).toContain('"inof"')
+  })
+
   it('a config that is not an object is rejected without echoing it (it may be a URL or token list)', () => {
     const asString = configError(() => parseConfig('mysql://root:hunter2@db/app'))
     expect(asString.message).not.toContain('hunter2')

@@ -64,10 +64,24 @@ export function parseConfig(input: unknown): SyncConfig {
     const got =
       issue.path.length === 0 || SECRET_FIELDS.has(field as keyof SyncConfig) || unknownKeys.length > 0
         ? ''
-        : `, got ${JSON.stringify(valueAt(input, issue.path))}`
+        : `, got ${shown(valueAt(input, issue.path))}`
     return `${where}: ${issue.message}${got}`
   })
   return raise(new ConfigError(`invalid configuration: ${lines.join('; ')}`, fields))
+}
+
+/** Longest string value a config error repeats: a typo is short, a credential is not. */
+const SHOWN_STRING_MAX = 16
+
+/**
+ * A bad value as the error repeats it. Even in a field that holds no secret, the value may be a
+ * connection URL or a token pasted into the wrong variable: a string is shown only when short and
+ * not URL-like, else only its length.
+ */
+function shown(value: unknown): string {
+  if (typeof value !== 'string') return JSON.stringify(value) ?? String(value)
+  if (value.length <= SHOWN_STRING_MAX && !/[@:/]/.test(value)) return JSON.stringify(value)
+  return `a string of ${value.length} characters (not repeated: it may be a credential)`
 }
 
 function raise(error: Error): never {
