@@ -1,6 +1,8 @@
-import { encodeEnvelope, type SqlValue, type SyncItem } from '@sync-engine/core/internal'
+import { encodeEnvelope, mysqlDialect, type SqlValue, type SyncItem } from '@sync-engine/core/internal'
 import type { Connection } from 'mysql2/promise'
-import type { RedisService } from './services.ts'
+import { collectGarbage } from './fixtures.ts'
+import type { MysqlService, RedisService } from './services.ts'
+import { nowMs } from './stats.ts'
 import { makeItems } from './tiers.ts'
 
 /** Rows per multi-row statement of the raw MySQL baselines. */
@@ -91,4 +93,49 @@ export function rowValues(item: SyncItem, decoder = new TextDecoder()): SqlValue
     0, // tombstone
     null, // expires_at: no TTL
   ]
+}
+
+/**
+ * The raw baseline of the drain scenarios: the fixture's rows into a fresh table through one
+ * mysql2 connection, prepared 500-row upserts (the engine's own SQL), `txnRows` rows per
+ * BEGIN…COMMIT; then `verify` on the table. Returns the whole time and each transaction's.
+ */
+export async function rawUpsertRun(
+  mysql: MysqlService,
+  fixture: TieredFixture,
+  options: {
+    readonly table: string
+    readonly txnRows: number
+    readonly verify: (sql: Connection, table: string) => Promise<void>
+  },
+): Promise<{ ms: number; batchMs: number[] }> {
+  const table = mysql.table(options.table)
+  const sql = await mysql.connection()
+  const n = fixture.items.length
+  try {
+    for (const statement of mysqlDialect.createSchema(table)) await sql.query(statement.sql)
+    // A last statement shorter than the others (n not a multiple of 500) needs its own text.
+    const upserts = fixture.statementParams.map((_, s) =>
+      mysqlDialect.upsert(table, Math.min(RAW_ROWS_PER_STATEMENT, n - s * RAW_ROWS_PER_STATEMENT)),
+    )
+    const perTxn = options.txnRows / RAW_ROWS_PER_STATEMENT
+    collectGarbage()
+    const batchMs: number[] = []
+    const t0 = nowMs()
+    for (let s0 = 0; s0 < upserts.length; s0 += perTxn) {
+      const b0 = nowMs()
+      await sql.query('BEGIN')
+      for (let s = s0; s < Math.min(s0 + perTxn, upserts.length); s++) {
+        await sql.execute(upserts[s]!, fixture.statementParams[s]!)
+      }
+      await sql.query('COMMIT')
+      batchMs.push(nowMs() - b0)
+    }
+    const ms = nowMs() - t0
+    await options.verify(sql, table)
+    return { ms, batchMs }
+  } finally {
+    sql.destroy()
+    await mysql.dropTable(table)
+  }
 }

@@ -2,7 +2,6 @@ import {
   connectedWriter,
   DRAIN_BATCH,
   flushOutbox,
-  mysqlDialect,
   type PendingWrite,
   RedisOutbox,
   type RedisStore,
@@ -23,7 +22,12 @@ import {
 } from '../report.ts'
 import type { MysqlService, RedisService } from '../services.ts'
 import { median, nowMs, summarize } from '../stats.ts'
-import { buildTieredFixture, RAW_ROWS_PER_STATEMENT, type TieredFixture } from '../tiered-fixture.ts'
+import {
+  buildTieredFixture,
+  RAW_ROWS_PER_STATEMENT,
+  rawUpsertRun,
+  type TieredFixture,
+} from '../tiered-fixture.ts'
 import { tiersOrSkip } from '../tiers.ts'
 
 /** The fixture size of wal-drain; `BENCH_OUTBOX_N` makes a smoke run small. */
@@ -223,35 +227,12 @@ async function engineRun(redis: RedisService, mysql: MysqlService, fixture: Fixt
 }
 
 /** The raw baseline of wal-drain: the same rows, 500-row prepared upserts, a drain page per transaction. */
-async function rawRun(mysql: MysqlService, fixture: Fixture): Promise<RunResult> {
-  const table = mysql.table('outboxraw')
-  const sql = await mysql.connection()
-  try {
-    for (const statement of mysqlDialect.createSchema(table)) await sql.query(statement.sql)
-    // A last statement shorter than the others (N not a multiple of 500) needs its own text.
-    const upserts = fixture.statementParams.map((_, s) =>
-      mysqlDialect.upsert(table, Math.min(ROWS_PER_STATEMENT, N - s * ROWS_PER_STATEMENT)),
-    )
-    const perTxn = TXN_ROWS / ROWS_PER_STATEMENT
-    collectGarbage()
-    const batchMs: number[] = []
-    const t0 = nowMs()
-    for (let s0 = 0; s0 < upserts.length; s0 += perTxn) {
-      const b0 = nowMs()
-      await sql.query('BEGIN')
-      for (let s = s0; s < Math.min(s0 + perTxn, upserts.length); s++) {
-        await sql.execute(upserts[s]!, fixture.statementParams[s]!)
-      }
-      await sql.query('COMMIT')
-      batchMs.push(nowMs() - b0)
-    }
-    const ms = nowMs() - t0
-    await verifyVersions(sql, table, fixture)
-    return { ms, batchMs }
-  } finally {
-    sql.destroy()
-    await mysql.dropTable(table)
-  }
+function rawRun(mysql: MysqlService, fixture: Fixture): Promise<RunResult> {
+  return rawUpsertRun(mysql, fixture, {
+    table: 'outboxraw',
+    txnRows: TXN_ROWS,
+    verify: (sql, table) => verifyVersions(sql, table, fixture),
+  })
 }
 
 const variants: Variant[] = [

@@ -1,4 +1,4 @@
-import { type HealthReport, type L2Store, mysqlDialect, SyncEngine } from '@sync-engine/core/internal'
+import { type HealthReport, type L2Store, SyncEngine } from '@sync-engine/core/internal'
 import { openRedisStore } from '@sync-engine/redis-ioredis'
 import { createMysqlStore } from '@sync-engine/sql-mysql2'
 import { SqliteWriteAheadLog } from '@sync-engine/sql-sqlite'
@@ -16,7 +16,12 @@ import {
 } from '../report.ts'
 import type { MysqlService, RedisService } from '../services.ts'
 import { median, nowMs, summarize } from '../stats.ts'
-import { buildTieredFixture, RAW_ROWS_PER_STATEMENT, type TieredFixture } from '../tiered-fixture.ts'
+import {
+  buildTieredFixture,
+  RAW_ROWS_PER_STATEMENT,
+  rawUpsertRun,
+  type TieredFixture,
+} from '../tiered-fixture.ts'
 import { GatedL3, tiersOrSkip } from '../tiers.ts'
 
 const N = 100_000
@@ -282,32 +287,12 @@ async function engineRun(
 }
 
 /** The raw baseline: the same 100,000 rows, 500-row prepared upserts, 5,000 rows per transaction. */
-async function rawRun(mysql: MysqlService, fixture: Fixture): Promise<RunResult> {
-  const table = mysql.table('drainraw')
-  const sql = await mysql.connection()
-  try {
-    for (const statement of mysqlDialect.createSchema(table)) await sql.query(statement.sql)
-    const upsert = mysqlDialect.upsert(table, ROWS_PER_STATEMENT)
-    const perTxn = TXN_ROWS / ROWS_PER_STATEMENT
-    collectGarbage()
-    const batchMs: number[] = []
-    const t0 = nowMs()
-    for (let txn = 0; txn < N / TXN_ROWS; txn++) {
-      const b0 = nowMs()
-      await sql.query('BEGIN')
-      for (let s = txn * perTxn; s < (txn + 1) * perTxn; s++) {
-        await sql.execute(upsert, fixture.statementParams[s]!)
-      }
-      await sql.query('COMMIT')
-      batchMs.push(nowMs() - b0)
-    }
-    const ms = nowMs() - t0
-    await verifyVersions(sql, table, fixture, fixture.rawVersions)
-    return { ms, batchMs }
-  } finally {
-    sql.destroy()
-    await mysql.dropTable(table)
-  }
+function rawRun(mysql: MysqlService, fixture: Fixture): Promise<RunResult> {
+  return rawUpsertRun(mysql, fixture, {
+    table: 'drainraw',
+    txnRows: TXN_ROWS,
+    verify: (sql, table) => verifyVersions(sql, table, fixture, fixture.rawVersions),
+  })
 }
 
 const variants: Variant[] = [
