@@ -111,7 +111,7 @@ function sqlSettings(env: Record<string, string>, runtime: ServerlessRuntime): S
     throw new ConfigError(`set one SQL database: ${sqlUrl} or ${planetscaleUrl}, not both`, ['sqlUrl'])
   }
   if (planetscale !== undefined) {
-    if (!/^https?:\/\//i.test(planetscale)) {
+    if (!/^https?:\/\//i.test(planetscale) || !hasCredentials(planetscale)) {
       throw new ConfigError(`${planetscaleUrl} must be an https://user:password@host URL`, ['sqlUrl'])
     }
     return { driver: 'planetscale', url: planetscale }
@@ -135,4 +135,14 @@ function sqlSettings(env: Record<string, string>, runtime: ServerlessRuntime): S
     )
   }
   return { driver: 'mysql2', url: url.replace(/^mariadb:/i, 'mysql:') }
+}
+
+/** A URL with a host, a username and a password (checked here, so the error names the variable). */
+function hasCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url)
+    return parsed.hostname !== '' && parsed.username !== '' && parsed.password !== ''
+  } catch {
+    return false
+  }
 }

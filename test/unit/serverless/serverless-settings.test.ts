@@ -64,6 +64,8 @@ describe('serverless settings', () => {
       [{ ...TOKENS, ...UPSTASH, ...PLANETSCALE, SYNC_SQL_URL: 'mysql://u:pw@h/db' }, /not both/],
       [{ ...TOKENS, ...UPSTASH, SYNC_SQL_URL: 'sqlite:./data/x.db' }, /mysql:\/\//],
       [{ ...TOKENS, ...UPSTASH, PLANETSCALE_URL: 'mysql://user:ps-secret@h' }, /https:\/\//],
+      [{ ...TOKENS, ...UPSTASH, PLANETSCALE_URL: 'https://aws.connect.psdb.cloud' }, /PLANETSCALE_URL/],
+      [{ ...TOKENS, ...UPSTASH, PLANETSCALE_URL: 'https://user@aws.connect.psdb.cloud' }, /PLANETSCALE_URL/],
       [{ ...UPSTASH, ...PLANETSCALE }, /SYNC_API_TOKENS/],
     ]
     for (const [env, expected] of cases) {
