@@ -10,7 +10,7 @@ import {
   SyncItem,
   sqliteDialect,
 } from '@sync-engine/core/internal'
-import { BetterSqlite3Transport } from '@sync-engine/sql-sqlite'
+import { BetterSqlite3Transport, createSqliteStore } from '@sync-engine/sql-sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FlakyL3 } from '../../support/flaky-l3.ts'
 import { makeTempDir } from '../../support/temp-dir.ts'
@@ -71,6 +71,24 @@ describe('writes a tier refuses for good', () => {
     await engine.submit(SyncItem.fromBinary('fits', new Uint8Array(limit).fill(7)))
     expect((await engine.get('fits'))?.content.length).toBe(limit)
     expect(await engine.get('big')).toBeUndefined()
+    await engine.shutdown()
+  })
+
+  it('are refused by a rejected promise, never a synchronous throw (callers chain .catch)', async () => {
+    const engine = new SyncEngine({ l3: createSqliteStore({ path: file('reject.db') }) })
+    await engine.start()
+    const refusals: Promise<unknown>[] = []
+    const calls = [
+      () => engine.submit({ id: 'x' } as unknown as SyncItem),
+      () => engine.submit(SyncItem.fromJson('a', {}), { ack: 'bogus' as never }),
+      () => engine.submit(SyncItem.fromJson('a', {}), { redisTtl: -1 }),
+      () => engine.delete(''),
+      () => engine.delete('a', { ack: 'bogus' as never }),
+    ]
+    for (const call of calls)
+      expect(() => refusals.push(call().catch((error: unknown) => error))).not.toThrow()
+    // Caller errors, each typed (INVALID_ARGUMENT or INVALID_ID, both 400).
+    for (const error of await Promise.all(refusals)) expect(error).toMatchObject({ status: 400 })
     await engine.shutdown()
   })
 })

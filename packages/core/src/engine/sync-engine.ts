@@ -463,11 +463,18 @@ export class SyncEngine {
       : (this.#parts.l3?.store.driver ?? 'memory only')
   }
 
-  /** A public call: only while `ready`, counted by operation. */
-  async #run<T>(operation: EngineOperation, call: () => Promise<T>): Promise<T> {
-    if (this.#state !== 'ready') throw new EngineStateError(this.#state, operation)
-    this.#parts.metrics.operation(operation)
-    return call()
+  /**
+   * A public call: only while `ready`, counted by operation. Not async (that would wrap every
+   * call's promise in one more); a throw still reaches the caller as a rejection.
+   */
+  #run<T>(operation: EngineOperation, call: () => Promise<T>): Promise<T> {
+    try {
+      if (this.#state !== 'ready') throw new EngineStateError(this.#state, operation)
+      this.#parts.metrics.operation(operation)
+      return call()
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   #setState(next: EngineState) {

@@ -26,21 +26,27 @@ export interface WriteAdmissionParts {
 export class WriteAdmission {
   constructor(private readonly parts: WriteAdmissionParts) {}
 
-  async admit(options: SubmitOptions | undefined): Promise<void> {
+  /**
+   * Undefined when the write may go at once — not a resolved promise: every submit passes here,
+   * and an await costs it a microtask turn and a promise — else the throttle's delay to wait.
+   * Throws `BackpressureError` when the write is refused.
+   */
+  admit(options: SubmitOptions | undefined): Promise<void> | undefined {
     const { pressure, queue, log } = this.parts
     // The hot path: well under every threshold, the level is normal whatever its history, so it
     // need not be recomputed (that allocates) on every submit.
     if (pressure.level === 'normal' && queue.bytes < this.parts.queueMaxBytes() / 2) {
       const stats = log?.stats()
-      if (stats === undefined || stats.bytes < stats.maxBytes / 2) return
+      if (stats === undefined || stats.bytes < stats.maxBytes / 2) return undefined
     }
     this.update()
-    if (pressure.level === 'normal') return
+    if (pressure.level === 'normal') return undefined
     const target = pressure.l1ShrinkTarget()
     if (target !== undefined) this.parts.l1.shrinkTo(target)
     const cacheOnly = options?.sql === false || !this.parts.hasL3
     const { delayMs } = pressure.admit({ cacheOnly })
-    if (delayMs > 0) await new Promise<void>((resolve) => this.parts.platform.setTimer(resolve, delayMs))
+    if (delayMs <= 0) return undefined
+    return new Promise<void>((resolve) => this.parts.platform.setTimer(resolve, delayMs))
   }
 
   /** Re-measures the fill of the queue and the log (after every flush, and when near a threshold). */

@@ -112,7 +112,10 @@ export class WritePreparer {
   makeVisible(write: QueuedWrite): void {
     const { l1, races } = this.parts
     if (!write.callerVersioned) {
-      l1.replaceIfPresent(this.parts.resolver.l1EntryOf(write, this.parts.platform.now()))
+      // Most writes find no copy to replace (L1 is write-around): no entry built, no clock read.
+      if (l1.peek(write.id) !== undefined) {
+        l1.replaceIfPresent(this.parts.resolver.l1EntryOf(write, this.parts.platform.now()))
+      }
     } else {
       // Possibly older than what L3 holds: not served from L1 until a read compared it with L3;
       // an older L1 entry must not be served either.
@@ -127,10 +130,11 @@ export class WritePreparer {
    * else its L1 entry, else a trusted filter's "absent". Undefined when only a tier could say.
    */
   knownLive(id: string, trustedAbsent: (id: string) => boolean): boolean | undefined {
-    const now = this.parts.platform.now()
     const pending = this.parts.queue.lookup(id) ?? this.parts.log?.parked.heldLatest(id)
     if (pending !== undefined && pending.condition === undefined) {
-      return pending.item !== null && (pending.expiresAt === 0 || pending.expiresAt > now)
+      return (
+        pending.item !== null && (pending.expiresAt === 0 || pending.expiresAt > this.parts.platform.now())
+      )
     }
     if (pending === undefined && this.parts.log?.parked.has(id)) return undefined
     const cached = this.parts.l1.peek(id)
