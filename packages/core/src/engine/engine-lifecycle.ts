@@ -1,6 +1,8 @@
 import { FlushError } from '../errors.ts'
+import { severity } from '../pressure/backpressure-level.ts'
 import { asSyncError, describe } from '../write/write-failures.ts'
 import type { EngineParts } from './engine-parts.ts'
+import { degradedTiers } from './engine-report.ts'
 import type { EngineState } from './engine-state.ts'
 
 const SHUTDOWN_FLUSH_ATTEMPTS = 3
@@ -107,4 +109,34 @@ export async function closeStores(parts: EngineParts): Promise<void> {
   await parts.log?.log
     .close()
     .catch((error) => logger.error({ err: describe(error) }, 'closing the log failed'))
+}
+
+/**
+ * Once `ready`: the engine's gauges start observing its parts, and the log says which tiers it
+ * runs on. Returns the function that detaches the gauges.
+ */
+export function announceReady(parts: EngineParts): () => void {
+  const detach = parts.metrics.observe({
+    l1: () => parts.l1,
+    queue: () => parts.queue,
+    wal: () => parts.log?.log.stats() ?? parts.outbox?.outbox.stats(),
+    filter: () => parts.filter.filter,
+    breakers: () =>
+      [parts.l2 && parts.breakers.l2.stats(), parts.l3 && parts.breakers.l3.stats()].filter(
+        (stats) => stats !== undefined,
+      ),
+    backpressureLevel: () => severity(parts.pressure.level),
+    l2Reads: () => ({ corruptReads: parts.l2?.corruptReads ?? 0, failedReads: parts.l2?.failedReads ?? 0 }),
+  })
+  parts.timer?.poke()
+  parts.logger.info(
+    {
+      l2: parts.l2?.store.driver ?? 'none',
+      l3: parts.l3?.store.driver ?? 'none',
+      wal: parts.log?.log.driver ?? parts.outbox?.outbox.driver ?? 'none',
+      degraded: degradedTiers(parts),
+    },
+    'engine ready',
+  )
+  return detach
 }

@@ -1,9 +1,11 @@
 import { parseConfig } from '../config/load-config.ts'
 import { LIVE_FIELDS, type SyncConfig, type SyncConfigInput } from '../config/sync-config.ts'
+import { FlushError } from '../errors.ts'
+import type { FlushOutcome } from '../queue/queued-write.ts'
 import type { EngineParts } from './engine-parts.ts'
 import type { EngineState } from './engine-state.ts'
 import type { ProbeResult } from './health-probe.ts'
-import type { HealthReport, ReconfigureResult, TierHealth } from './receipts.ts'
+import type { FlushReport, HealthReport, ReconfigureResult, TierHealth } from './receipts.ts'
 
 /** Tiers the engine works around now. */
 export function degradedTiers(parts: EngineParts): ('l2' | 'l3' | 'wal')[] {
@@ -118,4 +120,22 @@ export function reconfigure(
     parts.logger.info({ applied, requiresRestart, unsupported }, 'reconfigured')
   }
   return { next, result: { applied, requiresRestart, unsupported } }
+}
+
+/** `flush()`'s answer: what it wrote, or a `FlushError` naming the first write refused or failed (those stay queued). */
+export function flushReport(outcome: FlushOutcome, queue: { readonly depth: number }): FlushReport {
+  if (outcome.rejected && outcome.rejected.size > 0) {
+    const [id, first] = outcome.rejected.entries().next().value as [string, Error]
+    throw new FlushError(
+      `${outcome.rejected.size} writes were refused by L3 (first ${JSON.stringify(id)}: ${first.message})`,
+      { cause: first },
+    )
+  }
+  if (outcome.failed.size > 0) {
+    const first = outcome.failed.values().next().value as Error
+    throw new FlushError(`${outcome.failed.size} writes could not be flushed: ${first.message}`, {
+      cause: first,
+    })
+  }
+  return { written: outcome.written, pending: queue.depth }
 }

@@ -1,29 +1,23 @@
-import type { Meter } from '@opentelemetry/api'
 import { parseConfig } from '../config/load-config.ts'
 import { redactUrl, type SyncConfig, type SyncConfigInput } from '../config/sync-config.ts'
-import { EngineStateError, FlushError, InvalidArgumentError, NotFoundError } from '../errors.ts'
-import { SyncItem } from '../item/sync-item.ts'
+import { EngineStateError, NotFoundError } from '../errors.ts'
+import type { SyncItem } from '../item/sync-item.ts'
 import type { L1Entry } from '../l1/l1-cache.ts'
-import type { L2Store } from '../l2/l2-store.ts'
-import type { L3Store } from '../l3/l3-store.ts'
 import type { Partition } from '../l3/partitions/partition-map.ts'
-import type { WriteAheadLog } from '../log/write-ahead-log.ts'
 import type { EngineOperation } from '../metrics/metric-attributes.ts'
 import type { SubmitOptions } from '../options/submit-options.ts'
-import type { RedisOutbox } from '../outbox/redis-outbox.ts'
-import { defaultPlatform, type Platform } from '../platform/platform.ts'
-import { severity } from '../pressure/backpressure-level.ts'
-import type { BreakerOptions } from '../resilience/breaker-options.ts'
+import { defaultPlatform } from '../platform/platform.ts'
 import { type BackgroundScope, DETACHED_SCOPE } from '../runtime/background-scope.ts'
 import type { IndexDefinition } from '../search/index-definition.ts'
 import type { IndexStatus } from '../search/l3-search.ts'
 import type { ListingResult, SearchResult } from '../search/search-service.ts'
 import type { DeleteOptions } from '../write/write-preparer.ts'
-import { closeStores, startEngine, stopEngine } from './engine-lifecycle.ts'
+import { announceReady, closeStores, startEngine, stopEngine } from './engine-lifecycle.ts'
 import { composeEngine, type EngineParts } from './engine-parts.ts'
-import { degradedTiers, healthReport, reconfigure } from './engine-report.ts'
+import { flushReport, healthReport, reconfigure } from './engine-report.ts'
 import type { EngineState, StateListener } from './engine-state.ts'
-import { type Logger, silentLogger } from './logger.ts'
+import { GetOrInsert } from './get-or-insert.ts'
+import { silentLogger } from './logger.ts'
 import type {
   BulkResult,
   DeleteReceipt,
@@ -33,43 +27,9 @@ import type {
   ReconfigureResult,
   SubmitReceipt,
 } from './receipts.ts'
+import type { ReadOptions, SyncEngineOptions } from './sync-engine-options.ts'
 
-export interface SyncEngineOptions {
-  /** Parsed config (`loadConfig`) or raw input, validated here. */
-  config?: SyncConfig | SyncConfigInput
-  /** L2, the shared cache (Redis). Optional. */
-  l2?: L2Store
-  /** L3, the ground truth. Absent means a memory-only engine (every write then fails with `NoTierError`). */
-  l3?: L3Store
-  /**
-   * The durable write-ahead log: ack `logged`, replay at start, writes parked while L3 is down.
-   * Without one, `logged` is served as `stored` and an unreachable L3 fails the start.
-   */
-  wal?: WriteAheadLog
-  /**
-   * The Redis outbox instead of `wal` (serverless: Lambda, Workers): `logged` writes go to L2 and
-   * the outbox in one script, and a scheduled flusher (`flushOutbox`) stores them in L3.
-   */
-  outbox?: RedisOutbox
-  platform?: Platform
-  logger?: Logger
-  /** Circuit breaker and deadline of each backend (defaults: `DEFAULT_BREAKER_OPTIONS`). */
-  breakers?: { l2?: Partial<BreakerOptions>; l3?: Partial<BreakerOptions> }
-  /** OpenTelemetry meter; default the global one (a no-op unless the host installed an SDK first). */
-  meter?: Meter
-  /**
-   * Who runs maintenance (log drain, reconnects, L2 reconciliation, purges): `timers` (default,
-   * a long-running process) or `manual` — the host calls `runMaintenance()`, e.g. per request
-   * through `waitUntil`, or from a schedule, where no timer outlives a request.
-   */
-  maintenance?: 'timers' | 'manual'
-}
-
-/** Per-call options of a read. */
-export interface ReadOptions {
-  /** Where background work of this call goes (an L2 back-fill): the request's `waitUntil`. */
-  scope?: BackgroundScope
-}
+export type { ReadOptions, SyncEngineOptions } from './sync-engine-options.ts'
 
 /**
  * The engine's one public face: lifecycle, the public API, the state guard and the operation
@@ -86,7 +46,7 @@ export class SyncEngine {
   readonly #scope: BackgroundScope
   /** `get`'s read options after an L1 miss when the caller names no scope (built once). */
   readonly #l1Checked: { readonly scope: BackgroundScope; readonly l1Checked: true }
-  readonly #flights = new Map<string, Promise<SyncItem>>()
+  readonly #inserts = new GetOrInsert(this, () => this.#parts.platform.now())
   #detachMetrics: (() => void) | undefined
   #startPromise: Promise<void> | undefined
   #shutdownPromise: Promise<void> | undefined
@@ -139,31 +99,9 @@ export class SyncEngine {
   }
 
   async #start(): Promise<void> {
-    const parts = this.#parts
-    await startEngine(parts, (state) => this.#setState(state))
+    await startEngine(this.#parts, (state) => this.#setState(state))
     this.#setState('ready')
-    this.#detachMetrics = parts.metrics.observe({
-      l1: () => parts.l1,
-      queue: () => parts.queue,
-      wal: () => parts.log?.log.stats() ?? parts.outbox?.outbox.stats(),
-      filter: () => parts.filter.filter,
-      breakers: () =>
-        [parts.l2 && parts.breakers.l2.stats(), parts.l3 && parts.breakers.l3.stats()].filter(
-          (stats) => stats !== undefined,
-        ),
-      backpressureLevel: () => severity(parts.pressure.level),
-      l2Reads: () => ({ corruptReads: parts.l2?.corruptReads ?? 0, failedReads: parts.l2?.failedReads ?? 0 }),
-    })
-    parts.timer?.poke()
-    parts.logger.info(
-      {
-        l2: parts.l2?.store.driver ?? 'none',
-        l3: parts.l3?.store.driver ?? 'none',
-        wal: parts.log?.log.driver ?? parts.outbox?.outbox.driver ?? 'none',
-        degraded: degradedTiers(parts),
-      },
-      'engine ready',
-    )
+    this.#detachMetrics = announceReady(this.#parts)
   }
 
   /**
@@ -214,23 +152,7 @@ export class SyncEngine {
 
   /** Flushes every queued write now. Throws `FlushError` if some could not be written (they stay queued). */
   flush(): Promise<FlushReport> {
-    return this.#run('flush', async () => {
-      const outcome = await this.#parts.queue.flush()
-      if (outcome.rejected && outcome.rejected.size > 0) {
-        const [id, first] = outcome.rejected.entries().next().value as [string, Error]
-        throw new FlushError(
-          `${outcome.rejected.size} writes were refused by L3 (first ${JSON.stringify(id)}: ${first.message})`,
-          { cause: first },
-        )
-      }
-      if (outcome.failed.size > 0) {
-        const first = outcome.failed.values().next().value as Error
-        throw new FlushError(`${outcome.failed.size} writes could not be flushed: ${first.message}`, {
-          cause: first,
-        })
-      }
-      return { written: outcome.written, pending: this.#parts.queue.depth }
-    })
+    return this.#run('flush', async () => flushReport(await this.#parts.queue.flush(), this.#parts.queue))
   }
 
   // ── reads ────────────────────────────────────────────────────────────────────────────────────
@@ -328,17 +250,7 @@ export class SyncEngine {
   async setState(id: string, state: string): Promise<SubmitReceipt> {
     const current = await this.get(id)
     if (current === undefined) throw new NotFoundError(`no item ${JSON.stringify(id)}`)
-    const next = SyncItem.restore({
-      id,
-      content: current.content,
-      contentType: current.contentType,
-      mime: current.mime,
-      hash: current.hash,
-      state,
-      version: 0,
-      updatedAt: 0,
-    })
-    return this.submit(next, { ifVersion: current.version })
+    return this.submit(current.withVersion(0, 0).withState(state), { ifVersion: current.version })
   }
 
   /**
@@ -389,30 +301,12 @@ export class SyncEngine {
    * The item, or — when it does not exist — the factory's item, submitted. Concurrent callers for
    * the same id share one factory run (single flight).
    */
-  async getOrInsertWith(
+  getOrInsertWith(
     id: string,
     factory: () => SyncItem | Promise<SyncItem>,
     options?: SubmitOptions,
   ): Promise<SyncItem> {
-    const existing = await this.get(id)
-    if (existing) return existing
-    let flight = this.#flights.get(id)
-    if (!flight) {
-      flight = this.#insertOnce(id, factory, options).finally(() => this.#flights.delete(id))
-      this.#flights.set(id, flight)
-    }
-    return flight
-  }
-
-  async #insertOnce(id: string, factory: () => SyncItem | Promise<SyncItem>, options?: SubmitOptions) {
-    const raced = await this.get(id)
-    if (raced) return raced
-    const item = await factory()
-    if (!(item instanceof SyncItem) || item.id !== id) {
-      throw new InvalidArgumentError(`factory must return a SyncItem with id ${JSON.stringify(id)}`)
-    }
-    const receipt = await this.submit(item, options)
-    return (await this.get(id)) ?? item.withVersion(receipt.version, this.#parts.platform.now())
+    return this.#inserts.run(id, factory, options)
   }
 
   // ── operations ───────────────────────────────────────────────────────────────────────────────
