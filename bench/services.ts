@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { escapeGlob, redactUrl } from '@sync-engine/core/internal'
+import { escapeGlob, RedisKeyLayout, redactUrl } from '@sync-engine/core/internal'
 import { Redis } from 'ioredis'
 import { type Connection, createConnection } from 'mysql2/promise'
 
@@ -37,8 +37,11 @@ export interface RedisService {
   client(): Promise<Redis>
   /** Deletes every key under `prefix` (one of ours): SCAN + UNLINK of that prefix only. */
   deletePrefix(prefix: string): Promise<number>
-  /** How many keys exist under `prefix` (SCAN). */
-  countPrefix(prefix: string): Promise<number>
+  /**
+   * How many item keys exist under `prefix` (SCAN): keys of the layout's own (its `x:layout`
+   * record, an outbox) are not items and are not counted.
+   */
+  countItemKeys(prefix: string): Promise<number>
   /**
    * Commands per second the server processes for other clients, sampled over `ms` while this
    * process sends nothing (the caller makes sure of that): a shared server adds that much noise.
@@ -127,10 +130,11 @@ class RedisHandle implements RedisService {
     return deleted
   }
 
-  async countPrefix(prefix: string): Promise<number> {
+  async countItemKeys(prefix: string): Promise<number> {
+    const layout = new RedisKeyLayout(prefix)
     const seen = new Set<string>()
     await this.#scan(prefix, async (keys) => {
-      for (const key of keys) seen.add(key)
+      for (const key of keys) if (layout.idOfItemKey(key) !== undefined) seen.add(key)
     })
     return seen.size
   }

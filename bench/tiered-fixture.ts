@@ -64,7 +64,7 @@ export async function verifyTieredRun(
   const expected = fixture.items.length
   const [rows] = await sql.query(`SELECT COUNT(*) AS n FROM \`${table}\` WHERE tombstone = 0`)
   const n = Number((rows as { n: number }[])[0]?.n)
-  const keys = await redis.countPrefix(prefix)
+  const keys = await redis.countItemKeys(prefix)
   if (n !== expected || keys !== expected) {
     throw new Error(`${scenario}: ${n} rows and ${keys} Redis keys, expected ${expected}`)
   }

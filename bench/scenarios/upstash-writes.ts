@@ -85,7 +85,7 @@ function buildFixture(): Fixture {
  */
 async function verifyAndDelete(env: Env, prefix: string, lastKey: string, expected: Buffer): Promise<void> {
   try {
-    const keys = await env.redis.countPrefix(prefix)
+    const keys = await env.redis.countItemKeys(prefix)
     if (keys !== N) throw new Error(`upstash-writes: ${keys} keys under ${prefix}, expected ${N}`)
     const last = await env.admin.getBuffer(lastKey)
     if (last === null || !last.equals(expected)) throw new Error(`upstash-writes: ${lastKey} differs`)

@@ -256,7 +256,7 @@ async function engineRun(
 
     await verifyVersions(sql, table, fixture, versions)
     if (prefix) {
-      const keys = await redis.countPrefix(prefix)
+      const keys = await redis.countItemKeys(prefix)
       if (keys !== N) throw new Error(`wal-drain: ${keys} Redis keys, expected ${N}`)
     }
     const first = writes[0]
