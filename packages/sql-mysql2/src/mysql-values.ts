@@ -32,7 +32,7 @@ export function toDriverValues(params: readonly SqlValue[]): ExecuteValues[] {
  * become bigints, so no value is ever rounded.
  */
 export function toSqlResult(result: unknown, fields: readonly FieldPacket[] | undefined): SqlResult {
-  if (!Array.isArray(result)) return { rows: [], affectedRows: (result as ResultSetHeader).affectedRows ?? 0 }
+  if (!Array.isArray(result)) return headerResult(result as ResultSetHeader)
   const bigints = new Set(
     (fields ?? []).filter((field) => field.columnType === LONGLONG).map((field) => field.name),
   )
@@ -52,4 +52,21 @@ function toSqlValue(value: unknown, bigint: boolean): SqlValue {
   if (typeof value === 'number' || typeof value === 'bigint') return value
   // Dates and DECIMALs come as strings (dateStrings); anything else is not a column of ours.
   return String(value)
+}
+
+/**
+ * A multi-row INSERT … ON DUPLICATE KEY UPDATE reports `Records: r  Duplicates: d  Warnings: w`:
+ * of its r rows, d met an existing one. With FOUND_ROWS (the transport's flags) such a row counts
+ * 2 in affectedRows when updated and 1 when left as it was, an insert 1: the updated ones are
+ * affectedRows − r, and the rest of the d were left (the version guard kept a newer row).
+ */
+const UPSERT_SUMMARY = /^Records: (\d+) {2}Duplicates: (\d+) /
+
+function headerResult(header: ResultSetHeader): SqlResult {
+  const affectedRows = header.affectedRows ?? 0
+  const summary = typeof header.info === 'string' ? UPSERT_SUMMARY.exec(header.info) : null
+  if (summary === null) return { rows: [], affectedRows }
+  const unchangedRows = Number(summary[2]) - (affectedRows - Number(summary[1]))
+  // A count that does not add up (another server's arithmetic) is no count at all.
+  return unchangedRows >= 0 ? { rows: [], affectedRows, unchangedRows } : { rows: [], affectedRows }
 }

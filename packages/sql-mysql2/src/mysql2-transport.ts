@@ -1,5 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BackendError, type SqlResult, type SqlStatement, type SqlTransport } from '@sync-engine/core'
+import {
+  BackendError,
+  SKIPPED_RESULT,
+  type SqlResult,
+  type SqlStatement,
+  type SqlTransport,
+  shouldRun,
+} from '@sync-engine/core'
 import type { PoolConnection as CorePoolConnection } from 'mysql2'
 import {
   createPool,
@@ -106,6 +113,9 @@ export class Mysql2Transport implements SqlTransport {
       jsonStrings: true,
       dateStrings: true,
       maxPreparedStatements: MAX_PREPARED,
+      // mysql2's default, named because `toSqlResult` counts unchanged upsert rows by it: a row an
+      // upsert met counts 1 in affectedRows when left as it was, 2 when updated.
+      flags: ['FOUND_ROWS'],
     }
     this.#pool = createPool(config)
     this.#transactions = createPool(config)
@@ -175,7 +185,9 @@ export class Mysql2Transport implements SqlTransport {
         // after one failed: after a deadlock, which rolls the transaction back, they would run (and
         // a queued COMMIT commit them) as a transaction of their own.
         const results: SqlResult[] = []
-        for (const statement of statements) results.push(await this.#send(connection, statement, deadline))
+        for (const statement of statements) {
+          results.push(shouldRun(statement, results) ? await this.#send(connection, statement, deadline) : SKIPPED_RESULT)
+        }
         await this.#send(connection, { sql: 'COMMIT', params: [] }, deadline)
         return results
       } catch (error) {

@@ -1,5 +1,12 @@
 import { type Config, type Connection, connect, type Transaction } from '@planetscale/database'
-import { BackendError, type SqlResult, type SqlStatement, type SqlTransport } from '@sync-engine/core'
+import {
+  BackendError,
+  SKIPPED_RESULT,
+  type SqlResult,
+  type SqlStatement,
+  type SqlTransport,
+  shouldRun,
+} from '@sync-engine/core'
 import { Deadline, sleep } from './deadline.ts'
 import { isRetryable, toSyncError } from './planetscale-errors.ts'
 import { formatQuery } from './planetscale-format.ts'
@@ -93,7 +100,9 @@ export class PlanetScaleTransport implements SqlTransport {
           try {
             // One at a time, in order: the next must not run after one failed.
             const results: SqlResult[] = []
-            for (const statement of statements) results.push(await this.#send(tx, statement))
+            for (const statement of statements) {
+              results.push(shouldRun(statement, results) ? await this.#send(tx, statement) : SKIPPED_RESULT)
+            }
             return results
           } catch (error) {
             failure = error

@@ -7,6 +7,8 @@ import {
   type SqlStatement,
   type SqlTransport,
   type SqlValue,
+  SKIPPED_RESULT,
+  shouldRun,
   sqliteDialect,
 } from '@sync-engine/core/internal'
 import Database from 'better-sqlite3'
@@ -47,9 +49,13 @@ export class BetterSqlite3Transport implements SqlTransport {
         cause: error,
       })
     }
-    this.#atomic = this.#db.transaction((statements: readonly SqlStatement[]) =>
-      statements.map((statement) => this.#runSync(statement)),
-    )
+    this.#atomic = this.#db.transaction((statements: readonly SqlStatement[]) => {
+      const results: SqlResult[] = []
+      for (const statement of statements) {
+        results.push(shouldRun(statement, results) ? this.#runSync(statement) : SKIPPED_RESULT)
+      }
+      return results
+    })
   }
 
   async run(statement: SqlStatement): Promise<SqlResult> {

@@ -2,7 +2,12 @@ import {
   BackendError,
   ConfigError,
   InvalidArgumentError,
+  mysqlDialect,
   type PartitionedStore,
+  SKIPPED_RESULT,
+  type SqlResult,
+  SqlStore,
+  type SqlTransport,
 } from '@sync-engine/core/internal'
 import { createMysqlStore, Mysql2Transport } from '@sync-engine/sql-mysql2'
 import { type Connection, createConnection } from 'mysql2/promise'
@@ -191,6 +196,91 @@ describeWithMysql('mysql2 transport on MariaDB/MySQL', () => {
       }
       const [committed] = await admin.query(`SELECT id FROM \`${table}\` ORDER BY id`)
       expect((committed as { id: Buffer }[]).map((r) => String(r.id))).toEqual(['a', 'b'])
+    })
+
+    it('count the rows an upsert left as they were, and skip a statement whose onlyIf fails', async () => {
+      const { table } = await store()
+      const t = transport()
+      const rows = (count: number) =>
+        upsert(table).replace(/VALUES \(.*?\)\s+ON/s, () => {
+          const row = "(?, ?, 0, '', 'default', 'json', 'application/json', '{}', NULL, 0)"
+          return `VALUES ${Array(count).fill(row).join(', ')} ON`
+        })
+      await t.run({ sql: rows(2), params: ['a', 5, 'b', 5] })
+      // a newer (updated), b older (left as it was), c and d new.
+      const [mixed] = await t.runAtomically([{ sql: rows(4), params: ['a', 6, 'b', 4, 'c', 1, 'd', 1] }])
+      expect(mixed!.unchangedRows).toBe(1)
+      const [fresh] = await t.runAtomically([{ sql: rows(2), params: ['e', 1, 'f', 1] }])
+      expect(fresh!.unchangedRows).toBe(0)
+      const [newer] = await t.runAtomically([{ sql: rows(2), params: ['a', 9, 'b', 9] }])
+      expect(newer!.unchangedRows).toBe(0)
+
+      // Skipped, so a statement that would fail does not; its result is SKIPPED_RESULT.
+      const broken = { sql: 'SELECT * FROM no_such_table_here', params: [] }
+      const results = await t.runAtomically([
+        { sql: rows(2), params: ['g', 1, 'h', 1] },
+        { ...broken, onlyIf: (before) => before[0]!.unchangedRows !== 0 },
+        { sql: 'SELECT COUNT(*) AS n FROM `' + table + '`', params: [] },
+      ])
+      expect(results[1]).toBe(SKIPPED_RESULT)
+      expect(Number(results[2]!.rows[0]?.n)).toBe(8)
+      // Not skipped: it runs, in the transaction (which its failure undoes).
+      const error = await rejection(
+        t.runAtomically([
+          { sql: rows(1), params: ['i', 1] },
+          { ...broken, onlyIf: () => true },
+        ]),
+      )
+      expect(error).toBeInstanceOf(BackendError)
+      const [count] = await admin.query(`SELECT COUNT(*) AS n FROM \`${table}\``)
+      expect(Number((count as { n: number }[])[0]!.n)).toBe(8)
+    })
+
+    it('a store batch reads versions back only when a count shows a row the guard left', async () => {
+      const inner = transport()
+      const readBacks: boolean[] = []
+      // Records what each onlyIf decided; the statements run on the real transport.
+      const recording: SqlTransport = {
+        driver: inner.driver,
+        dialect: inner.dialect,
+        target: inner.target,
+        get maxStatementBytes() {
+          return inner.maxStatementBytes
+        },
+        connect: () => inner.connect(),
+        run: (statement) => inner.run(statement),
+        close: () => inner.close(),
+        runAtomically: (statements) =>
+          inner.runAtomically(
+            statements.map((statement) => {
+              const { onlyIf } = statement
+              if (onlyIf === undefined) return statement
+              return {
+                ...statement,
+                onlyIf: (before: readonly SqlResult[]) => {
+                  const decided = onlyIf(before)
+                  readBacks.push(decided)
+                  return decided
+                },
+              }
+            }),
+          ),
+      }
+      const s = new SqlStore(recording, mysqlDialect, tables.next())
+      opened.push(s)
+      await s.init()
+      const batch = (version: number) =>
+        Array.from({ length: 300 }, (_, i) => jsonRecord(`r${String(i).padStart(3, '0')}`, version + (i % 2)))
+      expect(await s.write(batch(10))).toEqual({ applied: 300, stale: [] })
+      expect(readBacks).toEqual([false])
+      expect(await s.write(batch(20))).toEqual({ applied: 300, stale: [] })
+      expect(readBacks).toEqual([false, false])
+      // One row older than stored: the read-back runs and names exactly it.
+      const mixed = batch(30).map((record, i) => (i === 7 ? { ...record, version: 1 } : record))
+      const result = await s.write(mixed)
+      expect(result.applied).toBe(299)
+      expect(result.stale).toEqual(['r007'])
+      expect(readBacks).toEqual([false, false, true])
     })
   })
 

@@ -227,8 +227,17 @@ export class SqlStore implements L3Store {
       return { applied: rows.length, stale: [], storedVersions: new Map(), deletedLive: [] }
     }
     // Without exact counts, read the versions back in the same transaction: the upserts hold the
-    // rows' locks, so what it reads is what they left, whatever other writers do next.
-    const versionReads = exact ? [] : this.#versionStatements(rows.map((row) => row.record.id))
+    // rows' locks, so what it reads is what they left, whatever other writers do next. Only when
+    // needed: when every upsert's count shows no row left as it was, every row applied.
+    const upsertsEnd = liveReads.length + upserts.length
+    const readBack = (before: readonly SqlResult[]) =>
+      before.slice(liveReads.length, upsertsEnd).some((result) => result.unchangedRows !== 0)
+    const versionReads = exact
+      ? []
+      : this.#versionStatements(rows.map((row) => row.record.id)).map((read) => ({
+          ...read,
+          onlyIf: readBack,
+        }))
     const results = await this.transport.runAtomically([
       ...liveReads,
       ...upserts,
@@ -242,15 +251,9 @@ export class SqlStore implements L3Store {
     const upserted = results.slice(liveReads.length, liveReads.length + upserts.length)
     const counts = exact
       ? await this.#countsFromChanges(chunks, upserted)
-      : staleByVersion(
-          rows,
-          versionsOf(
-            results.slice(
-              liveReads.length + upserts.length,
-              liveReads.length + upserts.length + versionReads.length,
-            ),
-          ),
-        )
+      : readBack(results)
+        ? staleByVersion(rows, versionsOf(results.slice(upsertsEnd, upsertsEnd + versionReads.length)))
+        : { applied: rows.length, stale: [], storedVersions: new Map<string, number>() }
     const stale = new Set(counts.stale)
     // A tombstone at the live item's own version changed nothing (first writer wins): not a delete.
     const versions = new Map(rows.map((row) => [row.record.id, row.record.version]))

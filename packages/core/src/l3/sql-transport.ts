@@ -9,12 +9,33 @@ export type SqlRow = Readonly<Record<string, SqlValue>>
 export interface SqlStatement {
   readonly sql: string
   readonly params: readonly SqlValue[]
+  /**
+   * Inside `runAtomically`: run only if this holds over the results of the statements before it
+   * in the call — a read-back that their counts may show to be unneeded, kept in the same
+   * transaction when it is needed. A skipped statement's result is `SKIPPED_RESULT`. A transport
+   * may ignore this and run the statement anyway; the caller judges the results the same way.
+   */
+  readonly onlyIf?: (before: readonly SqlResult[]) => boolean
 }
 
 export interface SqlResult {
   /** Rows of a statement that returns them (SELECT, … RETURNING); empty otherwise. */
   readonly rows: readonly SqlRow[]
   readonly affectedRows: number
+  /**
+   * Of an upsert's rows, how many met an existing row and left it as it was (the version guard
+   * kept a newer one), when the driver can tell (mysql2, from the server's `Records: … Duplicates:
+   * …` summary). Absent: unknown.
+   */
+  readonly unchangedRows?: number
+}
+
+/** The result of a statement `runAtomically` skipped (its `onlyIf` did not hold). */
+export const SKIPPED_RESULT: SqlResult = Object.freeze({ rows: Object.freeze([]), affectedRows: 0 })
+
+/** Whether `runAtomically` runs `statement` after `before` (the one reading of `onlyIf`). */
+export function shouldRun(statement: SqlStatement, before: readonly SqlResult[]): boolean {
+  return statement.onlyIf === undefined || statement.onlyIf(before)
 }
 
 export type SqlDialectName = 'sqlite' | 'mysql'
