@@ -186,7 +186,11 @@ export class Mysql2Transport implements SqlTransport {
         // a queued COMMIT commit them) as a transaction of their own.
         const results: SqlResult[] = []
         for (const statement of statements) {
-          results.push(shouldRun(statement, results) ? await this.#send(connection, statement, deadline) : SKIPPED_RESULT)
+          results.push(
+            shouldRun(statement, results)
+              ? await this.#send(connection, statement, deadline)
+              : SKIPPED_RESULT,
+          )
         }
         await this.#send(connection, { sql: 'COMMIT', params: [] }, deadline)
         return results

@@ -3,11 +3,11 @@ import { dirname, resolve } from 'node:path'
 import {
   BackendError,
   PartitionedStore,
+  SKIPPED_RESULT,
   type SqlResult,
   type SqlStatement,
   type SqlTransport,
   type SqlValue,
-  SKIPPED_RESULT,
   shouldRun,
   sqliteDialect,
 } from '@sync-engine/core/internal'

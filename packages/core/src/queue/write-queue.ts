@@ -9,8 +9,12 @@ export interface WriteQueueOptions {
   /** Flush this long after the oldest queued write arrived. */
   maxAgeMs: number
   platform: Platform
-  /** Writes one batch to the tiers. Ids in `failed` are queued again; a throw fails the whole batch. */
-  flushBatch: (batch: readonly QueuedWrite[]) => Promise<FlushOutcome>
+  /**
+   * Writes one batch to the tiers. Ids in `failed` are queued again; a throw fails the whole
+   * batch. `release` says the next batch may start while this one finishes (its L3 part is
+   * committed, its L2 part runs); a flush that never calls it releases when it ends.
+   */
+  flushBatch: (batch: readonly QueuedWrite[], release: () => void) => Promise<FlushOutcome>
   /** Called when a flush attempt fails (for logs and metrics). */
   onFlushError?: (error: Error, ids: number) => void
 }
@@ -33,22 +37,27 @@ class Generation {
 }
 
 const MAX_RETRY_DELAY_MS = 5_000
+/** Batches in flight at once: one finishing in L2 while the next writes L3. */
+const MAX_IN_FLIGHT = 2
 
 /**
  * The write batcher. Writes are deduplicated by id (the highest version wins, so a delete cancels
  * the queued write of its id), and flushed when the count, the bytes or the age of the oldest
  * write reaches its threshold — whichever comes first. A batch that reaches its count or bytes is
  * sealed at once and its flush starts on the next microtask: a timer could not fire during a burst
- * of awaited submits, and the burst would become one unbounded batch. One flush runs at a time;
- * sealed batches follow one another without a pause. A write that fails to flush is queued again
+ * of awaited submits, and the burst would become one unbounded batch. Batches start one after
+ * another without a pause, each once the one before has released (L3 committed): the L2 part of
+ * one overlaps the L3 part of the next, at most `MAX_IN_FLIGHT` batches at once. A write that fails to flush is queued again
  * (unless a newer version of its id is pending) and retried with backoff: nothing is dropped.
  */
 export class WriteQueue {
   #current = new Generation()
   /** Full batches waiting for their flush, oldest first. */
   readonly #sealed: Generation[] = []
-  #inFlight: Generation | undefined
-  #flushing: Promise<void> | undefined
+  /** Batches being flushed, oldest first. */
+  readonly #inFlight: Generation[] = []
+  /** Flushes running that have not released the next one yet. */
+  #holding = 0
   #kickQueued = false
   #timer: TimerHandle | undefined
   #timerDueAt = 0
@@ -116,7 +125,8 @@ export class WriteQueue {
     let newest = this.#current.writes.get(id)
     // A caller-versioned write may be older than one pending before it: the newer wins, as in the tiers.
     for (let i = this.#sealed.length - 1; i >= 0; i--) newest = newer(newest, this.#sealed[i]!.writes.get(id))
-    return newer(newest, this.#inFlight?.writes.get(id))
+    for (const generation of this.#inFlight) newest = newer(newest, generation.writes.get(id))
+    return newest
   }
 
   /** The newest pending write of each id that `keep` accepts: queued, sealed or being flushed. */
@@ -129,7 +139,7 @@ export class WriteQueue {
         found.set(write.id, newer(seen, write)!)
       }
     }
-    take(this.#inFlight)
+    for (const generation of this.#inFlight) take(generation)
     for (const generation of this.#sealed) take(generation)
     take(this.#current)
     return [...found.values()]
@@ -137,13 +147,15 @@ export class WriteQueue {
 
   /** Pending writes, queued plus sealed plus in flight (an id pending in two batches counts twice). */
   get depth(): number {
-    let depth = this.#current.writes.size + (this.#inFlight?.writes.size ?? 0)
+    let depth = this.#current.writes.size
+    for (const generation of this.#inFlight) depth += generation.writes.size
     for (const generation of this.#sealed) depth += generation.writes.size
     return depth
   }
 
   get bytes(): number {
-    let bytes = this.#current.bytes + (this.#inFlight?.bytes ?? 0)
+    let bytes = this.#current.bytes
+    for (const generation of this.#inFlight) bytes += generation.bytes
     for (const generation of this.#sealed) bytes += generation.bytes
     return bytes
   }
@@ -158,7 +170,7 @@ export class WriteQueue {
    */
   async flush(): Promise<FlushOutcome> {
     if (this.#current.writes.size > 0) this.#seal()
-    const batches = this.#inFlight ? [this.#inFlight, ...this.#sealed] : [...this.#sealed]
+    const batches = [...this.#inFlight, ...this.#sealed]
     if (batches.length === 0) return EMPTY_OUTCOME
     this.#startFlush()
     const outcomes = await Promise.all(batches.map((generation) => generation.done))
@@ -202,7 +214,7 @@ export class WriteQueue {
 
   /** Starts the next flush on a microtask (once per burst), unless one is running or backing off. */
   #kick() {
-    if (this.#kickQueued || this.#flushing || this.#closed) return
+    if (this.#kickQueued || !this.#mayStart() || this.#closed) return
     if (this.#failures > 0) {
       this.#scheduleFlush(this.#retryDelay())
       return
@@ -232,8 +244,8 @@ export class WriteQueue {
     this.#timerDueAt = dueAt
     this.#timer = this.options.platform.setTimer(() => {
       this.#timer = undefined
-      // A flush is running: it re-checks the queue when it ends.
-      if (!this.#flushing) this.#startFlush()
+      // A flush is holding the next one back: it re-checks the queue when it releases.
+      if (this.#mayStart()) this.#startFlush()
     }, delayMs)
   }
 
@@ -244,19 +256,25 @@ export class WriteQueue {
     }
   }
 
+  #mayStart(): boolean {
+    return this.#holding === 0 && this.#inFlight.length < MAX_IN_FLIGHT
+  }
+
   #startFlush() {
-    if (this.#flushing) return
-    this.#flushing = this.#runFlush().finally(() => {
-      this.#flushing = undefined
-      // Closed: only an explicit flush() sealed batches, and it waits for every one of them.
-      if (this.#closed) {
-        if (this.#sealed.length > 0) this.#startFlush()
-        return
-      }
-      if (this.#sealed.length > 0 || this.#current.urgent) this.#kick()
-      // Writes that arrived during the flush are due by the age of the oldest, not from now.
-      else if (this.#current.writes.size > 0) this.#scheduleFlush(this.#dueDelay())
-    })
+    if (!this.#mayStart()) return
+    void this.#runFlush()
+  }
+
+  /** After a flush released or ended: the next batch, if one is due. */
+  #next() {
+    // Closed: only an explicit flush() sealed batches, and it waits for every one of them.
+    if (this.#closed) {
+      if (this.#sealed.length > 0) this.#startFlush()
+      return
+    }
+    if (this.#sealed.length > 0 || this.#current.urgent) this.#kick()
+    // Writes that arrived during the flush are due by the age of the oldest, not from now.
+    else if (this.#current.writes.size > 0) this.#scheduleFlush(this.#dueDelay())
   }
 
   async #runFlush(): Promise<void> {
@@ -264,11 +282,19 @@ export class WriteQueue {
     if (this.#sealed.length === 0 && this.#current.writes.size > 0) this.#seal()
     const generation = this.#sealed.shift()
     if (generation === undefined) return
-    this.#inFlight = generation
+    this.#inFlight.push(generation)
+    this.#holding++
+    let holding = true
+    const release = () => {
+      if (!holding) return
+      holding = false
+      this.#holding--
+      this.#next()
+    }
     const batch = [...generation.writes.values()]
     let outcome: FlushOutcome
     try {
-      outcome = await this.options.flushBatch(batch)
+      outcome = await this.options.flushBatch(batch, release)
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error))
       const all = new Map(batch.map((write) => [write.id, failure]))
@@ -278,7 +304,7 @@ export class WriteQueue {
           ? { written: 0, failed: NO_FAILURES, rejected: all }
           : { written: 0, failed: all }
     }
-    this.#inFlight = undefined
+    this.#inFlight.splice(this.#inFlight.indexOf(generation), 1)
     if (outcome.failed.size > 0) {
       this.#failures++
       const first = outcome.failed.values().next().value as Error
@@ -291,6 +317,8 @@ export class WriteQueue {
       this.#failures = 0
     }
     generation.settle(outcome)
+    if (holding) release()
+    else this.#next()
   }
 
   /** Puts a failed write back, unless a newer (or the same) version of its id is pending. */

@@ -44,7 +44,25 @@ export interface TierWriterParts {
  * writes or retries them: every write is idempotent under the guards).
  */
 export class TierWriter {
+  /**
+   * L2 parts run one at a time, in the order their batches left L3. The L3 part of the next batch
+   * may overlap the L2 part of this one, but L2 sees the batches in order: an unguarded delete of a
+   * durable write's L2 copy must not land after a later batch's write of the id (a cache-only
+   * write would be lost), nor a cache-only write after a later durable write's delete (L2 would
+   * serve a version below the stored one).
+   */
+  #l2Turn: Promise<void> = Promise.resolve()
+
   constructor(private readonly parts: TierWriterParts) {}
+
+  #takeL2Turn(): { ready: Promise<void>; done: () => void } {
+    const ready = this.#l2Turn
+    let done!: () => void
+    this.#l2Turn = new Promise<void>((resolve) => {
+      done = resolve
+    })
+    return { ready, done }
+  }
 
   get l3(): L3Tier | undefined {
     return this.parts.l3
@@ -58,7 +76,16 @@ export class TierWriter {
    */
   async write(
     writes: readonly PendingWrite[],
-    { drain = false, reportSuperseded = false }: { drain?: boolean; reportSuperseded?: boolean } = {},
+    {
+      drain = false,
+      reportSuperseded = false,
+      afterL3,
+    }: {
+      drain?: boolean
+      reportSuperseded?: boolean
+      /** Called once L3 committed (or had nothing to do), before the L2 part: not when L3 failed. */
+      afterL3?: () => void
+    } = {},
   ): Promise<TierWriteResult> {
     const result: TierWriteResult = {
       settled: [],
@@ -76,7 +103,16 @@ export class TierWriter {
       result.rejected.size > 0 || staleInL3.size > 0
         ? writes.filter((write) => !result.rejected.has(write.id) && !staleInL3.has(write.id))
         : writes
-    const failedInL2 = await this.#writeL2(committed, drain, result)
+    // The turn is taken before the next batch may start, so L2 parts keep the batches' order.
+    const turn = this.#takeL2Turn()
+    afterL3?.()
+    let failedInL2: Set<string>
+    try {
+      await turn.ready
+      failedInL2 = await this.#writeL2(committed, drain, result)
+    } finally {
+      turn.done()
+    }
     if (failedInL2.size === 0) result.settled.push(...writes)
     else for (const write of writes) if (!failedInL2.has(write.id)) result.settled.push(write)
     return result

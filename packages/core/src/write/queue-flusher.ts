@@ -20,7 +20,8 @@ export interface QueueFlusherParts {
 }
 
 /**
- * Flushes one batch of the write queue into the tiers (the queue calls it, one batch at a time).
+ * Flushes one batch of the write queue into the tiers (the queue calls it; the next batch may start
+ * once this one's L3 part is done).
  * A throw re-queues the whole batch (replays are safe: every write is version-guarded). While L3
  * is unreachable (circuit open, or never connected) and a log exists, the L3-bound writes are
  * parked in the log instead and drain when L3 returns; a conditional write is refused instead,
@@ -37,11 +38,15 @@ export class QueueFlusher {
 
   constructor(private readonly parts: QueueFlusherParts) {}
 
-  readonly flushBatch = async (batch: readonly QueuedWrite[]): Promise<FlushOutcome> => {
+  /** `release`: L3 is done with this batch (the queue may start the next; see `WriteQueue`). */
+  readonly flushBatch = async (
+    batch: readonly QueuedWrite[],
+    release?: () => void,
+  ): Promise<FlushOutcome> => {
     const { platform, metrics } = this.parts
     const started = platform.now()
     try {
-      const outcome = await this.#flush(batch)
+      const outcome = await this.#flush(batch, release)
       metrics.recordFlush(batch.length, platform.now() - started, outcome.failed.size === 0)
       return outcome
     } catch (error) {
@@ -52,13 +57,13 @@ export class QueueFlusher {
     }
   }
 
-  async #flush(batch: readonly QueuedWrite[]): Promise<FlushOutcome> {
+  async #flush(batch: readonly QueuedWrite[], release: (() => void) | undefined): Promise<FlushOutcome> {
     const { writer, log } = this.parts
     let result: TierWriteResult
     let parked: Map<string, Error> | undefined
     let refused: Map<string, Error> | undefined
     try {
-      result = await writer.write(batch)
+      result = await writer.write(batch, release ? { afterL3: release } : {})
     } catch (error) {
       const l3 = writer.l3
       const toL3 = l3 ? batch.filter((write) => write.route.l3) : []

@@ -1,0 +1,117 @@
+import {
+  type L2WriteEntry,
+  type L2WriteResult,
+  type L3WriteOptions,
+  type L3WriteResult,
+  MemoryL2Store,
+  MemoryL3Store,
+  type StoredRecord,
+  SubmitOptions,
+  SyncEngine,
+  SyncItem,
+} from '@sync-engine/core/internal'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+
+/** An L2 whose writes and deletes can be held back, recording the order they reached it. */
+class GatedL2 extends MemoryL2Store {
+  readonly calls: string[] = []
+  #gate: Promise<void> | undefined
+  #open: (() => void) | undefined
+
+  hold(): void {
+    this.#gate = new Promise((resolve) => {
+      this.#open = resolve
+    })
+  }
+
+  release(): void {
+    this.#open?.()
+    this.#gate = undefined
+  }
+
+  override async write(entries: readonly L2WriteEntry[]): Promise<L2WriteResult> {
+    const gate = this.#gate
+    if (gate) await gate
+    this.calls.push(`write ${entries.map((entry) => entry.record.id).join(',')}`)
+    return super.write(entries)
+  }
+
+  override async delete(ids: readonly string[]): Promise<number> {
+    const gate = this.#gate
+    if (gate) await gate
+    this.calls.push(`delete ${ids.join(',')}`)
+    return super.delete(ids)
+  }
+}
+
+class RecordingL3 extends MemoryL3Store {
+  readonly batches: string[][] = []
+
+  override async write(records: readonly StoredRecord[], options?: L3WriteOptions): Promise<L3WriteResult> {
+    this.batches.push(records.map((record) => record.id))
+    return super.write(records, options)
+  }
+}
+
+const engines: SyncEngine[] = []
+afterEach(async () => {
+  for (const engine of engines.splice(0)) await engine.shutdown()
+})
+
+async function engineOver(l2: GatedL2, l3: RecordingL3): Promise<SyncEngine> {
+  // Batches of two writes, sealed and flushed as soon as they are full; no timer in the way.
+  const engine = new SyncEngine({ l2, l3, config: { batchFlushCount: 2, batchFlushMs: 60_000 } })
+  engines.push(engine)
+  await engine.start()
+  return engine
+}
+
+const item = (id: string, n: number) => SyncItem.fromJson(id, { n })
+
+describe('queue flushes in flight at once', () => {
+  it("start the next batch's L3 write while the previous batch's L2 write runs", async () => {
+    const l2 = new GatedL2()
+    const l3 = new RecordingL3()
+    const engine = await engineOver(l2, l3)
+    l2.hold()
+    await engine.submit(item('a', 1), { ack: 'queued' })
+    await engine.submit(item('b', 1), { ack: 'queued' })
+    await engine.submit(item('c', 1), { ack: 'queued' })
+    await engine.submit(item('d', 1), { ack: 'queued' })
+    // Batch one is held in L2; batch two reached L3 all the same.
+    await vi.waitFor(() =>
+      expect(l3.batches).toEqual([
+        ['a', 'b'],
+        ['c', 'd'],
+      ]),
+    )
+    expect(l2.calls).toEqual([])
+    // Both still pending: served from the queue meanwhile.
+    expect((await engine.status('a')).kind).toBe('pending')
+    expect((await engine.get('c'))?.json()).toEqual({ n: 1 })
+    l2.release()
+    await engine.flush()
+    expect(l2.calls).toEqual(['write a,b', 'write c,d'])
+    expect([...(await l2.read(['a', 'b', 'c', 'd'])).keys()].sort()).toEqual(['a', 'b', 'c', 'd'])
+  })
+
+  it('keep L2 in batch order: a durable write’s L2 delete never lands after a later cache-only write of the id', async () => {
+    const l2 = new GatedL2()
+    const l3 = new RecordingL3()
+    const engine = await engineOver(l2, l3)
+    l2.hold()
+    // Batch one: x to SQL only (its L2 copy is deleted); batch two: x to Redis only.
+    await engine.submit(item('x', 1), { ...SubmitOptions.durable(), ack: 'queued' })
+    await engine.submit(item('filler-1', 1), { ack: 'queued' })
+    await engine.submit(item('x', 2), { ...SubmitOptions.cache(60_000), ack: 'queued' })
+    await engine.submit(item('filler-2', 1), { ack: 'queued' })
+    await vi.waitFor(() => expect(l3.batches).toEqual([['x', 'filler-1'], ['filler-2']]))
+    l2.release()
+    await engine.flush()
+    expect(l2.calls).toEqual(['write filler-1', 'delete x', 'write x,filler-2'])
+    // The cache-only write is the newest, and it is in L2 (its only tier).
+    const found = (await l2.read(['x'])).get('x') as StoredRecord | undefined
+    expect(found?.version).toBe((await engine.get('x'))?.version)
+    expect(JSON.parse(new TextDecoder().decode(found!.content!))).toEqual({ n: 2 })
+  })
+})
