@@ -9,8 +9,11 @@ import {
   SubmitOptions,
   SyncEngine,
   SyncItem,
+  WriteQueue,
 } from '@sync-engine/core/internal'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { FakePlatform } from '../../support/fake-platform.ts'
+import { put } from '../../support/write-queue-harness.ts'
 
 /** An L2 whose writes and deletes can be held back, recording the order they reached it. */
 class GatedL2 extends MemoryL2Store {
@@ -113,5 +116,35 @@ describe('queue flushes in flight at once', () => {
     const found = (await l2.read(['x'])).get('x') as StoredRecord | undefined
     expect(found?.version).toBe((await engine.get('x'))?.version)
     expect(JSON.parse(new TextDecoder().decode(found!.content!))).toEqual({ n: 2 })
+  })
+
+  it('finish in the order they started: a failed older write is not requeued over a newer one a later batch stored', async () => {
+    let calls = 0
+    let openFirst!: () => void
+    const firstHeld = new Promise<void>((resolve) => {
+      openFirst = resolve
+    })
+    const queue = new WriteQueue({
+      maxCount: 1,
+      maxBytes: 1_000_000,
+      maxAgeMs: 60_000,
+      platform: new FakePlatform(),
+      // x@1's batch releases the next at once, then fails late; x@2's batch succeeds at once.
+      flushBatch: async (batch, release) => {
+        calls++
+        release()
+        if (batch[0]!.version === 2) return { written: 1, failed: new Map() }
+        await firstHeld
+        return { written: 0, failed: new Map([['x', new Error('L2 down for a moment')]]) }
+      },
+    })
+    const first = queue.enqueue(put('x', 1))
+    const second = queue.enqueue(put('x', 2))
+    await vi.waitFor(() => expect(calls).toBe(2))
+    openFirst()
+    await Promise.all([first, second])
+    // x@2 is stored: x@1 must not come back as the pending write of x.
+    expect(queue.lookup('x')).toBeUndefined()
+    expect(queue.depth).toBe(0)
   })
 })

@@ -58,6 +58,8 @@ export class WriteQueue {
   readonly #inFlight: Generation[] = []
   /** Flushes running that have not released the next one yet. */
   #holding = 0
+  /** Resolves once the latest batch started has finished (batches finish in order). */
+  #finishing: Promise<void> = Promise.resolve()
   #kickQueued = false
   #timer: TimerHandle | undefined
   #timerDueAt = 0
@@ -291,34 +293,50 @@ export class WriteQueue {
       this.#holding--
       this.#next()
     }
+    // Batches finish in the order they started: a later batch stays visible to `lookup` until
+    // this one has put its failed writes back, so an older failed write is never requeued over a
+    // newer one that the later batch already stored (and deleted or replaced in L2).
+    const earlier = this.#finishing
+    let finished!: () => void
+    this.#finishing = new Promise<void>((resolve) => {
+      finished = resolve
+    })
     const batch = [...generation.writes.values()]
-    let outcome: FlushOutcome
     try {
-      outcome = await this.options.flushBatch(batch, release)
-    } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error))
-      const all = new Map(batch.map((write) => [write.id, failure]))
-      // A conditional write is not retried behind its caller's back: its failure is final.
-      outcome =
-        batch[0]?.condition !== undefined
-          ? { written: 0, failed: NO_FAILURES, rejected: all }
-          : { written: 0, failed: all }
-    }
-    this.#inFlight.splice(this.#inFlight.indexOf(generation), 1)
-    if (outcome.failed.size > 0) {
-      this.#failures++
-      const first = outcome.failed.values().next().value as Error
-      this.options.onFlushError?.(first, outcome.failed.size)
-      for (const id of outcome.failed.keys()) {
-        const write = generation.writes.get(id)
-        if (write) this.#requeue(write)
+      let outcome: FlushOutcome
+      try {
+        outcome = await this.options.flushBatch(batch, release)
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error))
+        const all = new Map(batch.map((write) => [write.id, failure]))
+        // A conditional write is not retried behind its caller's back: its failure is final.
+        outcome =
+          batch[0]?.condition !== undefined
+            ? { written: 0, failed: NO_FAILURES, rejected: all }
+            : { written: 0, failed: all }
       }
-    } else {
-      this.#failures = 0
+      await earlier
+      this.#inFlight.splice(this.#inFlight.indexOf(generation), 1)
+      if (outcome.failed.size > 0) {
+        this.#failures++
+        for (const id of outcome.failed.keys()) {
+          const write = generation.writes.get(id)
+          if (write) this.#requeue(write)
+        }
+      } else {
+        this.#failures = 0
+      }
+      generation.settle(outcome)
+      if (outcome.failed.size > 0) {
+        const first = outcome.failed.values().next().value as Error
+        this.options.onFlushError?.(first, outcome.failed.size)
+      }
+    } finally {
+      // Whatever a callback threw, the queue goes on: the next batch may start and finish.
+      finished()
+      if (holding) release()
+      else this.#next()
     }
-    generation.settle(outcome)
-    if (holding) release()
-    else this.#next()
   }
 
   /** Puts a failed write back, unless a newer (or the same) version of its id is pending. */

@@ -45,8 +45,10 @@ export interface TierWriterParts {
  */
 export class TierWriter {
   /**
-   * L2 parts run one at a time, in the order their batches left L3. The L3 part of the next batch
-   * may overlap the L2 part of this one, but L2 sees the batches in order: an unguarded delete of a
+   * L2 parts run one at a time, in the order their batches left L3 (for the write queue, whose L3
+   * parts run one at a time, the order of its batches; two log-drain pages in flight go in the
+   * order L3 finished them). The L3 part of the next batch may overlap the L2 part of this one, but
+   * L2 sees the queue's batches in order: an unguarded delete of a
    * durable write's L2 copy must not land after a later batch's write of the id (a cache-only
    * write would be lost), nor a cache-only write after a later durable write's delete (L2 would
    * serve a version below the stored one).
@@ -105,9 +107,9 @@ export class TierWriter {
         : writes
     // The turn is taken before the next batch may start, so L2 parts keep the batches' order.
     const turn = this.#takeL2Turn()
-    afterL3?.()
     let failedInL2: Set<string>
     try {
+      afterL3?.()
       await turn.ready
       failedInL2 = await this.#writeL2(committed, drain, result)
     } finally {
