@@ -60,7 +60,7 @@ export class SearchService {
   ): Promise<{ created: boolean; definition: IndexDefinition }> {
     const definition = parseIndexDefinition(input)
     const { guard, search } = this.parts.indexes()
-    const created = await guard.run('write', () => search.define(definition, onProgress))
+    const created = await guard.runJob('write', () => search.define(definition, onProgress))
     return { created, definition }
   }
 

@@ -3,6 +3,9 @@ import type { BackendOperation } from '../metrics/metric-attributes.ts'
 import type { Platform } from '../platform/platform.ts'
 import type { CircuitBreaker, RunOptions } from '../resilience/circuit-breaker.ts'
 
+/** How long an admin job may run in all (a day; see `runJob`). */
+const JOB_DEADLINE_MS = 24 * 60 * 60 * 1000
+
 /**
  * One backend call as every tier makes it: through the tier's circuit breaker (its deadline, and
  * a fast `CircuitOpenError` while open), timed into `sync_engine.backend.duration`. Every call a
@@ -20,12 +23,26 @@ export class GuardedCall {
   ) {}
 
   run<T>(operation: BackendOperation, call: () => Promise<T>): Promise<T> {
-    const started = this.platform.now()
     let options = this.#options.get(operation)
     if (options === undefined) {
       options = { operation }
       this.#options.set(operation, options)
     }
+    return this.#run(operation, call, options)
+  }
+
+  /**
+   * An admin job (define an index and backfill it, register a partition): refused while the
+   * breaker is open and measured like any call, but not cut off at one call's deadline. It waits
+   * for other instances to re-read the catalog (longer than a call may take) and runs many
+   * statements, each under the transport's own deadline, so a hung backend still fails it.
+   */
+  runJob<T>(operation: BackendOperation, call: () => Promise<T>): Promise<T> {
+    return this.#run(operation, call, { operation, deadlineMs: JOB_DEADLINE_MS })
+  }
+
+  #run<T>(operation: BackendOperation, call: () => Promise<T>, options: RunOptions): Promise<T> {
+    const started = this.platform.now()
     return this.breaker.run(call, options).then(
       (value) => {
         this.metrics.backendCall(this.breaker.tier, operation, this.platform.now() - started)

@@ -13,7 +13,7 @@ export class PartitionService {
 
   register(prefix: string): Promise<{ created: boolean; partition: Partition }> {
     const { l3, partitions } = this.#partitions()
-    return l3.guard.run('write', () => partitions.register(prefix))
+    return l3.guard.runJob('write', () => partitions.register(prefix))
   }
 
   #partitions(): { l3: L3Tier; partitions: L3Partitions } {
