@@ -95,6 +95,26 @@ describe('search requests', () => {
     expect(bad({ tags: { field: 'plan', any: [] } })).toMatch(/query/)
   })
 
+  it('names the member at fault in a bad query, not only "query"', () => {
+    const bad = (query: unknown) => refusal(() => parseSearchRequest({ index: 'users', query }))
+    expect(bad({ text: { field: 'bio', terms: ['ada'] } })).toMatch(/query\.text\.terms: .*expected string/)
+    expect(
+      bad({ and: [{ eq: { field: 'plan', value: 'pro' } }, { tags: { field: 'plan', any: 'pro' } }] }),
+    ).toMatch(/query\.and\.1\.tags\.any: .*expected array/)
+    expect(bad({ like: { field: 'bio', value: 'x' } })).toMatch(/Unrecognized key: "like"/)
+    expect(bad({})).toMatch(/exactly one operator: eq, tags, range, text, prefix, and, or, not/)
+    expect(bad({ eq: { field: 'plan', value: 'pro' }, not: { eq: { field: 'plan', value: 'x' } } })).toMatch(
+      /exactly one operator/,
+    )
+    // An operator given as undefined is not one: the node is the other operator alone.
+    const request = parseSearchRequest({
+      index: 'users',
+      query: { eq: undefined, prefix: { field: 'plan', value: 'p' } },
+    })
+    expect(request.query).toEqual({ prefix: { field: 'plan', value: 'p' } })
+    expect('eq' in request.query).toBe(false)
+  })
+
   it('checks fields against the index: unknown, wrong type, wrong value type, no words, unsortable sort', () => {
     const check = (query: unknown, sort?: unknown) =>
       refusal(() => {

@@ -47,44 +47,64 @@ const MAX_TEXT = 1_000
 
 const field = z.string().min(1).max(64)
 const finite = z.number().finite()
+const OPERATORS = ['eq', 'tags', 'range', 'text', 'prefix', 'and', 'or', 'not'] as const
+
+/**
+ * A query node: an object with exactly one operator. Not a `z.union` of one object per operator:
+ * a union that matches none reports only "Invalid input", and a caller could not tell a misspelt
+ * operator from a bad operand. One strict object of optional operators names the member at fault
+ * (`query.and.0.text.terms: …`, an unrecognized key), and a refinement asks for exactly one.
+ */
 const node: z.ZodType<SearchQuery> = z.lazy(() =>
-  z.union([
-    z
-      .object({ eq: z.object({ field, value: z.union([z.string().max(MAX_TEXT), finite]) }).strict() })
-      .strict(),
-    z
-      .object({
-        tags: z.object({ field, any: z.array(z.string().max(MAX_TEXT)).min(1).max(MAX_VALUES) }).strict(),
-      })
-      .strict(),
-    z
-      .object({
-        range: z
-          .object({
-            field,
-            gte: finite.optional(),
-            gt: finite.optional(),
-            lte: finite.optional(),
-            lt: finite.optional(),
-          })
-          .strict()
-          .refine(
-            (r) => [r.gte, r.gt, r.lte, r.lt].some((bound) => bound !== undefined),
-            'a range needs a bound',
-          )
-          .refine((r) => r.gte === undefined || r.gt === undefined, 'give gte or gt, not both')
-          .refine((r) => r.lte === undefined || r.lt === undefined, 'give lte or lt, not both'),
-      })
-      .strict(),
-    z
-      .object({ text: z.object({ field: field.optional(), terms: z.string().max(MAX_TEXT) }).strict() })
-      .strict(),
-    z.object({ prefix: z.object({ field, value: z.string().min(1).max(MAX_TEXT) }).strict() }).strict(),
-    z.object({ and: z.array(node).min(1).max(MAX_QUERY_NODES) }).strict(),
-    z.object({ or: z.array(node).min(1).max(MAX_QUERY_NODES) }).strict(),
-    z.object({ not: node }).strict(),
-  ]),
-) as z.ZodType<SearchQuery>
+  z
+    .object({
+      eq: z
+        .object({ field, value: z.union([z.string().max(MAX_TEXT), finite]) })
+        .strict()
+        .optional(),
+      tags: z
+        .object({ field, any: z.array(z.string().max(MAX_TEXT)).min(1).max(MAX_VALUES) })
+        .strict()
+        .optional(),
+      range: z
+        .object({
+          field,
+          gte: finite.optional(),
+          gt: finite.optional(),
+          lte: finite.optional(),
+          lt: finite.optional(),
+        })
+        .strict()
+        .refine(
+          (r) => [r.gte, r.gt, r.lte, r.lt].some((bound) => bound !== undefined),
+          'a range needs a bound',
+        )
+        .refine((r) => r.gte === undefined || r.gt === undefined, 'give gte or gt, not both')
+        .refine((r) => r.lte === undefined || r.lt === undefined, 'give lte or lt, not both')
+        .optional(),
+      text: z
+        .object({ field: field.optional(), terms: z.string().max(MAX_TEXT) })
+        .strict()
+        .optional(),
+      prefix: z
+        .object({ field, value: z.string().min(1).max(MAX_TEXT) })
+        .strict()
+        .optional(),
+      and: z.array(node).min(1).max(MAX_QUERY_NODES).optional(),
+      or: z.array(node).min(1).max(MAX_QUERY_NODES).optional(),
+      not: node.optional(),
+    })
+    .strict()
+    .refine(
+      (q) => OPERATORS.filter((operator) => q[operator] !== undefined).length === 1,
+      `a query node has exactly one operator: ${OPERATORS.join(', ')}`,
+    )
+    // An operator given as undefined (a library caller's object) is not kept: `'eq' in q` decides.
+    .transform((q) => {
+      const operator = OPERATORS.find((name) => q[name] !== undefined)!
+      return { [operator]: q[operator] }
+    }),
+) as unknown as z.ZodType<SearchQuery>
 
 const requestSchema = z
   .object({
