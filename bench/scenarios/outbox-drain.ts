@@ -32,7 +32,7 @@ import { tiersOrSkip } from '../tiers.ts'
 
 /** The fixture size of wal-drain; `BENCH_OUTBOX_N` makes a smoke run small. */
 const N = outboxSize(process.env.BENCH_OUTBOX_N)
-const ROUNDS = 3
+const ROUNDS = 5
 /** Writes per `outbox.put` while filling (as many ids as an API batch might carry). */
 const FILL_CHUNK = 500
 const SHARDS = 16

@@ -21,7 +21,7 @@ import {
 import { openTieredEngine, type TierCounts, tiersOrSkip } from '../tiers.ts'
 
 const N = 20_000
-const ROUNDS = 5
+const ROUNDS = 9
 /** Rows per transaction and SETs per pipeline of the raw baseline; submits in flight for ack 'stored'. */
 const BATCH = 1_000
 /** Rows per upsert statement of the raw baseline: two statements per transaction. */
