@@ -1,10 +1,12 @@
 import {
+  connectedWriter,
   type L2WriteEntry,
   type L2WriteResult,
   type L3WriteOptions,
   type L3WriteResult,
   MemoryL2Store,
   MemoryL3Store,
+  type QueuedWrite,
   type StoredRecord,
   SubmitOptions,
   SyncEngine,
@@ -49,9 +51,12 @@ class GatedL2 extends MemoryL2Store {
 
 class RecordingL3 extends MemoryL3Store {
   readonly batches: string[][] = []
+  /** While set, writes wait for it (after being recorded). */
+  gate: Promise<void> | undefined
 
   override async write(records: readonly StoredRecord[], options?: L3WriteOptions): Promise<L3WriteResult> {
     this.batches.push(records.map((record) => record.id))
+    if (this.gate) await this.gate
     return super.write(records, options)
   }
 }
@@ -146,5 +151,27 @@ describe('queue flushes in flight at once', () => {
     // x@2 is stored: x@1 must not come back as the pending write of x.
     expect(queue.lookup('x')).toBeUndefined()
     expect(queue.depth).toBe(0)
+  })
+
+  it('tier writes in flight at once reach L2 in the order they were called, whichever L3 part ends first', async () => {
+    const l2 = new GatedL2()
+    const l3 = new RecordingL3()
+    const writer = await connectedWriter({ l2, l3 })
+    let openL3!: () => void
+    l3.gate = new Promise((resolve) => {
+      openL3 = resolve
+    })
+    const routed = (write: QueuedWrite, l2On: boolean, l3On: boolean): QueuedWrite => ({
+      ...write,
+      route: { l2: l2On, l3: l3On, ttlMs: undefined },
+    })
+    // As two log-drain pages: x to SQL only (its L2 copy is deleted), then x to Redis only.
+    const first = writer.write([routed(put('x', 1), false, true)], { drain: true })
+    const second = writer.write([routed(put('x', 2), true, false)], { drain: true })
+    await vi.waitFor(() => expect(l3.batches).toEqual([['x']]))
+    openL3()
+    await Promise.all([first, second])
+    expect(l2.calls).toEqual(['delete x', 'write x'])
+    expect((await l2.read(['x'])).get('x')).toMatchObject({ version: 2 })
   })
 })

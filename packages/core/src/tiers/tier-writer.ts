@@ -45,10 +45,8 @@ export interface TierWriterParts {
  */
 export class TierWriter {
   /**
-   * L2 parts run one at a time, in the order their batches left L3 (for the write queue, whose L3
-   * parts run one at a time, the order of its batches; two log-drain pages in flight go in the
-   * order L3 finished them). The L3 part of the next batch may overlap the L2 part of this one, but
-   * L2 sees the queue's batches in order: an unguarded delete of a
+   * L2 parts run one at a time, in the order of the calls (the queue's batches, a drain's pages).
+   * The L3 part of the next batch may overlap the L2 part of this one, but L2 sees them in order: an unguarded delete of a
    * durable write's L2 copy must not land after a later batch's write of the id (a cache-only
    * write would be lost), nor a cache-only write after a later durable write's delete (L2 would
    * serve a version below the stored one).
@@ -57,12 +55,18 @@ export class TierWriter {
 
   constructor(private readonly parts: TierWriterParts) {}
 
+  /**
+   * The next place in L2's order. The one after it may go once this one is done and every one
+   * before it is too: a call that ends early (its L3 part failed) does not let the next overtake
+   * the L2 part of an earlier one still running.
+   */
   #takeL2Turn(): { ready: Promise<void>; done: () => void } {
     const ready = this.#l2Turn
     let done!: () => void
-    this.#l2Turn = new Promise<void>((resolve) => {
+    const finished = new Promise<void>((resolve) => {
       done = resolve
     })
+    this.#l2Turn = Promise.all([ready, finished]).then(() => {})
     return { ready, done }
   }
 
@@ -96,19 +100,20 @@ export class TierWriter {
       superseded: new Map(),
       deletedLive: new Set(),
     }
-    const l3 = this.parts.l3
-    const toL3 = l3 ? writes.filter((write) => write.route.l3) : []
-    /** L3 kept a newer version: the write must not reach L2 either (L2 would hold an older copy). */
-    const staleInL3 = new Set<string>()
-    if (l3 && toL3.length > 0) await this.#writeL3(l3, toL3, drain, reportSuperseded, result, staleInL3)
-    const committed =
-      result.rejected.size > 0 || staleInL3.size > 0
-        ? writes.filter((write) => !result.rejected.has(write.id) && !staleInL3.has(write.id))
-        : writes
-    // The turn is taken before the next batch may start, so L2 parts keep the batches' order.
+    // The L2 turn is taken first: L2 parts run in the order of the calls, whichever L3 part ends
+    // first (two log-drain pages in flight; the queue's batches, whose L3 parts run in turn).
     const turn = this.#takeL2Turn()
     let failedInL2: Set<string>
     try {
+      const l3 = this.parts.l3
+      const toL3 = l3 ? writes.filter((write) => write.route.l3) : []
+      /** L3 kept a newer version: the write must not reach L2 either (L2 would hold an older copy). */
+      const staleInL3 = new Set<string>()
+      if (l3 && toL3.length > 0) await this.#writeL3(l3, toL3, drain, reportSuperseded, result, staleInL3)
+      const committed =
+        result.rejected.size > 0 || staleInL3.size > 0
+          ? writes.filter((write) => !result.rejected.has(write.id) && !staleInL3.has(write.id))
+          : writes
       afterL3?.()
       await turn.ready
       failedInL2 = await this.#writeL2(committed, drain, result)
