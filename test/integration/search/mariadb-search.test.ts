@@ -1,9 +1,17 @@
-import { mysqlDialect, mysqlSearch, PartitionedStore, SqlStore } from '@sync-engine/core/internal'
+import {
+  mysqlDialect,
+  mysqlSearch,
+  PartitionedStore,
+  parseSearchRequest,
+  SqlStore,
+} from '@sync-engine/core/internal'
 import { Mysql2Transport } from '@sync-engine/sql-mysql2'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { describeWithMysql, mysqlTables, mysqlUrl } from '../support/services.ts'
+import { writeIndexed } from './sql-search-harness.ts'
 import {
   differentialSearchCase,
+  index,
   indexLifecycleCases,
   PLANNED,
   searchBackendOf,
@@ -61,5 +69,43 @@ describeWithMysql('SQL search on MariaDB', () => {
         for (const row of reads) expect(text(row.type), summary).not.toBe('ALL')
       }
     }
+  })
+
+  it('drops and redefines an index of more side rows than one DELETE may take, in steps', async () => {
+    const { store, table } = await backend.fresh({ define: false })
+    const items = Array.from({ length: 21_000 }, (_, i) => ({
+      id: `d:${i}`,
+      value: { kind: i % 2 ? 'x' : 'y' },
+    }))
+    await writeIndexed(store, items, 10)
+    expect(await store.search.define(index)).toBe(true)
+    const run = vi.spyOn(transport, 'run')
+    try {
+      await store.search.drop('docs')
+      const steps = run.mock.calls.filter(([statement]) =>
+        /^DELETE FROM .*_search_tags` WHERE ix = \? LIMIT/.test(statement.sql),
+      )
+      // 21,000 tag rows: more than one step of 20,000, each its own statement (under the deadline).
+      expect(steps.length).toBe(2)
+    } finally {
+      run.mockRestore()
+    }
+    const left = await transport.run({
+      sql: `SELECT COUNT(*) AS n FROM \`${table}_search_tags\` WHERE ix = ?`,
+      params: ['docs'],
+    })
+    expect(Number(left.rows[0]?.n)).toBe(0)
+    // Defined again: built from scratch, and searchable.
+    expect(await store.search.define(index)).toBe(true)
+    const page = await store.search.search(
+      parseSearchRequest({ index: 'docs', query: { eq: { field: 'kind', value: 'x' } }, limit: 5 }),
+      Date.now(),
+    )
+    const expected = items
+      .filter((item) => item.value.kind === 'x')
+      .map((item) => item.id)
+      .sort()
+      .slice(0, 5)
+    expect(page.items.map((item) => item.id)).toEqual(expected)
   })
 })

@@ -66,7 +66,7 @@ export class SearchService {
 
   async dropIndex(name: string): Promise<void> {
     const { guard, search } = this.parts.indexes()
-    await guard.run('write', () => search.drop(name))
+    await guard.runJob('write', () => search.drop(name))
   }
 
   listIndexes(): readonly IndexDefinition[] {

@@ -15,6 +15,12 @@ export interface SearchSqlDialect {
   createTables(table: string): SqlStatement[]
   /** Appended to an `INSERT … SELECT` into `side`: a row already there (a drain replaying a write) is skipped. */
   ignoreDuplicates(side: string): string
+  /**
+   * Deletes rows of one index (`ix = ?`) from `side`: at most `limit` of them where a statement
+   * runs under a deadline (MySQL; the caller repeats it until fewer went), all at once where it
+   * does not (SQLite answers in-process).
+   */
+  deleteIndexRows(side: string, limit: number): string
 }
 
 const sqliteQuote = (identifier: string) => `"${identifier}"`
@@ -34,6 +40,7 @@ export const sqliteSearch: SearchSqlDialect = {
   name: 'sqlite',
   quote: sqliteQuote,
   ignoreDuplicates: () => 'ON CONFLICT DO NOTHING',
+  deleteIndexRows: (side) => `DELETE FROM ${sqliteQuote(side)} WHERE ix = ?`,
   createTables(table) {
     const t = searchTables(table)
     const q = sqliteQuote
@@ -64,6 +71,7 @@ export const mysqlSearch: SearchSqlDialect = {
   quote: mysqlQuote,
   // Changes nothing: a duplicate is a replay of the same projection. Qualified: the SELECT has a `ver` too.
   ignoreDuplicates: (side) => `ON DUPLICATE KEY UPDATE ${mysqlQuote(side)}.ver = ${mysqlQuote(side)}.ver`,
+  deleteIndexRows: (side, limit) => `DELETE FROM ${mysqlQuote(side)} WHERE ix = ? LIMIT ${limit}`,
   createTables(table) {
     const t = searchTables(table)
     const q = mysqlQuote

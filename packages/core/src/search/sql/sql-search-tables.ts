@@ -16,6 +16,8 @@ import { driverTerms, searchPlan } from './search-statement.ts'
 import { TermFrequencies } from './term-frequencies.ts'
 
 const decoder = new TextDecoder()
+/** Side rows deleted per statement when an index is dropped or redefined. */
+const DELETE_STEP = 20_000
 /** Items read per step of a backfill. */
 const BACKFILL_PAGE = 500
 /**
@@ -173,7 +175,6 @@ export class SqlSearchTables {
       this.#created = true
     }
     await this.transport.runAtomically([
-      ...this.#dropRows(definition.name),
       { sql: `DELETE FROM ${q(this.#names.indexes)} WHERE name = ?`, params: [definition.name] },
       {
         sql: `INSERT INTO ${q(this.#names.indexes)} (name, definition, state) VALUES (?, ?, ?)`,
@@ -182,6 +183,10 @@ export class SqlSearchTables {
     ])
     this.#definitions.set(definition.name, definition)
     this.#building.set(definition.name, 0)
+    // After the switch (searches now wait for the build): the rows of an earlier definition, or
+    // of a drop that died half-way. Rows that writes add meanwhile may go too: the backfill, which
+    // starts later, writes every item's rows again.
+    await this.#deleteRows(definition.name)
     return true
   }
 
@@ -243,12 +248,12 @@ export class SqlSearchTables {
     await this.refresh()
     if (!this.#definitions.has(name)) throw new NotFoundError(`no index named ${JSON.stringify(name)}`)
     const q = this.#dialect.quote
-    await this.transport.runAtomically([
-      ...this.#dropRows(name),
-      { sql: `DELETE FROM ${q(this.#names.indexes)} WHERE name = ?`, params: [name] },
-    ])
+    // The definition first: searches stop at once, and rows left by a drop that dies half-way
+    // belong to no index (a later definition of the name deletes them before it builds).
+    await this.transport.run({ sql: `DELETE FROM ${q(this.#names.indexes)} WHERE name = ?`, params: [name] })
     this.#definitions.delete(name)
     this.#buildingElsewhere.delete(name)
+    await this.#deleteRows(name)
   }
 
   definition(name: string): IndexDefinition {
@@ -314,12 +319,19 @@ export class SqlSearchTables {
     return Number(rows[0]?.n ?? 0)
   }
 
-  #dropRows(name: string): SqlStatement[] {
-    const q = this.#dialect.quote
-    return [this.#names.tags, this.#names.numbers, this.#names.words].map((side) => ({
-      sql: `DELETE FROM ${q(side)} WHERE ix = ?`,
-      params: [name],
-    }))
+  /**
+   * Deletes an index's rows in steps of `DELETE_STEP` (each its own statement, under the
+   * transport's deadline: one DELETE of a large index's millions of rows would outlast it).
+   */
+  async #deleteRows(name: string): Promise<void> {
+    for (const side of [this.#names.tags, this.#names.numbers, this.#names.words]) {
+      const sql = this.#dialect.deleteIndexRows(side, DELETE_STEP)
+      for (;;) {
+        const { affectedRows } = await this.transport.run({ sql, params: [name] })
+        if (this.#dialect.name === 'sqlite' || affectedRows < DELETE_STEP) break
+        await yieldToRequests()
+      }
+    }
   }
 }
 
