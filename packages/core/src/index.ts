@@ -56,7 +56,7 @@ export type {
   SqlTransport,
   SqlValue,
 } from './l3/sql-transport.ts'
-export { SKIPPED_RESULT, shouldRun } from './l3/sql-transport.ts'
+export { runInOrder, SKIPPED_RESULT, shouldRun } from './l3/sql-transport.ts'
 export { isLive, type RecordHead, type StoredRecord } from './l3/stored-record.ts'
 export { DRAIN_BATCH, type DrainOptions, type DrainReport, drainOnce } from './log/log-drainer.ts'
 export type {

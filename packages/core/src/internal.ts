@@ -84,7 +84,7 @@ export type {
   SqlTransport,
   SqlValue,
 } from './l3/sql-transport.ts'
-export { SKIPPED_RESULT, shouldRun } from './l3/sql-transport.ts'
+export { runInOrder, SKIPPED_RESULT, shouldRun } from './l3/sql-transport.ts'
 export { sqliteDialect } from './l3/sqlite-dialect.ts'
 export { isLive, type RecordHead, type StoredRecord } from './l3/stored-record.ts'
 export {

@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
   BackendError,
-  SKIPPED_RESULT,
+  runInOrder,
   type SqlResult,
   type SqlStatement,
   type SqlTransport,
-  shouldRun,
 } from '@sync-engine/core'
 import type { PoolConnection as CorePoolConnection } from 'mysql2'
 import {
@@ -184,14 +183,9 @@ export class Mysql2Transport implements SqlTransport {
         // a command only once the one before it has been answered), and the rest would still run
         // after one failed: after a deadlock, which rolls the transaction back, they would run (and
         // a queued COMMIT commit them) as a transaction of their own.
-        const results: SqlResult[] = []
-        for (const statement of statements) {
-          results.push(
-            shouldRun(statement, results)
-              ? await this.#send(connection, statement, deadline)
-              : SKIPPED_RESULT,
-          )
-        }
+        const results = await runInOrder(statements, (statement) =>
+          this.#send(connection, statement, deadline),
+        )
         await this.#send(connection, { sql: 'COMMIT', params: [] }, deadline)
         return results
       } catch (error) {

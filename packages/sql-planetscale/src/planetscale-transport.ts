@@ -1,11 +1,10 @@
 import { type Config, type Connection, connect, type Transaction } from '@planetscale/database'
 import {
   BackendError,
-  SKIPPED_RESULT,
+  runInOrder,
   type SqlResult,
   type SqlStatement,
   type SqlTransport,
-  shouldRun,
 } from '@sync-engine/core'
 import { Deadline, sleep } from './deadline.ts'
 import { isRetryable, toSyncError } from './planetscale-errors.ts'
@@ -99,11 +98,7 @@ export class PlanetScaleTransport implements SqlTransport {
         .transaction(async (tx) => {
           try {
             // One at a time, in order: the next must not run after one failed.
-            const results: SqlResult[] = []
-            for (const statement of statements) {
-              results.push(shouldRun(statement, results) ? await this.#send(tx, statement) : SKIPPED_RESULT)
-            }
-            return results
+            return await runInOrder(statements, (statement) => this.#send(tx, statement))
           } catch (error) {
             failure = error
             // The client now sends ROLLBACK on this connection: give it time of its own.

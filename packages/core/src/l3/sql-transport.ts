@@ -38,6 +38,21 @@ export function shouldRun(statement: SqlStatement, before: readonly SqlResult[])
   return statement.onlyIf === undefined || statement.onlyIf(before)
 }
 
+/**
+ * The body of an asynchronous `runAtomically`: the statements one at a time, in order, through
+ * `send` (the next never runs after one failed), skipping those whose `onlyIf` does not hold.
+ */
+export async function runInOrder(
+  statements: readonly SqlStatement[],
+  send: (statement: SqlStatement) => Promise<SqlResult>,
+): Promise<SqlResult[]> {
+  const results: SqlResult[] = []
+  for (const statement of statements) {
+    results.push(shouldRun(statement, results) ? await send(statement) : SKIPPED_RESULT)
+  }
+  return results
+}
+
 export type SqlDialectName = 'sqlite' | 'mysql'
 
 export interface SqlTransport {

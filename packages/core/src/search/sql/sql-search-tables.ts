@@ -328,7 +328,8 @@ export class SqlSearchTables {
       const sql = this.#dialect.deleteIndexRows(side, DELETE_STEP)
       for (;;) {
         const { affectedRows } = await this.transport.run({ sql, params: [name] })
-        if (this.#dialect.name === 'sqlite' || affectedRows < DELETE_STEP) break
+        // SQLite deletes them all at once: a step that took fewer than DELETE_STEP (or none) ends it.
+        if (affectedRows < DELETE_STEP) break
         await yieldToRequests()
       }
     }
